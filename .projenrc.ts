@@ -1,0 +1,126 @@
+import { awscdk, javascript } from 'projen';
+
+/**
+ * The oldest aws-cdk-lib that has every L2 this library uses: `S3BucketOrigin.withOriginAccessControl`
+ * arrived in 2.156.0. The Lambda runtime is pinned by name (`nodejs22.x`, see lambdaOptions), which
+ * needs no newer constant. The devDependency is pinned at the floor so the test suite proves it works.
+ */
+const CDK_FLOOR = '2.156.0';
+
+/** The `aws-cdk` CLI used by the example app; 3.x cannot read current aws-cdk-lib output. */
+const CDK_CLI = '2.1148.1';
+
+/** cdk-nag 2.36.x is the newest line whose peer range (^2.156) includes the floor. */
+const CDK_NAG = '2.36.50';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-direct-upload',
+  description:
+    'DirectUploadBucket: presigned direct-to-S3 uploads with a signing Lambda, SQS notifications and a CloudFront CDN, secure by default.',
+  author: 'cdk-direct-upload maintainers',
+  authorAddress: 'maintainers@cdk-direct-upload.dev',
+  repositoryUrl: 'https://github.com/cdk-direct-upload/cdk-direct-upload.git',
+  keywords: ['cdk', 'aws-cdk', 's3', 'presigned-url', 'upload', 'direct-upload', 'cloudfront', 'sqs', 'uppy'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '20.0.0',
+
+  cdkVersion: CDK_FLOOR,
+  cdkVersionPinning: false,
+  jsiiVersion: '~6.0.0',
+
+  // jsii targets: all configured, only JS is packaged locally (no PyPI/Maven/NuGet/Go toolchains here).
+  publishToPypi: {
+    distName: 'cdk-direct-upload',
+    module: 'cdk_direct_upload',
+  },
+  publishToMaven: {
+    javaPackage: 'dev.cdkdirectupload',
+    mavenGroupId: 'dev.cdk-direct-upload',
+    mavenArtifactId: 'cdk-direct-upload',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkDirectUpload',
+    packageId: 'CdkDirectUpload',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-direct-upload/cdk-direct-upload-go',
+  },
+
+  // Lambda handlers (`src/**/*.lambda.ts`) are bundled at build time into `assets/`;
+  // consumers' `cdk synth` needs neither esbuild nor Docker.
+  lambdaAutoDiscover: true,
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    awsSdkConnectionReuse: false,
+    bundlingOptions: {
+      // Bundle the SDK pieces we use (pinned versions) instead of relying on the runtime's copy.
+      externals: [],
+      sourcemap: false,
+    },
+  },
+
+  devDeps: [
+    `aws-cdk@${CDK_CLI}`,
+    `cdk-nag@${CDK_NAG}`,
+    '@types/aws-lambda@^8.10.164',
+    '@aws-sdk/s3-request-presigner@^3.1017.0',
+    '@smithy/protocol-http@^5',
+    '@smithy/hash-node@^4',
+    'tsx@^4',
+  ],
+
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 60_000,
+    },
+  },
+  tsconfigDev: {
+    include: ['examples/**/*.ts', 'bench/**/*.ts'],
+    compilerOptions: {},
+  },
+  gitignore: ['/examples/cdk.out', '/cdk.out', '.cdk.staging'],
+});
+
+// projen's default lockfile breaks `npm ci` on a fresh machine (missing `unrs-resolver`
+// optional native binding); pinning it through `overrides` makes `npm ci` reproducible.
+for (const p of ['/examples', '/bench', '/.ci', '/docs']) {
+  project.npmignore?.exclude(p);
+}
+
+project.package.addField('overrides', { 'unrs-resolver': '1.13.0' });
+
+// Minify the Lambda bundles (projen's lambda bundling options have no `minify`): smaller asset,
+// faster cold start. esbuild output is deterministic, so the asset hash stays stable.
+for (const task of project.tasks.all) {
+  if (/^bundle:.*\.lambda$/.test(task.name)) {
+    task.steps.forEach((step, i) => {
+      if (step.execArgs?.[0] === 'esbuild') {
+        task.updateStep(i, { ...step, execArgs: [...step.execArgs, '--minify', '--legal-comments=none'] });
+      }
+    });
+  }
+}
+
+// Tests synthesize the real Lambda asset, so the bundle must exist before jest runs.
+const bundle = project.tasks.tryFind('bundle');
+if (bundle) {
+  project.testTask.prependSpawn(bundle);
+}
+
+// Main job until the local stack lands: synthesize the example app and say where the template is.
+project.addTask('example:synth', {
+  description: 'Synthesize the example CDK app (examples/) and print where the template is',
+  steps: [
+    ...(bundle ? [{ spawn: bundle.name }] : []),
+    { exec: 'cdk synth --quiet --output cdk.out', cwd: 'examples' },
+    {
+      exec: 'echo "Template: $(pwd)/cdk.out/DirectUploadExample.template.json"',
+      cwd: 'examples',
+    },
+  ],
+});
+
+project.synth();

@@ -1,0 +1,76 @@
+/**
+ * What the browser sees: the CORS rule of the upload bucket and the response headers the CDN adds.
+ *
+ * The construct turns these into the bucket's CORS configuration and the CloudFront response headers
+ * policy; the local stack applies the very same values, so a test of one is a test of the other.
+ * No aws-cdk-lib import here: the local stack and the Lambda bundles share this file.
+ */
+
+/** `Cache-Control` for objects whose keys are never reused: one year, immutable. */
+export const DEFAULT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/**
+ * A CSP for user-supplied files: nothing loads, nothing runs, the document is sandboxed and cannot be framed.
+ * Images and media still render when opened directly (`img-src`/`media-src 'self'`).
+ */
+export const DEFAULT_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox; frame-ancestors 'none'";
+
+/** HSTS: two years, subdomains included. */
+export const HSTS_MAX_AGE_SECONDS = 63_072_000;
+
+/** Options that shape the delivery headers. */
+export interface DeliveryHeaderOptions {
+  readonly cacheControl?: string;
+  readonly contentSecurityPolicy?: string;
+}
+
+/** The headers the CDN sets on every object it serves (lower-case names), overriding the origin's. */
+export function deliveryHeaders(options: DeliveryHeaderOptions = {}): Record<string, string> {
+  return {
+    'cache-control': options.cacheControl ?? DEFAULT_CACHE_CONTROL,
+    'content-security-policy': options.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY,
+    'strict-transport-security': `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+  };
+}
+
+/** One S3 CORS rule, in the shape both S3 and the local stand-in accept. */
+export interface UploadCorsRule {
+  readonly allowedOrigins: string[];
+  readonly allowedMethods: string[];
+  readonly allowedHeaders: string[];
+  readonly exposedHeaders: string[];
+  readonly maxAgeSeconds: number;
+}
+
+/**
+ * Methods a browser uses against the bucket: PUT (single and multipart parts), POST (form uploads,
+ * multipart create/complete), GET/HEAD (read back), DELETE (multipart abort).
+ */
+export const UPLOAD_CORS_METHODS: readonly string[] = Object.freeze(['PUT', 'POST', 'GET', 'HEAD', 'DELETE']);
+
+/**
+ * Request headers a browser must be allowed to send: the ones the signer signs and tells the client to
+ * set. `content-length` is signed too but is set by the browser itself, so CORS never sees it.
+ */
+export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze(['content-type', 'content-md5']);
+
+/** Response headers the browser may read: multipart completion needs each part's ETag. */
+export const UPLOAD_CORS_EXPOSED_HEADERS: readonly string[] = Object.freeze(['ETag']);
+
+/** The bucket's CORS rule for the given browser origins (none when there are no origins). */
+export function uploadCorsRules(allowedOrigins: readonly string[]): UploadCorsRule[] {
+  if (allowedOrigins.length === 0) return [];
+  return [
+    {
+      allowedOrigins: [...allowedOrigins],
+      allowedMethods: [...UPLOAD_CORS_METHODS],
+      allowedHeaders: [...UPLOAD_CORS_ALLOWED_HEADERS],
+      exposedHeaders: [...UPLOAD_CORS_EXPOSED_HEADERS],
+      maxAgeSeconds: 3600,
+    },
+  ];
+}

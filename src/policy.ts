@@ -1,0 +1,222 @@
+/**
+ * The upload policy: the one definition of what may be uploaded (types, size, prefix, expiry).
+ *
+ * The construct validates its props with these functions and serialises the policy into the
+ * signer's environment; the signer parses it back. Nothing here imports aws-cdk-lib or the AWS SDK,
+ * so the Lambda bundle stays small and the local stack can share it.
+ */
+
+/** Environment variable carrying the serialised {@link UploadPolicy}. */
+export const POLICY_ENV = 'DIRECT_UPLOAD_POLICY';
+/** Environment variable carrying the bucket name. */
+export const BUCKET_ENV = 'DIRECT_UPLOAD_BUCKET';
+/** Environment variable carrying the public (CDN) base URL, without a trailing slash. */
+export const PUBLIC_BASE_URL_ENV = 'DIRECT_UPLOAD_PUBLIC_BASE_URL';
+/** Environment variable carrying the partition's URL suffix (`amazonaws.com`, `amazonaws.com.cn`). */
+export const URL_SUFFIX_ENV = 'DIRECT_UPLOAD_URL_SUFFIX';
+/**
+ * Environment variable, local stack only: an S3 endpoint origin (e.g. `http://127.0.0.1:4568`).
+ * When set, URLs are path-style against that origin and acceleration is ignored.
+ */
+export const S3_ENDPOINT_ENV = 'DIRECT_UPLOAD_S3_ENDPOINT';
+
+/** 1 MiB in bytes. */
+export const MIB = 1024 * 1024;
+/** S3's largest object: 5 TiB. */
+export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MIB;
+/** S3's largest single PUT: 5 GiB. */
+export const MAX_SINGLE_PUT_SIZE = 5 * 1024 * MIB;
+
+/** Image types that are safe to serve inline. SVG and HTML are deliberately absent (they run script). */
+export const DEFAULT_ALLOWED_CONTENT_TYPES: readonly string[] = Object.freeze([
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/avif',
+]);
+export const DEFAULT_MAX_FILE_SIZE = 25 * MIB;
+export const DEFAULT_URL_EXPIRY_SECONDS = 300;
+export const MIN_URL_EXPIRY_SECONDS = 1;
+/** Presigned URLs signed with a Lambda role's temporary credentials die with the session: keep them short. */
+export const MAX_URL_EXPIRY_SECONDS = 3600;
+export const DEFAULT_PREFIX = 'uploads';
+export const DEFAULT_IDENTITY_CLAIM = 'sub';
+/** Longest accepted `filename`, in UTF-16 code units. */
+export const MAX_FILENAME_LENGTH = 255;
+
+/** How the signer learns who the caller is. */
+export type AuthMode = 'iam' | 'authorizer' | 'none';
+
+/** What may be uploaded. Serialised as JSON into the signer's environment. */
+export interface UploadPolicy {
+  /** Key prefix, no leading or trailing slash (e.g. `uploads`). */
+  readonly prefix: string;
+  /** Lower-case `type/subtype` values. */
+  readonly allowedContentTypes: readonly string[];
+  /** Largest accepted object, in bytes. */
+  readonly maxFileSize: number;
+  /** Lifetime of a presigned request, in seconds. */
+  readonly expiresInSeconds: number;
+  /** Whether URLs use the S3 Transfer Acceleration endpoint. */
+  readonly accelerate: boolean;
+  /** Where the caller's identity comes from. */
+  readonly auth: AuthMode;
+  /** JWT claim (or Lambda authorizer context key) naming the caller, with `auth: 'authorizer'`. */
+  readonly identityClaim: string;
+}
+
+/** File extensions for common types; the key's extension comes from the type, never the filename. */
+export const CONTENT_TYPE_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
+  'image/jpeg': '.jpg',
+  'image/png': '.png',
+  'image/webp': '.webp',
+  'image/gif': '.gif',
+  'image/avif': '.avif',
+  'image/heic': '.heic',
+  'image/heif': '.heif',
+  'image/tiff': '.tiff',
+  'image/bmp': '.bmp',
+  'image/svg+xml': '.svg',
+  'application/pdf': '.pdf',
+  'application/zip': '.zip',
+  'application/json': '.json',
+  'application/gzip': '.gz',
+  'text/plain': '.txt',
+  'text/csv': '.csv',
+  'text/html': '.html',
+  'video/mp4': '.mp4',
+  'video/webm': '.webm',
+  'video/quicktime': '.mov',
+  'audio/mpeg': '.mp3',
+  'audio/ogg': '.ogg',
+  'audio/wav': '.wav',
+});
+
+/** Types that execute script when a browser renders them inline. */
+export const ACTIVE_CONTENT_TYPES: readonly string[] = Object.freeze([
+  'image/svg+xml',
+  'text/html',
+  'application/xhtml+xml',
+  'text/xml',
+  'application/xml',
+  'text/javascript',
+  'application/javascript',
+]);
+
+// RFC 7230 token characters for type and subtype.
+const TOKEN = "[!#$%&'*+.^_`|~0-9a-z-]+";
+const CONTENT_TYPE_RE = new RegExp(`^${TOKEN}/${TOKEN}$`);
+
+/** True when `value` is a bare, lower-case `type/subtype` (no parameters, no wildcard). */
+export function isValidContentType(value: string): boolean {
+  return CONTENT_TYPE_RE.test(value) && !value.includes('*');
+}
+
+/**
+ * Normalises a client-declared content type: trims, lower-cases and drops parameters
+ * (`Image/PNG; charset=x` → `image/png`). Returns undefined when what remains is not `type/subtype`.
+ */
+export function normalizeContentType(value: string): string | undefined {
+  const base = value.split(';', 1)[0].trim().toLowerCase();
+  return isValidContentType(base) ? base : undefined;
+}
+
+/** The key extension for a content type (`''` when the type has no well-known extension). */
+export function extensionFor(contentType: string): string {
+  return CONTENT_TYPE_EXTENSIONS[contentType] ?? '';
+}
+
+// S3's "safe characters" for keys, plus '/' between segments.
+const PREFIX_SEGMENT_RE = /^[A-Za-z0-9!_.*'()-]+$/;
+
+/**
+ * Checks a key prefix. Returns a problem description, or undefined when the prefix is fine.
+ * The problem text completes the sentence "uploadPrefix ...".
+ */
+export function prefixProblem(prefix: string): string | undefined {
+  if (prefix.length === 0) {
+    return 'must not be empty; use a name such as "uploads"';
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(prefix)) {
+    return 'must not contain control characters';
+  }
+  if (prefix.startsWith('/')) {
+    return `must not start with "/" (got "${prefix}"); S3 keys have no leading slash, use "${prefix.replace(/^\/+/, '')}"`;
+  }
+  if (prefix.endsWith('/')) {
+    return `must not end with "/" (got "${prefix}"); the separator is added for you, use "${prefix.replace(/\/+$/, '')}"`;
+  }
+  const segments = prefix.split('/');
+  if (segments.some((s) => s === '..' || s === '.')) {
+    return `must not contain "." or ".." segments (got "${prefix}")`;
+  }
+  if (segments.some((s) => s.length === 0)) {
+    return `must not contain empty segments ("//") (got "${prefix}")`;
+  }
+  if (!segments.every((s) => PREFIX_SEGMENT_RE.test(s))) {
+    return `may only contain letters, digits and !_.*'()- between "/" separators (got "${prefix}")`;
+  }
+  if (prefix.length > 256) {
+    return `must be at most 256 characters (got ${prefix.length})`;
+  }
+  return undefined;
+}
+
+/** Serialises a policy for the signer's environment (stable key order, so synth output is stable). */
+export function serializePolicy(policy: UploadPolicy): string {
+  return JSON.stringify({
+    prefix: policy.prefix,
+    allowedContentTypes: [...policy.allowedContentTypes],
+    maxFileSize: policy.maxFileSize,
+    expiresInSeconds: policy.expiresInSeconds,
+    accelerate: policy.accelerate,
+    auth: policy.auth,
+    identityClaim: policy.identityClaim,
+  });
+}
+
+/**
+ * Parses and checks a serialised policy. Throws an Error naming the field when the environment is
+ * broken: this is a deployment fault, reported once at cold start, never per request.
+ */
+export function parsePolicy(json: string | undefined): UploadPolicy {
+  if (!json) {
+    throw new Error(`${POLICY_ENV} is not set`);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new Error(`${POLICY_ENV} is not valid JSON`);
+  }
+  const problems: string[] = [];
+  const prefix = raw.prefix;
+  if (typeof prefix !== 'string' || prefixProblem(prefix)) problems.push('prefix');
+  const types = raw.allowedContentTypes;
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string' && isValidContentType(t))) {
+    problems.push('allowedContentTypes');
+  }
+  const max = raw.maxFileSize;
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0 || max > MAX_OBJECT_SIZE) problems.push('maxFileSize');
+  const exp = raw.expiresInSeconds;
+  if (typeof exp !== 'number' || !Number.isInteger(exp) || exp < MIN_URL_EXPIRY_SECONDS || exp > MAX_URL_EXPIRY_SECONDS) {
+    problems.push('expiresInSeconds');
+  }
+  if (typeof raw.accelerate !== 'boolean') problems.push('accelerate');
+  if (raw.auth !== 'iam' && raw.auth !== 'authorizer' && raw.auth !== 'none') problems.push('auth');
+  if (typeof raw.identityClaim !== 'string' || raw.identityClaim.length === 0) problems.push('identityClaim');
+  if (problems.length > 0) {
+    throw new Error(`${POLICY_ENV} has invalid fields: ${problems.join(', ')}`);
+  }
+  return {
+    prefix: prefix as string,
+    allowedContentTypes: Object.freeze([...(types as string[])]),
+    maxFileSize: max as number,
+    expiresInSeconds: exp as number,
+    accelerate: raw.accelerate as boolean,
+    auth: raw.auth as AuthMode,
+    identityClaim: raw.identityClaim as string,
+  };
+}
