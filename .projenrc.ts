@@ -70,6 +70,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@smithy/protocol-http@^5',
     '@smithy/hash-node@^4',
     'tsx@^4',
+    // local stack (offline stand-ins for S3 and SQS) and browser tests
+    '@20minutes/s3rver@4.0.4',
+    'fauxqs@^2.4.1',
+    '@aws-sdk/client-s3@^3.1017.0',
+    '@aws-sdk/client-sqs@^3.1017.0',
+    'playwright-core@^1.64.1',
   ],
 
   jestOptions: {
