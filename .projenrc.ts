@@ -79,6 +79,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 
   jestOptions: {
+    // Snapshots are assertions: never rewrite them during a test run (`npx projen test:update` does).
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
     jestConfig: {
       testTimeout: 60_000,
     },
@@ -114,6 +117,14 @@ for (const task of project.tasks.all) {
 const bundle = project.tasks.tryFind('bundle');
 if (bundle) {
   project.testTask.prependSpawn(bundle);
+}
+
+// Only the JS package can be built here (no PyPI/Maven/NuGet/Go toolchains): `package` builds JS,
+// locally and in CI; the release workflow still packages every jsii target with `package:<lang>`.
+const packageJs = project.tasks.tryFind('package:js');
+if (packageJs) {
+  project.packageTask.reset();
+  project.packageTask.spawn(packageJs);
 }
 
 // Main job until the local stack lands: synthesize the example app and say where the template is.
