@@ -1,0 +1,141 @@
+/**
+ * The signer's HTTP handler (API Gateway HTTP API, payload format 2.0): route → identity → body →
+ * policy check → key → presign → JSON. Pure apart from the clock and the UUID source, both injectable;
+ * no AWS API call on this path. The Lambda entry point (`signer.lambda.ts`) and the local stack both
+ * build their handler here.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { loadSignerConfig, SignerConfig } from './config';
+import { errorResponse, jsonResponse, rejectionResponse, SignerResponse } from './http';
+import { callerScope } from './identity';
+import { createPutPresigner } from './presign';
+import { ErrorCodes, PresignedUpload, UPLOADS_PATH } from './protocol';
+import { readJsonBody, validateCreateUploadRequest } from './request';
+import { extensionFor } from '../policy';
+
+/** A signer handler: one HTTP API (payload v2) event in, one response out. Never rejects. */
+export type SignerHandler = (event: APIGatewayProxyEventV2) => Promise<SignerResponse>;
+
+/** Test and local-stack hooks. Production uses the defaults. */
+export interface SignerHandlerOptions {
+  /** Clock used for signing. @default - `new Date()` */
+  readonly now?: () => Date;
+  /** Source of the key's unique part. @default - `crypto.randomUUID` */
+  readonly randomUUID?: () => string;
+  /** Where fault lines go (one line each). @default - `console.error` */
+  readonly log?: (line: string) => void;
+}
+
+const LOG_PREFIX = '[cdk-direct-upload signer]';
+
+/**
+ * Builds the handler for a configuration. The presigner is created here, once; each request only
+ * validates and signs.
+ */
+export function createSignerHandler(config: SignerConfig, options: SignerHandlerOptions = {}): SignerHandler {
+  const presigner = createPutPresigner(config);
+  const now = options.now ?? (() => new Date());
+  const newId = options.randomUUID ?? randomUUID;
+  const log = options.log ?? defaultLog;
+  const { policy } = config;
+
+  async function handle(event: APIGatewayProxyEventV2): Promise<SignerResponse> {
+    const route = routeOf(event);
+    if (route.path !== UPLOADS_PATH) {
+      return errorResponse(404, ErrorCodes.NOT_FOUND, `No route ${route.method} ${route.path}; upload requests go to POST ${UPLOADS_PATH}.`);
+    }
+    if (route.method !== 'POST') {
+      return errorResponse(405, ErrorCodes.METHOD_NOT_ALLOWED, `${UPLOADS_PATH} only accepts POST (got ${route.method}).`, { allow: 'POST' });
+    }
+
+    const scope = callerScope(event.requestContext, policy);
+    if (!scope.ok) return rejectionResponse(scope.rejection);
+
+    const body = readJsonBody(event);
+    if (!body.ok) return rejectionResponse(body.rejection);
+
+    const request = validateCreateUploadRequest(body.value, policy);
+    if (!request.ok) return rejectionResponse(request.rejection);
+
+    const { contentType, size, checksum } = request.value;
+    // The extension comes from the (allowed) content type, never from the client's filename.
+    const key = `${policy.prefix}/${scope.value}/${newId()}${extensionFor(contentType)}`;
+    const presigned = await presigner.presignPut({ key, contentType, size, checksum, signingDate: now() });
+
+    const response: PresignedUpload = {
+      key,
+      method: 'PUT',
+      url: presigned.url,
+      headers: { ...presigned.headers },
+      publicUrl: `${config.publicBaseUrl}/${key}`,
+      expiresAt: presigned.expiresAt.toISOString(),
+    };
+    return jsonResponse(200, response);
+  }
+
+  return async (event) => {
+    try {
+      return await handle(event);
+    } catch (err) {
+      // Only genuine faults land here: every bad input is answered above with a 4xx.
+      const requestId = requestIdOf(event);
+      log(`${LOG_PREFIX} internal error (request ${requestId}): ${describeError(err)}`);
+      return errorResponse(500, ErrorCodes.INTERNAL_ERROR,
+        `The upload signer failed unexpectedly; retry later, and if it persists report request id ${requestId} to the operator.`);
+    }
+  };
+}
+
+/**
+ * A handler that answers every request with 500 INTERNAL_ERROR: used when the configuration is broken,
+ * so the function still answers (and says why in its log) instead of crashing on import.
+ */
+export function createMisconfiguredHandler(): SignerHandler {
+  return async () => errorResponse(500, ErrorCodes.INTERNAL_ERROR,
+    'The upload signer is misconfigured and cannot sign uploads; the operator should check its logs.');
+}
+
+/**
+ * {@link createSignerHandler} over {@link loadSignerConfig}`(env)`. When the configuration is broken,
+ * logs the reason once and returns {@link createMisconfiguredHandler}'s handler.
+ */
+export function createSignerHandlerFromEnv(
+  env: Record<string, string | undefined>,
+  options: SignerHandlerOptions = {},
+): SignerHandler {
+  let config: SignerConfig;
+  try {
+    config = loadSignerConfig(env);
+  } catch (err) {
+    (options.log ?? defaultLog)(`${LOG_PREFIX} configuration error, answering 500 to every request: ${describeError(err)}`);
+    return createMisconfiguredHandler();
+  }
+  return createSignerHandler(config, options);
+}
+
+/** Method and path, without the stage prefix HTTP APIs put in `rawPath` for named stages. */
+function routeOf(event: APIGatewayProxyEventV2): { method: string; path: string } {
+  const method = event.requestContext.http.method.toUpperCase();
+  let path = event.rawPath;
+  const stage = event.requestContext.stage;
+  if (stage && stage !== '$default' && (path === `/${stage}` || path.startsWith(`/${stage}/`))) {
+    path = path.slice(stage.length + 1) || '/';
+  }
+  return { method, path };
+}
+
+function requestIdOf(event: APIGatewayProxyEventV2): string {
+  const id: unknown = event?.requestContext?.requestId;
+  return typeof id === 'string' && id ? id : 'unknown';
+}
+
+/** One line: name and message, newlines flattened. */
+function describeError(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
+function defaultLog(line: string): void {
+  console.error(line);
+}
