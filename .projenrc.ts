@@ -90,7 +90,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     include: ['../src/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
     compilerOptions: {},
   },
-  gitignore: ['/examples/cdk.out', '/cdk.out', '.cdk.staging'],
+  gitignore: ['/examples/cdk.out', '/cdk.out', '.cdk.staging', '/compat/node_modules'],
 });
 
 // The Lambda handlers and the local stack are bundled or run from source; their SDK imports are devDependencies.
@@ -99,7 +99,7 @@ project.eslint?.allowDevDeps('src/local/**/*.ts');
 
 // projen's default lockfile breaks `npm ci` on a fresh machine (missing `unrs-resolver`
 // optional native binding); pinning it through `overrides` makes `npm ci` reproducible.
-for (const p of ['/examples', '/bench', '/.ci', '/docs']) {
+for (const p of ['/examples', '/bench', '/.ci', '/docs', '/compat']) {
   project.npmignore?.exclude(p);
 }
 

@@ -519,6 +519,12 @@ export class DirectUploadBucket extends Construct {
           { regex: `/^Resource::<.*Bucket.*\\.Arn>\\/${escapeRegex(prefix)}\\/\\*$/` },
           { regex: '/^Resource::<.*SignerLogGroup.*\\.Arn>:\\*$/' },
         ],
+        findings: () => {
+          const stack = Stack.of(this);
+          const bucketId = stack.resolve((this.bucket.node.defaultChild as s3.CfnBucket).logicalId);
+          const logGroupId = stack.resolve((signerLogGroup.node.defaultChild as logs.CfnLogGroup).logicalId);
+          return [`Resource::<${bucketId}.Arn>/${prefix}/*`, `Resource::<${logGroupId}.Arn>:*`];
+        },
       },
     ], true);
     acknowledge(this.signerFunction, [
@@ -660,13 +666,20 @@ export class DirectUploadBucket extends Construct {
       c.node.id.startsWith('BucketNotificationsHandler') || c.node.id.startsWith('Custom::S3AutoDeleteObjects'));
     for (const internal of internals) {
       acknowledge(internal, [
-        { id: 'AwsSolutions-IAM4', reason: 'aws-cdk-lib\'s own helper function (bucket notifications / auto-delete) uses the AWS managed basic execution role.' },
+        {
+          id: 'AwsSolutions-IAM4',
+          reason: 'aws-cdk-lib\'s own helper function (bucket notifications / auto-delete) uses the AWS managed basic execution role.',
+          appliesTo: [BASIC_EXECUTION_ROLE_FINDING],
+          findings: () => [BASIC_EXECUTION_ROLE_FINDING],
+        },
         { id: 'AwsSolutions-IAM5', reason: 'aws-cdk-lib\'s own helper function needs PutBucketNotification / object deletion on resources only known at deploy time.' },
         { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses the runtime of its own helper function; it is not configurable.' },
       ], true);
     }
   }
 }
+
+const BASIC_EXECUTION_ROLE_FINDING = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 
 function escapeRegex(value: string): string {
   return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -1,5 +1,8 @@
-import { CfnResource } from 'aws-cdk-lib';
+import { Aspects, CfnResource } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
+
+/** Construct metadata key that aws-cdk-lib's `Validations.of(x).acknowledge()` writes and cdk-nag 3 reads. */
+export const ACKNOWLEDGED_RULES_METADATA_KEY = 'aws:cdk:acknowledged-rules';
 
 /** One acknowledged cdk-nag finding. */
 export interface NagAcknowledgement {
@@ -7,16 +10,26 @@ export interface NagAcknowledgement {
   readonly id: string;
   /** Why the finding is acceptable: a reviewer reads this. At least 10 characters. */
   readonly reason: string;
-  /** Finding ids (or `{ regex }`) the acknowledgement is limited to. */
+  /**
+   * For cdk-nag 2: the finding ids (or `{ regex }`) the acknowledgement is limited to.
+   * Give `findings` too, or cdk-nag 3 does not see the acknowledgement.
+   */
   readonly appliesTo?: Array<string | { regex: string }>;
+  /**
+   * For cdk-nag 3: the exact finding ids (e.g. `Resource::<BucketA1B2.Arn>/uploads/*`), computed at
+   * synthesis, when logical ids are final. cdk-nag 3 matches findings exactly, not by pattern.
+   */
+  readonly findings?: () => string[];
 }
 
 /**
- * Acknowledges cdk-nag findings on a construct's CloudFormation resources.
- *
- * Writes cdk-nag's own resource metadata (`cdk_nag.rules_to_suppress`, the format
- * `NagSuppressions.addResourceSuppressions` writes), so consumers running cdk-nag see the reasons,
- * without making cdk-nag a runtime dependency of this library.
+ * Acknowledges cdk-nag findings on a construct, for both cdk-nag lines, without making cdk-nag a
+ * runtime dependency of this library:
+ * - cdk-nag 2 (Aspects): CloudFormation resource metadata `cdk_nag.rules_to_suppress`, the format
+ *   `NagSuppressions.addResourceSuppressions` writes, on the construct's resource (or every
+ *   resource below it with `applyToChildren`);
+ * - cdk-nag 3 (aws-cdk-lib `Validations`): construct metadata `aws:cdk:acknowledged-rules`, the
+ *   format `Validations.of(scope).acknowledge()` writes; it covers everything below `scope`.
  */
 export function acknowledge(scope: IConstruct, acks: NagAcknowledgement[], applyToChildren = false): void {
   const targets = applyToChildren ? scope.node.findAll() : [scope];
@@ -27,5 +40,22 @@ export function acknowledge(scope: IConstruct, acks: NagAcknowledgement[], apply
     const added = acks.map(({ id, reason, appliesTo }) => (appliesTo ? { id, reason, applies_to: appliesTo } : { id, reason }));
     const merged = [...new Set([...existing, ...added].map((r) => JSON.stringify(r)))].map((r) => JSON.parse(r));
     resource.addMetadata('cdk_nag', { rules_to_suppress: merged });
+  }
+
+  const whole = acks.filter((a) => !a.appliesTo);
+  if (whole.length > 0) {
+    scope.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, Object.fromEntries(whole.map((a) => [a.id, a.reason])));
+  }
+  const specific = acks.filter((a) => a.findings);
+  if (specific.length > 0) {
+    // Logical ids are only final once the app is complete: record the exact findings during synthesis
+    // (aspects run before validation plugins).
+    Aspects.of(scope).add({
+      visit(node: IConstruct) {
+        if (node !== scope) return;
+        const entries = specific.flatMap((a) => a.findings!().map((f) => [`${a.id}[${f}]`, a.reason] as const));
+        scope.node.addMetadata(ACKNOWLEDGED_RULES_METADATA_KEY, Object.fromEntries(entries));
+      },
+    });
   }
 }

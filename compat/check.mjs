@@ -1,0 +1,75 @@
+// Consumer-side compatibility check, run by .ci/run after `npx projen package`:
+// installs the packaged tarball next to the newest aws-cdk-lib and cdk-nag 3, then
+//  1. synthesizes the default and a full configuration (upper end of the supported aws-cdk-lib range),
+//  2. runs cdk-nag 3's AwsSolutions pack (aws-cdk-lib Validations API): no unacknowledged finding,
+//  3. negative control: with the construct's acknowledgements stripped, cdk-nag 3 does report findings.
+import { App, Aspects, Stack, aws_kms as kms, aws_certificatemanager as acm } from 'aws-cdk-lib';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { DirectUploadBucket } from 'cdk-direct-upload';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+const ACK_KEY = 'aws:cdk:acknowledged-rules';
+
+function build(configure, { stripAcknowledgements = false } = {}) {
+  const app = new App();
+  const stack = new Stack(app, 'Compat', { env: { account: '123456789012', region: 'eu-west-1' } });
+  new DirectUploadBucket(stack, 'Uploads', configure(stack));
+  if (stripAcknowledgements) {
+    Aspects.of(app).add({
+      visit(node) {
+        // constructs keeps metadata in a private array (the public getter returns a copy).
+        const entries = node.node._metadata ?? [];
+        for (let i = entries.length - 1; i >= 0; i--) if (entries[i].type === ACK_KEY) entries.splice(i, 1);
+      },
+    }, { priority: 10_000 });
+  }
+  const assembly = app.synth();
+  const report = new AwsSolutionsChecks().validateScope(app);
+  return { assembly, violations: report.violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(', ')}`) };
+}
+
+const configurations = {
+  default: () => ({}),
+  full: (stack) => ({
+    authorizer: new HttpJwtAuthorizer('Jwt', 'https://issuer.example.com', { jwtAudience: ['client'] }),
+    allowedOrigins: ['https://app.example.com'],
+    encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
+    domainNames: ['files.example.com'],
+    certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+    webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y',
+  }),
+  relaxed: () => ({ allowAnonymousUploads: true, serverAccessLogs: false }),
+};
+
+const require = createRequire(import.meta.url);
+const cdkVersion = require('aws-cdk-lib/package.json').version;
+const nagVersion = require('cdk-nag/package.json').version;
+let failed = 0;
+for (const [name, configure] of Object.entries(configurations)) {
+  const { assembly, violations } = build(configure);
+  const template = assembly.getStackByName('Compat').template;
+  const signer = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime === 'nodejs22.x');
+  const hash = signer?.Properties.Code.S3Key.replace(/\.zip$/, '');
+  const assetDir = hash && readdirSync(assembly.directory).find((d) => d.startsWith(`asset.${hash}`));
+  const assetOk = Boolean(assetDir) && existsSync(path.join(assembly.directory, assetDir, 'index.js'));
+  if (violations.length > 0 || !assetOk) {
+    failed++;
+    console.log(`FAIL ${name}: ${violations.length} unacknowledged finding(s)${assetOk ? '' : ', signer asset missing'}`);
+    for (const v of violations) console.log(`  ${v}`);
+  } else {
+    console.log(`ok   ${name}: synthesized with aws-cdk-lib ${cdkVersion}, cdk-nag ${nagVersion} AwsSolutions clean`);
+  }
+}
+const control = build(configurations.default, { stripAcknowledgements: true });
+if (control.violations.length === 0) {
+  failed++;
+  console.log('FAIL negative control: without acknowledgements cdk-nag 3 should report findings (the check above could not fail)');
+} else {
+  console.log(`ok   negative control: without acknowledgements cdk-nag 3 reports ${control.violations.length} rule(s)`);
+}
+const passed = Object.keys(configurations).length + 1 - failed;
+console.log(`compat: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
