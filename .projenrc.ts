@@ -72,7 +72,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'tsx@^4',
     // local stack (offline stand-ins for S3 and SQS) and browser tests
     '@20minutes/s3rver@4.0.4',
-    'fauxqs@^2.4.1',
+    // fauxqs 2.x needs Node >= 22.5 (node:sqlite); 1.9.x supports Node 20, which this project builds on.
+    'fauxqs@1.9.2',
     '@aws-sdk/client-s3@^3.1017.0',
     '@aws-sdk/client-sqs@^3.1017.0',
     'playwright-core@^1.64.1',
@@ -97,13 +98,14 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.eslint?.allowDevDeps('src/signer/**/*.ts');
 project.eslint?.allowDevDeps('src/local/**/*.ts');
 
-// projen's default lockfile breaks `npm ci` on a fresh machine (missing `unrs-resolver`
-// optional native binding); pinning it through `overrides` makes `npm ci` reproducible.
 for (const p of ['/examples', '/bench', '/.ci', '/docs', '/compat']) {
   project.npmignore?.exclude(p);
 }
 
-project.package.addField('overrides', { 'unrs-resolver': '1.13.0' });
+// projen's default lockfile breaks `npm ci` on a fresh machine: unrs-resolver 1.13.0 lists native
+// bindings the registry does not have for most platforms, so npm leaves them out of the lockfile and
+// `npm ci` then refuses it. 1.12.2 has every binding; pinning it makes `npm ci` reproducible.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Minify the Lambda bundles (projen's lambda bundling options have no `minify`): smaller asset,
 // faster cold start. esbuild output is deterministic, so the asset hash stays stable.
@@ -122,6 +124,15 @@ const bundle = project.tasks.tryFind('bundle');
 if (bundle) {
   project.testTask.prependSpawn(bundle);
 }
+// The browser tests need Debian's Chromium (playwright-core drives it; no browser download).
+project.testTask.prependExec('bash scripts/ensure-chromium.sh');
+
+// The whole upload flow, offline: local S3 and SQS stand-ins, the real signer, a CDN route, a demo page.
+project.addTask('demo', {
+  description: 'Run the upload flow offline: local S3, SQS, signer API, CDN route and a demo page',
+  exec: 'tsx src/local/cli.ts',
+  receiveArgs: true,
+});
 
 // Only the JS package can be built here (no PyPI/Maven/NuGet/Go toolchains): `package` builds JS,
 // locally and in CI; the release workflow still packages every jsii target with `package:<lang>`.

@@ -523,7 +523,9 @@ export class DirectUploadBucket extends Construct {
           const stack = Stack.of(this);
           const bucketId = stack.resolve((this.bucket.node.defaultChild as s3.CfnBucket).logicalId);
           const logGroupId = stack.resolve((signerLogGroup.node.defaultChild as logs.CfnLogGroup).logicalId);
-          return [`Resource::<${bucketId}.Arn>/${prefix}/*`, `Resource::<${logGroupId}.Arn>:*`];
+          const logStreams = `Resource::<${logGroupId}.Arn>:*`;
+          // A token prefix (e.g. a parameter) has no literal finding id to acknowledge.
+          return Token.isUnresolved(prefix) ? [logStreams] : [`Resource::<${bucketId}.Arn>/${prefix}/*`, logStreams];
         },
       },
     ], true);

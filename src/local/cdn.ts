@@ -1,0 +1,123 @@
+/**
+ * The CDN stand-in: serves objects from the local S3 (read with credentials, as CloudFront's Origin
+ * Access Control does) with the response headers the CloudFront response headers policy sets,
+ * generated from the same source (`deliveryHeaders()`). No caching: every request goes to the origin.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+
+/** Options of {@link createCdnListener}. */
+export interface CdnListenerOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Headers set on every response, overriding the origin's (lower-case names). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Where faults are reported. @default console.error */
+  readonly log?: (line: string) => void;
+}
+
+/** The object key for a request path (`/uploads/a%20b.png` → `uploads/a b.png`), or undefined. */
+export function keyFromPath(rawUrl: string): string | undefined {
+  const pathOnly = rawUrl.split('?', 1)[0];
+  if (!pathOnly.startsWith('/') || pathOnly.length < 2) return undefined;
+  try {
+    // S3 decodes %XX in the path; a literal `+` stays a `+`.
+    return decodeURIComponent(pathOnly.slice(1));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Node `request` listener serving the bucket's objects. */
+export function createCdnListener(options: CdnListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const log = options.log ?? ((line: string) => console.error(line));
+  return (req, res) => {
+    void serve(req, res).catch((err: unknown) => {
+      log(`[local cdn] ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) {
+        sendText(res, 502, 'Bad Gateway');
+      } else {
+        res.destroy();
+      }
+    });
+  };
+
+  function sendText(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+    const body = Buffer.from(text + '\n', 'utf8');
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': String(body.length),
+      ...extra,
+      ...options.headers,
+    });
+    res.end(body);
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    req.resume();
+    if (method !== 'GET' && method !== 'HEAD') {
+      sendText(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
+      return;
+    }
+    const key = keyFromPath(req.url ?? '/');
+    if (key === undefined) {
+      sendText(res, 404, 'Not Found');
+      return;
+    }
+    const range = typeof req.headers.range === 'string' ? req.headers.range : undefined;
+    try {
+      if (method === 'HEAD') {
+        const head = await options.client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: key }));
+        res.writeHead(200, {
+          ...originHeaders(head),
+          ...(head.ContentLength !== undefined ? { 'content-length': String(head.ContentLength) } : {}),
+          ...options.headers,
+        });
+        res.end();
+        return;
+      }
+      const object = await options.client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key, Range: range }));
+      const body = object.Body as Readable | undefined;
+      res.writeHead(object.ContentRange ? 206 : 200, {
+        ...originHeaders(object),
+        ...(object.ContentLength !== undefined ? { 'content-length': String(object.ContentLength) } : {}),
+        ...(object.ContentRange ? { 'content-range': object.ContentRange } : {}),
+        'accept-ranges': 'bytes',
+        ...options.headers,
+      });
+      if (!body) {
+        res.end();
+        return;
+      }
+      res.once('close', () => body.destroy());
+      body.pipe(res);
+    } catch (err) {
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
+      if (status === 404 || (err as { name?: string }).name === 'NoSuchKey' || (err as { name?: string }).name === 'NotFound') {
+        sendText(res, 404, 'Not Found');
+        return;
+      }
+      if (status === 416) {
+        sendText(res, 416, 'Range Not Satisfiable');
+        return;
+      }
+      throw err;
+    }
+  }
+}
+
+interface OriginMetadata {
+  readonly ContentType?: string;
+  readonly ETag?: string;
+  readonly LastModified?: Date;
+}
+
+function originHeaders(meta: OriginMetadata): Record<string, string> {
+  return {
+    ...(meta.ContentType ? { 'content-type': meta.ContentType } : {}),
+    ...(meta.ETag ? { etag: meta.ETag } : {}),
+    ...(meta.LastModified ? { 'last-modified': meta.LastModified.toUTCString() } : {}),
+  };
+}

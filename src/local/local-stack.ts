@@ -1,0 +1,296 @@
+/**
+ * The local stack: the real signer handler against local stand-ins for S3, SQS, API Gateway and
+ * CloudFront, configured from the same sources of truth as the construct (upload policy, CORS rules,
+ * delivery headers, queue defaults). For offline development (`npm run demo`) and end-to-end tests.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createCdnListener } from './cdn';
+import {
+  createHttpApiListener,
+  HttpApiCors,
+  SIGNER_CORS_HEADERS,
+  SIGNER_CORS_METHODS,
+} from './http-api';
+import { close, listen, origin } from './net';
+import { LocalCredentials, LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from './s3';
+import { ObjectCreated, objectCreatedEvent, s3TestEvent } from './s3-events';
+import { LocalSqs, localQueueArn, startLocalSqs } from './sqs';
+import { deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../delivery';
+import {
+  BUCKET_ENV,
+  DEFAULT_ALLOWED_CONTENT_TYPES,
+  DEFAULT_IDENTITY_CLAIM,
+  DEFAULT_MAX_FILE_SIZE,
+  DEFAULT_PREFIX,
+  DEFAULT_URL_EXPIRY_SECONDS,
+  parsePolicy,
+  POLICY_ENV,
+  PUBLIC_BASE_URL_ENV,
+  S3_ENDPOINT_ENV,
+  serializePolicy,
+  UploadPolicy,
+} from '../policy';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_QUEUE_RETENTION_SECONDS,
+  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+} from '../queue-defaults';
+import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../signer/config';
+import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
+
+/** Ports of the local services; 0 (the default) picks a free port. */
+export interface LocalStackPorts {
+  readonly s3?: number;
+  readonly sqs?: number;
+  readonly signer?: number;
+  readonly cdn?: number;
+}
+
+/** Options of {@link startLocalStack}. Every one is optional. */
+export interface LocalStackOptions {
+  /** Address every service listens on. @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default - free ports */
+  readonly ports?: LocalStackPorts;
+  /** How the port-taken message names each port setting. @default - `ports.s3`, `ports.sqs`, ... */
+  readonly portOptionNames?: { readonly [K in keyof LocalStackPorts]?: string };
+  /** @default 'direct-upload-local' */
+  readonly bucketName?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** Browser origins allowed to call the signer and upload to the bucket (CORS). @default - none */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * The upload policy; unset fields take the construct's defaults, except `auth`, which defaults to
+   * `'authorizer'` so that the local identity header (`x-local-user`) names the caller.
+   */
+  readonly policy?: Partial<UploadPolicy>;
+  /** Delivery (CDN) header options, as on the construct. @default - the construct's defaults */
+  readonly delivery?: DeliveryHeaderOptions;
+  /** @default DEFAULT_MAX_RECEIVE_COUNT (the construct's) */
+  readonly maxReceiveCount?: number;
+  /** @default DEFAULT_VISIBILITY_TIMEOUT_SECONDS (the construct's) */
+  readonly visibilityTimeoutSeconds?: number;
+  /** @default 'direct-upload-notifications' */
+  readonly queueName?: string;
+  /** @default - queue name + '-dlq' */
+  readonly deadLetterQueueName?: string;
+  /** Send the `s3:TestEvent` message S3 sends when the notification is configured. @default true */
+  readonly sendTestEvent?: boolean;
+  /** Credentials the S3 stand-in accepts and the signer signs with. @default - s3rver's `S3RVER` key pair */
+  readonly credentials?: LocalCredentials;
+  /** Directory for stored objects. @default - a new temporary directory, removed by `stop()` */
+  readonly directory?: string;
+  /** Test hooks for the signer (clock, ids, log). */
+  readonly signer?: SignerHandlerOptions;
+  /** Where the stack reports faults (bridge failures, handler crashes). @default console.error */
+  readonly log?: (line: string) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  /** Base URL of the signer API: `POST ${signerUrl}/uploads`. */
+  readonly signerUrl: string;
+  /** Path-style S3 endpoint. */
+  readonly s3Endpoint: string;
+  /** Base URL objects are served from (`${cdnUrl}/${key}`). */
+  readonly cdnUrl: string;
+  /** SQS endpoint (for an `SQSClient`). */
+  readonly sqsEndpoint: string;
+  /** The notification queue. */
+  readonly queueUrl: string;
+  /** Its dead-letter queue. */
+  readonly deadLetterQueueUrl: string;
+  readonly bucket: string;
+  readonly region: string;
+  readonly policy: UploadPolicy;
+  readonly allowedOrigins: readonly string[];
+  readonly maxReceiveCount: number;
+  /** Credentials the S3 stand-in accepts. */
+  readonly credentials: LocalCredentials;
+  /** The environment the signer handler was configured from (what the Lambda would see). */
+  readonly signerEnvironment: Readonly<Record<string, string>>;
+  /** Clients for the local S3 and SQS (destroyed by `stop()`). */
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  /** Resolves when every object-created notification so far is on the queue. */
+  flush(): Promise<void>;
+  /** Stops every service and removes what it created. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+/** The policy the local stack runs with: the construct's defaults, caller identity from the local header. */
+export function localPolicy(overrides: Partial<UploadPolicy> = {}): UploadPolicy {
+  const policy: UploadPolicy = {
+    prefix: overrides.prefix ?? DEFAULT_PREFIX,
+    allowedContentTypes: overrides.allowedContentTypes ?? DEFAULT_ALLOWED_CONTENT_TYPES,
+    maxFileSize: overrides.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
+    expiresInSeconds: overrides.expiresInSeconds ?? DEFAULT_URL_EXPIRY_SECONDS,
+    accelerate: overrides.accelerate ?? false,
+    auth: overrides.auth ?? 'authorizer',
+    identityClaim: overrides.identityClaim ?? DEFAULT_IDENTITY_CLAIM,
+  };
+  // The same check the signer makes at cold start: fail here, with the field named, not per request.
+  return parsePolicy(serializePolicy(policy));
+}
+
+/** Starts the local stack. Rejects (after stopping whatever had started) when a port is taken. */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
+  const bucket = options.bucketName ?? 'direct-upload-local';
+  const allowedOrigins = [...(options.allowedOrigins ?? [])];
+  const policy = localPolicy(options.policy);
+  const credentials = options.credentials ?? S3RVER_CREDENTIALS;
+  const maxReceiveCount = options.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT;
+  const queueName = options.queueName ?? 'direct-upload-notifications';
+  const deadLetterQueueName = options.deadLetterQueueName ?? `${queueName}-dlq`;
+  const log = options.log ?? ((line: string) => console.error(line));
+  const names = {
+    s3: options.portOptionNames?.s3 ?? 'ports.s3',
+    sqs: options.portOptionNames?.sqs ?? 'ports.sqs',
+    signer: options.portOptionNames?.signer ?? 'ports.signer',
+    cdn: options.portOptionNames?.cdn ?? 'ports.cdn',
+  };
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log(`[local stack] stop: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+
+  try {
+    const directory = options.directory ?? await mkdtemp(path.join(tmpdir(), 'direct-upload-local-'));
+    if (!options.directory) cleanups.push(() => rm(directory, { recursive: true, force: true }));
+
+    // SQS: the dead-letter queue, then the notification queue redriving to it, like the construct.
+    const sqs: LocalSqs = await startLocalSqs({
+      host,
+      port: options.ports?.sqs ?? 0,
+      region,
+      portOption: names.sqs,
+      queues: [
+        { name: deadLetterQueueName, attributes: { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS) } },
+        {
+          name: queueName,
+          attributes: {
+            VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
+            MessageRetentionPeriod: String(DEFAULT_QUEUE_RETENTION_SECONDS),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: localQueueArn(region, deadLetterQueueName),
+              maxReceiveCount,
+            }),
+          },
+        },
+      ],
+    });
+    cleanups.push(() => sqs.stop());
+    const queueUrl = sqs.queues[queueName].url;
+    const deadLetterQueueUrl = sqs.queues[deadLetterQueueName].url;
+
+    // Notifications: object-created events under the prefix, in S3's format, onto the queue.
+    const pending = new Set<Promise<void>>();
+    const notify = (created: ObjectCreated) => {
+      if (created.bucket !== bucket || !created.key.startsWith(`${policy.prefix}/`)) return;
+      const body = JSON.stringify(objectCreatedEvent(created, { region }));
+      const sent: Promise<void> = sqs.client
+        .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))
+        .then(() => undefined, (err: unknown) => log(`[local stack] notification for ${created.key} not sent: ${String(err)}`))
+        .finally(() => pending.delete(sent));
+      pending.add(sent);
+    };
+    const flush = async () => {
+      while (pending.size > 0) await Promise.all([...pending]);
+    };
+    cleanups.push(flush);
+
+    if (options.sendTestEvent ?? true) {
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(s3TestEvent(bucket)) }));
+    }
+
+    const s3: LocalS3 = await startLocalS3({
+      host,
+      port: options.ports?.s3 ?? 0,
+      bucket,
+      region,
+      corsRules: uploadCorsRules(allowedOrigins),
+      credentials,
+      directory,
+      onObjectCreated: notify,
+      portOption: names.s3,
+    });
+    cleanups.push(() => s3.stop());
+
+    // CDN: bound before the signer is configured, which needs its URL.
+    const cdnServer: Server = createServer(createCdnListener({
+      client: s3.client,
+      bucket,
+      headers: deliveryHeaders(options.delivery),
+      log,
+    }));
+    const cdnPort = await listen(cdnServer, host, options.ports?.cdn ?? 0, 'CDN', names.cdn);
+    cleanups.push(() => close(cdnServer));
+    const cdnUrl = origin(host, cdnPort);
+
+    // Signer: the real handler, configured from the environment the Lambda would have.
+    const signerEnvironment: Record<string, string> = {
+      [POLICY_ENV]: serializePolicy(policy),
+      [BUCKET_ENV]: bucket,
+      [PUBLIC_BASE_URL_ENV]: cdnUrl,
+      [S3_ENDPOINT_ENV]: s3.endpoint,
+      [REGION_ENV]: region,
+      [ACCESS_KEY_ID_ENV]: credentials.accessKeyId,
+      [SECRET_ACCESS_KEY_ENV]: credentials.secretAccessKey,
+    };
+    const handler = createSignerHandler(loadSignerConfig(signerEnvironment), { log, ...options.signer });
+    const cors: HttpApiCors = {
+      allowOrigins: allowedOrigins,
+      allowMethods: SIGNER_CORS_METHODS,
+      allowHeaders: SIGNER_CORS_HEADERS,
+      maxAgeSeconds: 3600,
+    };
+    const signerServer: Server = createServer(createHttpApiListener({
+      handler,
+      authorizer: { auth: policy.auth, identityClaim: policy.identityClaim },
+      cors,
+      log,
+    }));
+    const signerPort = await listen(signerServer, host, options.ports?.signer ?? 0, 'signer API', names.signer);
+    cleanups.push(() => close(signerServer));
+
+    let stopped: Promise<void> | undefined;
+    return {
+      signerUrl: origin(host, signerPort),
+      s3Endpoint: s3.endpoint,
+      cdnUrl,
+      sqsEndpoint: sqs.endpoint,
+      queueUrl,
+      deadLetterQueueUrl,
+      bucket,
+      region,
+      policy,
+      allowedOrigins,
+      maxReceiveCount,
+      credentials,
+      signerEnvironment,
+      s3: s3.client,
+      sqs: sqs.client,
+      flush,
+      stop: () => (stopped ??= cleanup()),
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}

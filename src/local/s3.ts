@@ -1,0 +1,245 @@
+/**
+ * The S3 stand-in: `@20minutes/s3rver` (path-style, verifies SigV4 signatures and presigned URL
+ * expiry) on loopback, with the upload bucket and its CORS rules, plus what s3rver leaves out and
+ * real S3 does, because the end-to-end tests rely on it:
+ * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
+ * - a body whose MD5 differs from a `Content-MD5` header is refused (`BadDigest`) and not stored;
+ * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
+ *
+ * Not emulated: POST policy conditions (form uploads are accepted without checking their policy or
+ * signature), Transfer Acceleration, versioning, bucket policies.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { rm } from 'node:fs/promises';
+import { createServer, Server } from 'node:http';
+import S3rver from '@20minutes/s3rver';
+import AWSAccount from '@20minutes/s3rver/lib/models/account';
+import S3Error from '@20minutes/s3rver/lib/models/error';
+import { S3Client } from '@aws-sdk/client-s3';
+import { close, listen, origin } from './net';
+import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
+import { UploadCorsRule } from '../delivery';
+
+/** Credentials the S3 stand-in accepts (and the local signer signs with). */
+export interface LocalCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The key pair s3rver knows out of the box. */
+export const S3RVER_CREDENTIALS: LocalCredentials = Object.freeze({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+
+/** Options of {@link startLocalS3}. */
+export interface LocalS3Options {
+  readonly host: string;
+  /** 0 = ephemeral. */
+  readonly port: number;
+  readonly bucket: string;
+  readonly region: string;
+  /** The bucket's CORS rules (`uploadCorsRules(allowedOrigins)`); none = no CORS configuration. */
+  readonly corsRules: readonly UploadCorsRule[];
+  readonly credentials: LocalCredentials;
+  /** Where objects are stored; the caller owns (and removes) it. */
+  readonly directory: string;
+  /** Called for every object created, synchronously, while the request is still being answered. */
+  readonly onObjectCreated?: (created: ObjectCreated) => void;
+  /** The option name that sets the port, for error messages. @default 'ports.s3' */
+  readonly portOption?: string;
+}
+
+/** A running S3 stand-in. */
+export interface LocalS3 {
+  /** `http://host:port`: path-style endpoint (`${endpoint}/${bucket}/${key}`). */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly bucket: string;
+  /** An S3 client for this endpoint with the accepted credentials (destroyed by `stop()`). */
+  readonly client: S3Client;
+  stop(): Promise<void>;
+}
+
+/** An S3 `CORSConfiguration` document for the given rules. */
+export function corsConfigurationXml(rules: readonly UploadCorsRule[]): string {
+  const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const tags = (tag: string, values: readonly string[]) => values.map((v) => `<${tag}>${esc(v)}</${tag}>`).join('');
+  const body = rules.map((r) =>
+    '<CORSRule>' +
+      tags('AllowedOrigin', r.allowedOrigins) +
+      tags('AllowedMethod', r.allowedMethods) +
+      tags('AllowedHeader', r.allowedHeaders) +
+      tags('ExposeHeader', r.exposedHeaders) +
+      `<MaxAgeSeconds>${r.maxAgeSeconds}</MaxAgeSeconds>` +
+    '</CORSRule>').join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${body}</CORSConfiguration>`;
+}
+
+/** Koa context fields read here (s3rver's context is a Koa context). */
+interface RequestContext extends S3rver.Context {
+  readonly state: { account?: unknown };
+}
+
+/** The store's operations (its helpers, called by these, are not guarded again). */
+const GUARDED_STORE_METHODS: readonly string[] = [
+  'listBuckets', 'getBucket', 'putBucket', 'deleteBucket', 'listObjects', 'existsObject', 'getObject', 'putObject',
+  'copyObject', 'deleteObject', 'initiateUpload', 'putPart', 'putObjectMultipart', 'getSubresource', 'putSubresource',
+  'deleteSubresource',
+];
+
+/** Store methods that stay callable without a signature: CORS evaluation happens before authentication. */
+function isPublicStoreCall(method: string, args: unknown[]): boolean {
+  return method === 'getSubresource' && (args[2] === 'cors' || args[2] === 'website');
+}
+
+/** Form uploads (POST policy): s3rver does not verify their signature or policy; let them through. */
+function isFormUpload(ctx: RequestContext): boolean {
+  const type = ctx.get('content-type');
+  return ctx.method === 'POST' && type.toLowerCase().startsWith('multipart/form-data');
+}
+
+/** Starts the S3 stand-in with the bucket created and configured. */
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  const { credentials } = options;
+  let account: AWSAccount | undefined;
+  if (AWSAccount.registry.get(credentials.accessKeyId) === undefined) {
+    account = new AWSAccount(123456789012, 'local');
+    account.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
+  }
+
+  const s3rver = new S3rver({
+    silent: true,
+    directory: options.directory,
+    vhostBuckets: false,
+    allowMismatchedSignatures: false,
+    configureBuckets: [
+      {
+        name: options.bucket,
+        configs: options.corsRules.length > 0 ? [corsConfigurationXml(options.corsRules)] : [],
+      },
+    ],
+  });
+  s3rver.on('error', () => {
+    // Errors are answered to the client as S3 XML errors; nothing to log here.
+  });
+
+  const requests = new AsyncLocalStorage<{ ctx: RequestContext; sourceIp: string }>();
+  s3rver.middleware.unshift(async (ctx, next) => {
+    // The peer address, read now: s3rver's events may fire after the socket is gone.
+    const sourceIp = (ctx.ip || '127.0.0.1').replace(/^::ffff:/, '');
+    return requests.run({ ctx: ctx as RequestContext, sourceIp }, next);
+  });
+  guardStore(s3rver.store, () => requests.getStore()?.ctx);
+
+  const sequencer = createSequencer();
+  s3rver.on('event', (event) => {
+    const request = requests.getStore();
+    const ctx = request?.ctx;
+    for (const record of event.Records) {
+      const eventName = objectCreatedName(record.eventName, ctx);
+      if (!eventName || !options.onObjectCreated) continue;
+      options.onObjectCreated({
+        eventName,
+        bucket: record.s3.bucket.name,
+        key: record.s3.object.key,
+        size: Number(record.s3.object.size ?? 0),
+        eTag: (record.s3.object.eTag ?? '').replace(/"/g, ''),
+        sourceIp: request?.sourceIp ?? '127.0.0.1',
+        time: new Date(record.eventTime),
+        sequencer: sequencer(),
+      });
+    }
+  });
+
+  await s3rver.configureBuckets();
+  const server: Server = createServer(s3rver.callback());
+  const stopLogger = () => {
+    s3rver.logger.exceptions.unhandle();
+    s3rver.logger.close();
+  };
+  let port: number;
+  try {
+    port = await listen(server, options.host, options.port, 'S3 (s3rver)', options.portOption ?? 'ports.s3');
+  } catch (err) {
+    stopLogger();
+    account?.revokeAccessKey(credentials.accessKeyId);
+    throw err;
+  }
+  const endpoint = origin(options.host, port);
+  const client = localS3Client(endpoint, options.region, credentials);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    port,
+    bucket: options.bucket,
+    client,
+    stop: () => (stopped ??= (async () => {
+      client.destroy();
+      await close(server);
+      stopLogger();
+      account?.revokeAccessKey(credentials.accessKeyId);
+    })()),
+  };
+}
+
+/** An S3 client for a local, path-style endpoint. Checksums only when required: s3rver knows no trailers. */
+export function localS3Client(endpoint: string, region: string, credentials: LocalCredentials): S3Client {
+  return new S3Client({
+    endpoint,
+    region,
+    forcePathStyle: true,
+    credentials: { ...credentials },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Maps s3rver's event names to S3's (s3rver reports a completed multipart upload as `Post`). */
+function objectCreatedName(name: string, ctx: RequestContext | undefined): ObjectCreatedEventName | undefined {
+  switch (name) {
+    case 'ObjectCreated:Put':
+      return 'ObjectCreated:Put';
+    case 'ObjectCreated:Copy':
+      return 'ObjectCreated:Copy';
+    case 'ObjectCreated:Post':
+      return ctx && ctx.query.uploadId !== undefined ? 'ObjectCreated:CompleteMultipartUpload' : 'ObjectCreated:Post';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Adds the checks real S3 makes and s3rver does not, at the store (so that s3rver's CORS headers are
+ * still set on the error response): an unsigned request is `AccessDenied`, a `Content-MD5` that does
+ * not match the body is `BadDigest` (and the bytes are removed).
+ */
+function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | undefined): void {
+  const target = store as unknown as Record<string, unknown>;
+  for (const name of GUARDED_STORE_METHODS) {
+    const original = target[name];
+    if (typeof original !== 'function') continue;
+    target[name] = function guarded(this: unknown, ...args: unknown[]) {
+      const ctx = currentRequest();
+      if (ctx && ctx.method !== 'OPTIONS' && !ctx.state.account && !isPublicStoreCall(name, args) && !isFormUpload(ctx)) {
+        throw new S3Error('AccessDenied', 'Access Denied');
+      }
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+
+  const putContent = store.putContent.bind(store);
+  store.putContent = async (objectPath: string, content: unknown): Promise<[number, string]> => {
+    const result = await putContent(objectPath, content);
+    const expected = currentRequest()?.get('content-md5');
+    if (expected) {
+      const actual = Buffer.from(result[1], 'hex').toString('base64');
+      if (actual !== expected) {
+        await rm(objectPath, { force: true });
+        throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.', {
+          ExpectedDigest: expected,
+          CalculatedDigest: actual,
+        });
+      }
+    }
+    return result;
+  };
+}

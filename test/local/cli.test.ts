@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import * as path from 'node:path';
+import { demoOrigins, parseDemoArgs } from '../../src/local/cli';
+
+describe('parseDemoArgs', () => {
+  test('defaults', () => {
+    expect(parseDemoArgs([])).toEqual({
+      host: '127.0.0.1', port: 3000, s3Port: 4568, sqsPort: 9324, signerPort: 3001, cdnPort: 3002, origins: [], help: false,
+    });
+  });
+  test('ports, host and origins, with or without =', () => {
+    expect(parseDemoArgs(['--port', '0', '--s3-port=1234', '--origin', 'https://app.example.com/path', '--host', '::1'])).toMatchObject({
+      port: 0, s3Port: 1234, host: '::1', origins: ['https://app.example.com'],
+    });
+  });
+  test('bad input names the flag', () => {
+    expect(() => parseDemoArgs(['--port', 'x'])).toThrow(/--port must be a port number/);
+    expect(() => parseDemoArgs(['--port', '70000'])).toThrow(/--port must be a port number/);
+    expect(() => parseDemoArgs(['--origin', 'nope'])).toThrow(/--origin must be an origin/);
+    expect(() => parseDemoArgs(['--frobnicate', '1'])).toThrow(/Unknown option --frobnicate/);
+    expect(() => parseDemoArgs(['--port'])).toThrow(/--port needs a value/);
+  });
+});
+
+test('demoOrigins: 127.0.0.1 and localhost are both allowed', () => {
+  expect(demoOrigins('http://127.0.0.1:3000')).toEqual(['http://127.0.0.1:3000', 'http://localhost:3000']);
+});
+
+/** Resolves true when something accepts connections on the port. */
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+test('npm run demo: starts, prints the URLs, serves the page, and stops every service on SIGTERM', async () => {
+  const cli = path.join(__dirname, '..', '..', 'src', 'local', 'cli.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--s3-port', '0', '--sqs-port', '0', '--signer-port', '0', '--cdn-port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c: string) => {
+    out += c;
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: string) => {
+      out += c;
+      if (out.includes('CDN')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`demo exited early:\n${out}`)));
+  });
+
+  // Every service listens on 127.0.0.1; fauxqs names its queue URLs sqs.<region>.localhost.
+  const urls = [...out.matchAll(/http:\/\/(?:127\.0\.0\.1|sqs\.[a-z0-9-]+\.localhost):(\d+)/g)];
+  const ports = [...new Set(urls.map((m) => Number(m[1])))];
+  try {
+    expect(ports.length).toBeGreaterThanOrEqual(5); // demo, signer, S3, CDN, SQS
+    const demoUrl = /demo page\s+(\S+)/.exec(out)?.[1] ?? '';
+    const page = await fetch(demoUrl);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>cdk-direct-upload');
+  } catch (err) {
+    child.kill('SIGKILL'); // never leave the demo running when an assertion fails
+    throw err;
+  }
+
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  expect(out).toContain('Stopped.');
+  for (const port of ports) expect([port, await isListening(port)]).toEqual([port, false]);
+});
