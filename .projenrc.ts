@@ -77,6 +77,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-s3@^3.1017.0',
     '@aws-sdk/client-sqs@^3.1017.0',
     'playwright-core@^1.64.1',
+    // benchmarks: the SDK signers the signer is compared with, and a multipart parser for the
+    // traditional "app server receives the file" contender
+    '@smithy/signature-v4@^5.7.5',
+    'busboy@^1.6.0',
   ],
 
   jestOptions: {
@@ -97,6 +101,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The Lambda handlers and the local stack are bundled or run from source; their SDK imports are devDependencies.
 project.eslint?.allowDevDeps('src/signer/**/*.ts');
 project.eslint?.allowDevDeps('src/local/**/*.ts');
+project.eslint?.addLintPattern('bench');
+project.eslint?.allowDevDeps('bench/**/*.ts');
 
 for (const p of ['/examples', '/bench', '/.ci', '/docs', '/compat']) {
   project.npmignore?.exclude(p);
@@ -141,6 +147,12 @@ if (packageJs) {
   project.packageTask.reset();
   project.packageTask.spawn(packageJs);
 }
+
+// Benchmarks (never timed assertions): a table on stdout and bench/results.json.
+project.addTask('bench', {
+  description: 'Run the benchmarks (bench/): print a table, write bench/results.json',
+  steps: [...(bundle ? [{ spawn: bundle.name }] : []), { exec: 'tsx bench/run.ts', receiveArgs: true }],
+});
 
 // Main job until the local stack lands: synthesize the example app and say where the template is.
 project.addTask('example:synth', {

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
-import { errorResponse, jsonResponse, rejectionResponse, SignerResponse } from './http';
+import { errorResponse, jsonTextResponse, rejectionResponse, SignerResponse } from './http';
 import { callerScope } from './identity';
-import { createPutPresigner } from './presign';
+import { createPutPresigner, objectLocation } from './presign';
 import { ErrorCodes, PresignedUpload, UPLOADS_PATH } from './protocol';
 import { readJsonBody, validateCreateUploadRequest } from './request';
 import { extensionFor } from '../policy';
@@ -39,6 +39,14 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
   const newId = options.randomUUID ?? randomUUID;
   const log = options.log ?? defaultLog;
   const { policy } = config;
+  const writeUpload = jsonSafeOrigin(config) ? presignedUploadJson : JSON.stringify;
+  // Expiry times have second precision: format each one once (it is the same for every request in that second).
+  let lastExpiry = { time: NaN, iso: '' };
+  const isoString = (date: Date): string => {
+    const time = date.getTime();
+    if (time !== lastExpiry.time) lastExpiry = { time, iso: date.toISOString() };
+    return lastExpiry.iso;
+  };
 
   async function handle(event: APIGatewayProxyEventV2): Promise<SignerResponse> {
     const route = routeOf(event);
@@ -69,9 +77,9 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       url: presigned.url,
       headers: { ...presigned.headers },
       publicUrl: `${config.publicBaseUrl}/${key}`,
-      expiresAt: presigned.expiresAt.toISOString(),
+      expiresAt: isoString(presigned.expiresAt),
     };
-    return jsonResponse(200, response);
+    return jsonTextResponse(200, writeUpload(response));
   }
 
   return async (event) => {
@@ -112,6 +120,27 @@ export function createSignerHandlerFromEnv(
     return createMisconfiguredHandler();
   }
   return createSignerHandler(config, options);
+}
+
+/**
+ * True when the origin of the presigned URLs (scheme, host, port) is plain ASCII without `"` or `\`,
+ * which every valid configuration gives: the rest of a URL is RFC 3986-encoded (presign.ts), so the
+ * whole URL then needs no JSON escaping. Checked once per handler.
+ */
+function jsonSafeOrigin(config: SignerConfig): boolean {
+  const { protocol, hostname, port } = objectLocation(config, '');
+  return /^[A-Za-z0-9.:[\]-]+$/.test(`${protocol}${hostname}${port ?? ''}`);
+}
+
+/**
+ * `JSON.stringify(upload)`, same output, but the URL is written without escaping (see
+ * {@link jsonSafeOrigin}). Escaping its 1-2 KB, most of it the session token, took a quarter of the
+ * handler's time on the single-upload path (bench/, figure 1).
+ */
+function presignedUploadJson(upload: PresignedUpload): string {
+  return `{"key":${JSON.stringify(upload.key)},"method":${JSON.stringify(upload.method)},"url":"${upload.url}"`
+    + `${upload.headers !== undefined ? `,"headers":${JSON.stringify(upload.headers)}` : ''}`
+    + `,"publicUrl":${JSON.stringify(upload.publicUrl)},"expiresAt":${JSON.stringify(upload.expiresAt)}}`;
 }
 
 /** Method and path, without the stage prefix HTTP APIs put in `rawPath` for named stages. */

@@ -5,7 +5,7 @@
  * A caller without an identity is refused (401) unless the policy is anonymous: there is no shared
  * fallback scope.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { accept, Outcome, reject } from './http';
 import { ErrorCodes } from './protocol';
 import { UploadPolicy } from '../policy';
@@ -28,9 +28,14 @@ export function scopeForIdentity(identity: string): string {
   if (READABLE_SCOPE_RE.test(identity)) {
     return identity;
   }
-  const digest = createHash('sha256').update(identity, 'utf8').digest('base64url');
+  const digest = sha256Base64url(identity);
   return HASHED_SCOPE_MARKER + digest.slice(0, HASHED_SCOPE_LENGTH);
 }
+
+/** One-shot `crypto.hash` (Node ≥ 20.12) where available: less than half the cost of createHash per request. */
+const sha256Base64url: (data: string) => string = typeof crypto.hash === 'function'
+  ? (data) => crypto.hash('sha256', data, 'base64url')
+  : (data) => crypto.createHash('sha256').update(data, 'utf8').digest('base64url');
 
 /**
  * Reads the caller's identity from an HTTP API (payload v2) request context, or undefined when the

@@ -1,17 +1,28 @@
 /**
- * Presigned single PUT: pure computation (SigV4 query signing), no AWS API call.
+ * Presigned single PUT: pure computation (SigV4 query signing with node:crypto), no AWS API call,
+ * no SDK code on the hot path.
  *
- * Built on `S3RequestPresigner` with a request we construct ourselves, not on client-s3 +
- * `getSignedUrl`: that path runs the flexible-checksum middleware, which bakes an empty-body CRC32
- * into the URL (every real upload then fails), and it is about ten times slower.
+ * Why not the SDK: `getSignedUrl` + `PutObjectCommand` runs the flexible-checksum middleware, which
+ * bakes an empty-body CRC32 into the URL (every real upload then fails), and it is about ten times
+ * slower. `S3RequestPresigner` / `@smithy/signature-v4` produce the right URL, but pull ~150 KB of
+ * `@smithy/core` into the bundle (cold start) and re-derive, clone and re-sort everything per request.
+ * This module does exactly what they do for this one request shape (see "Semantics" below) and caches
+ * the signing key per day; `bench/` checks its output against `S3RequestPresigner`'s, and the tests
+ * recompute the signature independently.
  *
- * `content-type`, `content-length` and (when given) `content-md5` are signed as headers, so S3
- * itself rejects a body of another type, length or digest.
+ * Semantics (identical to `S3RequestPresigner` with `signableHeaders` = the headers below):
+ * - service `s3`, region = the bucket's region (also with Transfer Acceleration);
+ * - the path is pre-encoded (RFC 3986 per key segment) and used as the canonical URI as-is, as S3 wants
+ *   (no double encoding, no dot-segment normalisation);
+ * - `content-type`, `content-length` and (when given) `content-md5` are signed as **headers**, with
+ *   `host`, so S3 itself rejects a body of another type, length or digest; no checksum parameter;
+ * - query: `X-Amz-Algorithm`, `X-Amz-Content-Sha256=UNSIGNED-PAYLOAD`, `X-Amz-Credential`, `X-Amz-Date`,
+ *   `X-Amz-Expires`, `X-Amz-Security-Token` (temporary credentials), `X-Amz-SignedHeaders`, then
+ *   `X-Amz-Signature`;
+ * - payload hash `UNSIGNED-PAYLOAD`; dates truncated to the second.
  */
-import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignerConfig } from './config';
+import * as crypto from 'node:crypto';
+import { SignerConfig, SignerCredentials } from './config';
 
 /** Host of the S3 Transfer Acceleration endpoint (`${bucket}.` in front). */
 export const ACCELERATE_HOST_SUFFIX = 's3-accelerate.amazonaws.com';
@@ -58,8 +69,12 @@ export interface ObjectLocation {
  * characters `A-Z a-z 0-9 - . _ ~` is encoded (as SigV4's canonical URI requires).
  */
 export function encodeRfc3986(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return UNRESERVED_RE.test(value)
+    ? value
+    : encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
+
+const UNRESERVED_RE = /^[A-Za-z0-9\-._~]*$/;
 
 /** An object key as a URL path: each `/`-separated segment encoded, separators kept. */
 export function encodeKeyPath(key: string): string {
@@ -74,78 +89,161 @@ export function encodeKeyPath(key: string): string {
  *   bucket name has dots, which the wildcard TLS certificate does not cover).
  */
 export function objectLocation(config: SignerConfig, key: string): ObjectLocation {
-  const keyPath = encodeKeyPath(key);
+  const base = bucketLocation(config);
+  return { ...base, path: base.path + encodeKeyPath(key) };
+}
+
+/** {@link objectLocation} without the key: `path` is the (possibly empty) prefix of every object path. */
+function bucketLocation(config: SignerConfig): ObjectLocation {
   if (config.endpoint) {
     const endpoint = new URL(config.endpoint);
     return {
       protocol: endpoint.protocol === 'http:' ? 'http:' : 'https:',
       hostname: endpoint.hostname,
       ...(endpoint.port ? { port: Number(endpoint.port) } : {}),
-      path: `/${encodeRfc3986(config.bucket)}${keyPath}`,
+      path: `/${encodeRfc3986(config.bucket)}`,
     };
   }
   if (config.bucket.includes('.')) {
-    return { protocol: 'https:', hostname: `s3.${config.region}.${config.urlSuffix}`, path: `/${config.bucket}${keyPath}` };
+    return { protocol: 'https:', hostname: `s3.${config.region}.${config.urlSuffix}`, path: `/${config.bucket}` };
   }
   const hostname = config.policy.accelerate
     ? `${config.bucket}.${ACCELERATE_HOST_SUFFIX}`
     : `${config.bucket}.s3.${config.region}.${config.urlSuffix}`;
-  return { protocol: 'https:', hostname, path: keyPath };
+  return { protocol: 'https:', hostname, path: '' };
+}
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const SERVICE = 's3';
+const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
+/** SigV4 presigned URLs live at most a week. */
+const MAX_PRESIGNED_TTL_SECONDS = 7 * 24 * 60 * 60;
+const SIGNED_HEADERS = 'content-length;content-type;host';
+const SIGNED_HEADERS_WITH_MD5 = 'content-length;content-md5;content-type;host';
+const SIGNED_HEADERS_PARAM = `&X-Amz-SignedHeaders=${encodeRfc3986(SIGNED_HEADERS)}`;
+const SIGNED_HEADERS_WITH_MD5_PARAM = `&X-Amz-SignedHeaders=${encodeRfc3986(SIGNED_HEADERS_WITH_MD5)}`;
+
+/** What depends only on the credentials and the day: derived once, reused until either changes. */
+interface SigningContext {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string | undefined;
+  readonly shortDate: string;
+  /** HMAC chain `AWS4${secret}` → date → region → `s3` → `aws4_request`. */
+  readonly signingKey: Buffer;
+  /** `${shortDate}/${region}/s3/aws4_request`. */
+  readonly scope: string;
+  /** Canonical query up to and including `X-Amz-Credential=...&X-Amz-Date=`. */
+  readonly queryHead: string;
+  /** `&X-Amz-Security-Token=...` or empty. */
+  readonly tokenParam: string;
 }
 
 /** Creates the presigner for a configuration (once per configuration, not per request). */
 export function createPutPresigner(config: SignerConfig): PutPresigner {
-  const presigner = new S3RequestPresigner({
-    region: config.region,
-    credentials: async () => config.credentials(),
-    sha256: Hash.bind(null, 'sha256'),
-  });
+  const base = bucketLocation(config);
+  const host = base.port !== undefined ? `${base.hostname}:${base.port}` : base.hostname;
+  const origin = `${base.protocol}//${host}`;
+  const region = config.region;
   const expiresIn = config.policy.expiresInSeconds;
+  const expiresParam = `&X-Amz-Expires=${expiresIn}`;
+  const hostLine = `host:${canonicalHeaderValue(host)}\n`;
+  let context: SigningContext | undefined;
+
+  function signingContext(credentials: SignerCredentials, shortDate: string): SigningContext {
+    if (
+      typeof credentials !== 'object' || credentials === null ||
+      typeof credentials.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string'
+    ) {
+      throw new Error('The signer\'s credentials are not valid (accessKeyId and secretAccessKey must be strings)');
+    }
+    const sessionToken = credentials.sessionToken || undefined;
+    const cached = context;
+    if (
+      cached !== undefined && cached.shortDate === shortDate && cached.accessKeyId === credentials.accessKeyId &&
+      cached.secretAccessKey === credentials.secretAccessKey && cached.sessionToken === sessionToken
+    ) {
+      return cached;
+    }
+    const scope = `${shortDate}/${region}/${SERVICE}/aws4_request`;
+    let key = hmac(`AWS4${credentials.secretAccessKey}`, shortDate);
+    key = hmac(key, region);
+    key = hmac(key, SERVICE);
+    key = hmac(key, 'aws4_request');
+    context = {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken,
+      shortDate,
+      signingKey: key,
+      scope,
+      queryHead: `X-Amz-Algorithm=${ALGORITHM}&X-Amz-Content-Sha256=${UNSIGNED_PAYLOAD}`
+        + `&X-Amz-Credential=${encodeRfc3986(`${credentials.accessKeyId}/${scope}`)}&X-Amz-Date=`,
+      tokenParam: sessionToken !== undefined ? `&X-Amz-Security-Token=${encodeRfc3986(sessionToken)}` : '',
+    };
+    return context;
+  }
 
   return {
     async presignPut(input: PresignPutInput): Promise<PresignedPut> {
-      const location = objectLocation(config, input.key);
-      // Clients must send these exactly; `content-length` they set from the body.
-      const clientHeaders: Record<string, string> = { 'content-type': input.contentType };
-      if (input.checksum !== undefined) {
-        clientHeaders['content-md5'] = input.checksum;
+      if (!Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_PRESIGNED_TTL_SECONDS) {
+        throw new Error(`Presigned URLs must expire within ${MAX_PRESIGNED_TTL_SECONDS} seconds (got ${expiresIn})`);
       }
-      const signed = new Set(['content-type', 'content-length', ...(input.checksum !== undefined ? ['content-md5'] : [])]);
-      const request = new HttpRequest({
-        method: 'PUT',
-        protocol: location.protocol,
-        hostname: location.hostname,
-        ...(location.port !== undefined ? { port: location.port } : {}),
-        path: location.path,
-        headers: { ...clientHeaders, 'content-length': String(input.size) },
-        query: {},
-      });
       // SigV4 dates have second precision: the URL expires `expiresIn` seconds after the truncated date.
-      const signingDate = new Date(Math.floor((input.signingDate ?? new Date()).getTime() / 1000) * 1000);
-      const presigned = await presigner.presign(request, {
-        expiresIn,
-        signingDate,
-        // The presigner marks content-type unsignable; signableHeaders overrides that so S3 enforces it.
-        signableHeaders: signed,
-        // Only x-amz-* headers are hoisted today; keep ours headers (signed, not query) whatever the SDK does next.
-        unhoistableHeaders: new Set(signed),
-      });
-      const port = presigned.port !== undefined ? `:${presigned.port}` : '';
+      const signingTime = Math.floor((input.signingDate ?? new Date()).getTime() / 1000) * 1000;
+      const longDate = amzDate(signingTime);
+      const ctx = signingContext(config.credentials(), longDate.slice(0, 8));
+
+      const path = base.path + encodeKeyPath(input.key);
+      const hasMd5 = input.checksum !== undefined;
+      const signedHeaders = hasMd5 ? SIGNED_HEADERS_WITH_MD5 : SIGNED_HEADERS;
+      // Parameter names sort as written here (canonical order), the signature goes last.
+      const query = `${ctx.queryHead}${longDate}${expiresParam}${ctx.tokenParam}${hasMd5 ? SIGNED_HEADERS_WITH_MD5_PARAM : SIGNED_HEADERS_PARAM}`;
+      const canonicalHeaders = `content-length:${input.size}\n`
+        + (hasMd5 ? `content-md5:${canonicalHeaderValue(input.checksum as string)}\n` : '')
+        + `content-type:${canonicalHeaderValue(input.contentType)}\n${hostLine}`;
+      const canonicalRequest = `PUT\n${path}\n${query}\n${canonicalHeaders}\n${signedHeaders}\n${UNSIGNED_PAYLOAD}`;
+      const stringToSign = `${ALGORITHM}\n${longDate}\n${ctx.scope}\n${sha256Hex(canonicalRequest)}`;
+      const signature = crypto.createHmac('sha256', ctx.signingKey).update(stringToSign, 'utf8').digest('hex');
+
+      // Clients must send these exactly; `content-length` they set from the body.
+      const headers: Record<string, string> = hasMd5
+        ? { 'content-type': input.contentType, 'content-md5': input.checksum as string }
+        : { 'content-type': input.contentType };
       return {
-        url: `${presigned.protocol}//${presigned.hostname}${port}${presigned.path}?${formatQuery(presigned.query)}`,
-        headers: clientHeaders,
-        expiresAt: new Date(signingDate.getTime() + expiresIn * 1000),
+        url: `${origin}${path}?${query}&X-Amz-Signature=${signature}`,
+        headers,
+        expiresAt: new Date(signingTime + expiresIn * 1000),
       };
     },
   };
 }
 
-function formatQuery(query: Record<string, string | null | ReadonlyArray<string | null>> | undefined): string {
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(query ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      parts.push(v === null ? encodeRfc3986(name) : `${encodeRfc3986(name)}=${encodeRfc3986(v as string)}`);
-    }
+function hmac(key: string | Buffer, data: string): Buffer {
+  return crypto.createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** Hex SHA-256 of a UTF-8 string: one-shot `crypto.hash` (Node ≥ 20.12) when there, else createHash. */
+const sha256Hex: (data: string) => string = typeof crypto.hash === 'function'
+  ? (data) => crypto.hash('sha256', data, 'hex')
+  : (data) => crypto.createHash('sha256').update(data, 'utf8').digest('hex');
+
+let lastAmzDate: { readonly time: number; readonly value: string } | undefined;
+
+/** `20240506T070809Z` for a time in milliseconds (whole seconds); the last one is remembered. */
+function amzDate(time: number): string {
+  if (lastAmzDate?.time === time) {
+    return lastAmzDate.value;
   }
-  return parts.join('&');
+  const iso = new Date(time).toISOString(); // 2024-05-06T07:08:09.000Z
+  const value = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
+  lastAmzDate = { time, value };
+  return value;
+}
+
+/** SigV4 header value canonicalisation: line breaks and runs of spaces/tabs become one space, trimmed. */
+function canonicalHeaderValue(value: string): string {
+  return /[\r\n\t]|^ | $| {2}/.test(value)
+    ? value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').replace(/^ | $/g, '')
+    : value;
 }

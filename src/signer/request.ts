@@ -186,7 +186,11 @@ function header(headers: Readonly<Record<string, string | undefined>> | undefine
   if (!headers) {
     return undefined;
   }
-  // HTTP APIs lower-case header names; match case-insensitively anyway.
+  // HTTP APIs lower-case header names (the fast path); match case-insensitively anyway.
+  const exact = headers[name];
+  if (exact !== undefined) {
+    return exact;
+  }
   for (const [key, value] of Object.entries(headers)) {
     if (key.toLowerCase() === name && value !== undefined) {
       return value;

@@ -1,0 +1,120 @@
+/**
+ * The benchmark's own logic that does not depend on the machine: statistics, goals, the cost model's
+ * arithmetic, the command line, the floor's correctness and the bundle command.
+ */
+import { createFloorSigner } from '../../bench/contenders/floor';
+import { bundleArgs } from '../../bench/figures/cold-start';
+import { costPerMillionUploads, LIST_PRICES } from '../../bench/figures/cost-model';
+import { BENCH_SECRET_ACCESS_KEY, BENCH_SESSION_TOKEN, benchEnv, benchEvent } from '../../bench/lib/fixtures';
+import { formatNumber, formatTable, goal, machineInfo, median, percentile } from '../../bench/lib/report';
+import { parseArgs } from '../../bench/run';
+import { createSignerHandlerFromEnv } from '../../src/signer/handler';
+import { computeSigV4Signature, queryParams } from '../signer/helpers';
+
+describe('report helpers', () => {
+  test('median and nearest-rank percentiles', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(percentile([5, 1, 4, 2, 3], 50)).toBe(3);
+    expect(percentile([5, 1, 4, 2, 3], 99)).toBe(5);
+    expect(percentile([5, 1, 4, 2, 3], 0)).toBe(1);
+  });
+
+  test('goals: min and max', () => {
+    expect(goal('a', 12, 'min', 10, '×').met).toBe(true);
+    expect(goal('a', 9.9, 'min', 10, '×').met).toBe(false);
+    expect(goal('b', 150, 'max', 150, ' KB').met).toBe(true);
+    expect(goal('b', 151, 'max', 150, ' KB').met).toBe(false);
+  });
+
+  test('numbers and the table', () => {
+    expect(formatNumber(12345.6)).toBe('12,346');
+    expect(formatNumber(1.234)).toBe('1.23');
+    expect(formatNumber(0.01234)).toBe('0.0123');
+    const table = formatTable(machineInfo(new Date('2024-05-06T07:08:09Z')), [{
+      id: 9,
+      title: 'A figure',
+      rows: [{ name: 'row', value: 2, unit: 'ms' }],
+      goals: [goal('g', 2, 'max', 1, ' ms')],
+      notes: [],
+    }]);
+    expect(table).toContain('2024-05-06T07:08:09.000Z');
+    expect(table).toContain(`Node ${process.version}`);
+    expect(table).toContain('(9) A figure');
+    expect(table).toContain('goal: g: 2.00 ms (target ≤ 1.00 ms) MISSED');
+  });
+});
+
+describe('cost model', () => {
+  test('a signer under 1 ms is billed 1 ms', () => {
+    const cost = costPerMillionUploads({ name: 'x', architecture: 'arm64', memoryMb: 256, microsPerUploadOnOneCore: 10 });
+    expect(cost.billedMs).toBe(1);
+    // 1e6 invocations × 0.25 GB × 0.001 s × arm64 price
+    expect(cost.lambdaDuration).toBeCloseTo(1e6 * 0.25 * 0.001 * LIST_PRICES.lambdaArm64PerGbSecond, 10);
+    expect(cost.total).toBeCloseTo(1 + 0.2 + cost.lambdaDuration + 5 + 0.4, 10);
+  });
+
+  test('a small function gets a share of a vCPU, and the duration is rounded up', () => {
+    // 300 µs on one core, 128 MB = 128/1769 of a vCPU → 4.15 ms → 5 ms billed.
+    const cost = costPerMillionUploads({ name: 'y', architecture: 'x86_64', memoryMb: 128, microsPerUploadOnOneCore: 300 });
+    expect(cost.durationMs).toBeCloseTo(0.3 / (128 / 1769), 6);
+    expect(cost.billedMs).toBe(5);
+    expect(cost.lambdaDuration).toBeCloseTo(1e6 * 0.125 * 0.005 * LIST_PRICES.lambdaX86PerGbSecond, 10);
+  });
+});
+
+describe('command line', () => {
+  test('defaults, --quick, --only, --out', () => {
+    expect(parseArgs([])).toEqual(expect.objectContaining({ quick: false, only: [1, 2, 3, 4, 5, 6] }));
+    expect(parseArgs(['--quick', '--only', '2,6', '--out', '/tmp/x.json'])).toEqual({ quick: true, only: [2, 6], out: '/tmp/x.json' });
+  });
+
+  test('refuses what it does not know', () => {
+    expect(() => parseArgs(['--only', '7'])).toThrow(/--only takes figure numbers/);
+    expect(() => parseArgs(['--fast'])).toThrow(/unknown argument "--fast"/);
+  });
+});
+
+describe('floor signer', () => {
+  test('signs a request S3 would accept (independent SigV4 recomputation)', () => {
+    const floor = createFloorSigner({
+      host: 'bucket.s3-accelerate.amazonaws.com',
+      region: 'us-east-1',
+      accessKeyId: 'AKID',
+      secretAccessKey: 'secret',
+      sessionToken: BENCH_SESSION_TOKEN,
+      expiresInSeconds: 300,
+    });
+    const url = floor({ key: 'uploads/u/x y.jpg', contentType: 'image/jpeg', size: 42, signingDate: new Date('2024-05-06T07:08:09Z') });
+
+    expect(queryParams(url).get('X-Amz-Security-Token')).toBe(BENCH_SESSION_TOKEN);
+    expect(computeSigV4Signature('PUT', url, { 'content-type': 'image/jpeg', 'content-length': '42' }, 'secret'))
+      .toBe(queryParams(url).get('X-Amz-Signature'));
+  });
+});
+
+describe('bundle command', () => {
+  test('is the project\'s signer bundle task with the output (and optionally the entry) replaced', () => {
+    const args = bundleArgs('/tmp/out/index.js', 'bench/contenders/sdk-signer-handler.ts');
+    expect(args).toEqual(expect.arrayContaining(['--bundle', '--outfile=/tmp/out/index.js', 'bench/contenders/sdk-signer-handler.ts', '--minify']));
+    expect(args).not.toContain('src/signer/signer.lambda.ts');
+  });
+});
+
+describe('what figure 1 measures', () => {
+  test.each(['jwt', 'iam'] as const)('the handler (%s caller) answers what JSON.stringify writes, with a URL S3 accepts', async (caller) => {
+    // GIVEN the environment of the benchmark: a Lambda-length session token full of + / =
+    const handler = createSignerHandlerFromEnv(benchEnv(caller === 'jwt' ? 'authorizer' : 'iam'));
+
+    // WHEN
+    const response = await handler(benchEvent(caller));
+
+    // THEN the body is exactly JSON.stringify's output for what it says (the URL is written unescaped)
+    expect(response.statusCode).toBe(200);
+    const body = JSON.parse(response.body ?? '') as { url: string; headers: Record<string, string> };
+    expect(JSON.stringify(body)).toBe(response.body);
+    expect(queryParams(body.url).get('X-Amz-Security-Token')).toBe(BENCH_SESSION_TOKEN);
+    expect(computeSigV4Signature('PUT', body.url, { ...body.headers, 'content-length': '1048576' }, BENCH_SECRET_ACCESS_KEY))
+      .toBe(queryParams(body.url).get('X-Amz-Signature'));
+  });
+});
