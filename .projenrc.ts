@@ -107,6 +107,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // The Lambda handlers and the local stack are bundled or run from source; their SDK imports are devDependencies.
 project.eslint?.allowDevDeps('src/signer/**/*.ts');
 project.eslint?.allowDevDeps('src/local/**/*.ts');
+project.eslint?.allowDevDeps('src/verifier/**/*.ts');
 project.eslint?.addLintPattern('bench');
 project.eslint?.allowDevDeps('bench/**/*.ts');
 

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { contentDispositionFor } from '../delivery';
 
 /** Options of {@link createCdnListener}. */
 export interface CdnListenerOptions {
@@ -15,6 +16,17 @@ export interface CdnListenerOptions {
   readonly headers: Readonly<Record<string, string>>;
   /** Where faults are reported. @default console.error */
   readonly log?: (line: string) => void;
+  /**
+   * The verification gate (the bucket policy's Deny for CloudFront): objects under `prefix/` are served
+   * only when they carry the tag `tagKey` = `tagValue`; otherwise 403, as S3 answers CloudFront.
+   * @default - no gate (verifyUploads: false)
+   */
+  readonly gate?: { readonly prefix: string; readonly tagKey: string; readonly tagValue: string };
+  /**
+   * Types served inline; others get `Content-Disposition: attachment` (the CloudFront Function's rule).
+   * @default - no Content-Disposition is added
+   */
+  readonly inlineContentTypes?: readonly string[];
 }
 
 /** The object key for a request path (`/uploads/a%20b.png` → `uploads/a b.png`), or undefined. */
@@ -43,6 +55,12 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
     });
   };
 
+  function disposition(contentType: string | undefined): Record<string, string> {
+    if (!options.inlineContentTypes) return {};
+    const value = contentDispositionFor(contentType, options.inlineContentTypes);
+    return value ? { 'content-disposition': value } : {};
+  }
+
   function sendText(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
     const body = Buffer.from(text + '\n', 'utf8');
     res.writeHead(status, {
@@ -68,10 +86,19 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
     }
     const range = typeof req.headers.range === 'string' ? req.headers.range : undefined;
     try {
+      const gate = options.gate;
+      if (gate && key.startsWith(`${gate.prefix}/`)) {
+        const { TagSet = [] } = await options.client.send(new GetObjectTaggingCommand({ Bucket: options.bucket, Key: key }));
+        if (!TagSet.some((t) => t.Key === gate.tagKey && t.Value === gate.tagValue)) {
+          sendText(res, 403, 'Forbidden');
+          return;
+        }
+      }
       if (method === 'HEAD') {
         const head = await options.client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: key }));
         res.writeHead(200, {
           ...originHeaders(head),
+          ...disposition(head.ContentType),
           ...(head.ContentLength !== undefined ? { 'content-length': String(head.ContentLength) } : {}),
           ...options.headers,
         });
@@ -82,6 +109,7 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
       const body = object.Body as Readable | undefined;
       res.writeHead(object.ContentRange ? 206 : 200, {
         ...originHeaders(object),
+        ...disposition(object.ContentType),
         ...(object.ContentLength !== undefined ? { 'content-length': String(object.ContentLength) } : {}),
         ...(object.ContentRange ? { 'content-range': object.ContentRange } : {}),
         'accept-ranges': 'bytes',

@@ -1,0 +1,63 @@
+/**
+ * What the verifier writes where: object tags (the CDN gate and its own bookkeeping), the message
+ * consumers receive for a verified upload, and the rejection record. Shared by the construct (tag
+ * names in the bucket policy), the handler and the local stack. No AWS SDK, no aws-cdk-lib.
+ */
+import type { RejectionCode } from './verify';
+
+/**
+ * Object tag the verifier sets to `true` on a verified object. The bucket policy denies CloudFront
+ * (`s3:ExistingObjectTag/direct-upload:verified`) every object under the upload prefix without it.
+ */
+export const VERIFIED_TAG = 'direct-upload:verified';
+/** Value of {@link VERIFIED_TAG} on a verified object (`false` on a rejected, retained one). */
+export const VERIFIED_VALUE = 'true';
+/** Object tag recording the ETag the verdict is about (a replaced object is verified again). */
+export const ETAG_TAG = 'direct-upload:etag';
+/** Object tag set once the verified notification was sent (a redelivered event then does nothing). */
+export const NOTIFIED_TAG = 'direct-upload:notified';
+/** Object tag recording why a retained object was rejected. */
+export const REJECTED_TAG = 'direct-upload:rejected';
+/** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
+export const TAG_KEY_PREFIX = 'direct-upload:';
+
+/** Environment variable: URL of the queue verified notifications are sent to (the construct's `queue`). */
+export const VERIFIED_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFIED_QUEUE_URL';
+/** Environment variable: URL of the queue rejection records are sent to. */
+export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
+/** Environment variable: what happens to a rejected object, `delete` or `retain`. */
+export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
+
+/** What happens to a rejected object. */
+export type RejectedObjectAction = 'delete' | 'retain';
+
+/** The `verification` member added to each S3 event record forwarded to consumers. */
+export interface VerificationResult {
+  readonly status: 'verified';
+  /** The object's `Content-Type` (normalised). */
+  readonly contentType: string;
+  /** What the bytes were recognised as (absent for types without a signature, e.g. `text/plain`). */
+  readonly detectedType?: string;
+  /** How the bytes were checked (see `Verdict.method`). */
+  readonly method: 'signature' | 'signature-only' | 'no-signature';
+  /** The object's size and ETag when it was verified: read it with `IfMatch: eTag` to be sure. */
+  readonly size: number;
+  readonly eTag: string;
+  readonly verifiedAt: string;
+}
+
+/** The record sent to the rejection queue. */
+export interface RejectionRecord {
+  readonly rejection: { readonly code: RejectionCode; readonly message: string };
+  readonly bucket: string;
+  readonly key: string;
+  readonly size: number;
+  readonly eTag: string;
+  readonly declaredContentType?: string;
+  readonly detectedType?: string;
+  /** `deleted`, `retained` (tagged, never served, expired by the lifecycle rule) or `none` (outside the prefix). */
+  readonly action: 'deleted' | 'retained' | 'none';
+  readonly rejectedAt: string;
+  /** The S3 event record that announced the object. */
+  readonly event: unknown;
+}

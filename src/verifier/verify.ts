@@ -1,0 +1,100 @@
+/**
+ * The verification decision for one object: is it what the upload policy allows, and are its bytes
+ * what its `Content-Type` says? Pure (the bytes come in; nothing is read or written here).
+ */
+import { checkComplete, containsActiveMarkup, detectFormat, RangeReader, sameFormat, SIGNATURE_CONTENT_TYPES } from './detect';
+import { ACTIVE_CONTENT_TYPES, normalizeContentType, UploadPolicy } from '../policy';
+
+/** Why an object was rejected (stable, machine-readable). */
+export type RejectionCode =
+  | 'OUTSIDE_PREFIX'
+  | 'EMPTY'
+  | 'FILE_TOO_LARGE'
+  | 'CONTENT_TYPE_NOT_ALLOWED'
+  | 'ACTIVE_CONTENT'
+  | 'CONTENT_MISMATCH'
+  | 'UNRECOGNIZED_CONTENT'
+  | 'TRUNCATED';
+
+/** What was found about one object. */
+export interface Verdict {
+  readonly ok: boolean;
+  /** Set when `ok` is false. */
+  readonly code?: RejectionCode;
+  /** A sentence for humans (logs, the rejection record). */
+  readonly message: string;
+  /** The declared `Content-Type`, normalised (`type/subtype`), when there was one. */
+  readonly declaredType?: string;
+  /** What the bytes are, when recognised. */
+  readonly detectedType?: string;
+  /**
+   * How the bytes were checked: `signature` (magic bytes matched and the end of the file is intact),
+   * `signature-only` (no end marker to check for this format), `no-signature` (the declared type has no
+   * signature to match; only the absence of active content and of another known format was checked).
+   */
+  readonly method?: 'signature' | 'signature-only' | 'no-signature';
+}
+
+/** One object to verify. */
+export interface VerifyInput {
+  readonly policy: UploadPolicy;
+  readonly key: string;
+  /** The object's `Content-Type`, as stored. */
+  readonly contentType: string | undefined;
+  /** The object's size in bytes. */
+  readonly size: number;
+  /** The object's first bytes (up to `HEAD_BYTES`; all of it when smaller). */
+  readonly head: Uint8Array;
+  /** Reads further ranges (end-of-file checks). */
+  readonly read: RangeReader;
+}
+
+function reject(code: RejectionCode, message: string, extra: Partial<Verdict> = {}): Verdict {
+  return { ok: false, code, message, ...extra };
+}
+
+/** Decides whether an uploaded object may be served and processed. */
+export async function verifyObject(input: VerifyInput): Promise<Verdict> {
+  const { policy, key, size, head } = input;
+  if (!key.startsWith(`${policy.prefix}/`) || key.split('/').some((s) => s === '..' || s === '.')) {
+    return reject('OUTSIDE_PREFIX', `key "${key}" is not under the upload prefix "${policy.prefix}/"`);
+  }
+  if (size === 0) return reject('EMPTY', 'the object is empty');
+  if (size > policy.maxFileSize) {
+    return reject('FILE_TOO_LARGE', `the object has ${size} bytes, more than the ${policy.maxFileSize} allowed`);
+  }
+  const declaredType = input.contentType === undefined ? undefined : normalizeContentType(input.contentType);
+  if (!declaredType || !policy.allowedContentTypes.includes(declaredType)) {
+    return reject('CONTENT_TYPE_NOT_ALLOWED', `content type "${input.contentType ?? ''}" is not allowed`, { declaredType });
+  }
+
+  const detected = detectFormat(head);
+  const detectedType = detected?.contentType;
+  if (detected?.active && !(ACTIVE_CONTENT_TYPES.includes(declaredType) && sameFormat(declaredType, detected.contentType))) {
+    return reject('ACTIVE_CONTENT', `declared ${declaredType}, but the bytes are ${detected.contentType}, which runs script in a browser`, { declaredType, detectedType });
+  }
+  if (detected && !sameFormat(declaredType, detected.contentType)) {
+    return reject('CONTENT_MISMATCH', `declared ${declaredType}, but the bytes are ${detected.contentType}`, { declaredType, detectedType });
+  }
+  if (!detected) {
+    if (SIGNATURE_CONTENT_TYPES.includes(declaredType)) {
+      return reject('UNRECOGNIZED_CONTENT', `the bytes are not ${declaredType} (no ${declaredType} signature)`, { declaredType });
+    }
+    if (!ACTIVE_CONTENT_TYPES.includes(declaredType) && containsActiveMarkup(head)) {
+      return reject('ACTIVE_CONTENT', `declared ${declaredType}, but the bytes contain markup that runs script in a browser`, { declaredType });
+    }
+    return { ok: true, message: `no signature is known for ${declaredType}; no active content or other known format found`, declaredType, method: 'no-signature' };
+  }
+
+  const completeness = await checkComplete(detected.contentType, size, head, input.read);
+  if (completeness === 'truncated') {
+    return reject('TRUNCATED', `the ${declaredType} file is truncated or corrupt (its end does not match the format)`, { declaredType, detectedType });
+  }
+  return {
+    ok: true,
+    message: `the bytes are ${detected.contentType}`,
+    declaredType,
+    detectedType,
+    method: completeness === 'complete' ? 'signature' : 'signature-only',
+  };
+}
