@@ -27,11 +27,15 @@ export function bundleArgs(outfile: string, entry?: string): string[] {
   const step = tasks.tasks[BUNDLE_TASK]?.steps?.find((s) => s.execArgs?.[0] === 'esbuild');
   if (!step?.execArgs) throw new Error(`no esbuild step in the ${BUNDLE_TASK} task of .projen/tasks.json`);
   const originalEntry = step.execArgs.find((a) => a.endsWith('.ts') && !a.startsWith('-'));
-  return step.execArgs.slice(1).map((arg) => {
-    if (arg.startsWith('--outfile=')) return `--outfile=${outfile}`;
-    if (entry && arg === originalEntry) return entry;
-    return arg;
-  });
+  return step.execArgs.slice(1)
+    // The SDK contender bundles the SDK it signs with (the point of the comparison); the project's
+    // signer keeps `@aws-sdk/*` external (only its multipart path loads it, from the runtime).
+    .filter((arg) => !(entry && arg.startsWith('--external:@aws-sdk/')))
+    .map((arg) => {
+      if (arg.startsWith('--outfile=')) return `--outfile=${outfile}`;
+      if (entry && arg === originalEntry) return entry;
+      return arg;
+    });
 }
 
 /** Runs esbuild (the project's) and returns the bundle's size in bytes. */

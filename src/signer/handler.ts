@@ -7,11 +7,23 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
-import { errorResponse, jsonTextResponse, rejectionResponse, SignerResponse } from './http';
+import { errorResponse, jsonResponse, jsonTextResponse, rejectionResponse, SignerResponse } from './http';
 import { callerScope } from './identity';
-import { createPutPresigner, objectLocation } from './presign';
-import { ErrorCodes, PresignedUpload, UPLOADS_PATH } from './protocol';
+import { MultipartStore, sdkMultipartStore } from './multipart';
+import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
+import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
+import {
+  ErrorCodes,
+  MULTIPART_ABORT_PATH,
+  MULTIPART_COMPLETE_PATH,
+  MULTIPART_PARTS_PATH,
+  PresignedUpload,
+  SIGNER_PATHS,
+  UPLOADS_PATH,
+  UPPY_SIGN_PATH,
+} from './protocol';
 import { readJsonBody, validateCreateUploadRequest } from './request';
+import { uppySignRoute } from './uppy';
 import { extensionFor } from '../policy';
 
 /** A signer handler: one HTTP API (payload v2) event in, one response out. Never rejects. */
@@ -25,6 +37,8 @@ export interface SignerHandlerOptions {
   readonly randomUUID?: () => string;
   /** Where fault lines go (one line each). @default - `console.error` */
   readonly log?: (line: string) => void;
+  /** The S3 calls of multipart uploads. @default - `@aws-sdk/client-s3`, loaded on first use */
+  readonly multipartStore?: MultipartStore;
 }
 
 const LOG_PREFIX = '[cdk-direct-upload signer]';
@@ -39,6 +53,15 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
   const newId = options.randomUUID ?? randomUUID;
   const log = options.log ?? defaultLog;
   const { policy } = config;
+  let store = options.multipartStore;
+  const routes: RouteContext = {
+    config,
+    presigner: createRequestPresigner(config),
+    store: () => (store ??= sdkMultipartStore(config)),
+    now,
+    log,
+  };
+  const newKey = (scope: string, contentType: string) => `${policy.prefix}/${scope}/${newId()}${extensionFor(contentType)}`;
   const writeUpload = jsonSafeOrigin(config) ? presignedUploadJson : JSON.stringify;
   // Expiry times have second precision: format each one once (it is the same for every request in that second).
   let lastExpiry = { time: NaN, iso: '' };
@@ -50,9 +73,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
 
   async function handle(event: APIGatewayProxyEventV2): Promise<SignerResponse> {
     const route = routeOf(event);
-    if (route.path !== UPLOADS_PATH) {
-      return errorResponse(404, ErrorCodes.NOT_FOUND, `No route ${route.method} ${route.path}; upload requests go to POST ${UPLOADS_PATH}.`);
-    }
+    if (route.path !== UPLOADS_PATH) return handleOther(event, route);
     if (route.method !== 'POST') {
       return errorResponse(405, ErrorCodes.METHOD_NOT_ALLOWED, `${UPLOADS_PATH} only accepts POST (got ${route.method}).`, { allow: 'POST' });
     }
@@ -66,9 +87,24 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     const request = validateCreateUploadRequest(body.value, policy);
     if (!request.ok) return rejectionResponse(request.rejection);
 
-    const { contentType, size, checksum } = request.value;
+    const { contentType, size, checksum, mode } = request.value;
     // The extension comes from the (allowed) content type, never from the client's filename.
-    const key = `${policy.prefix}/${scope.value}/${newId()}${extensionFor(contentType)}`;
+    const key = newKey(scope.value, contentType);
+    if (mode === 'MULTIPART') {
+      return jsonResponse(200, await createMultipartPlan(routes, key, contentType, size));
+    }
+    if (mode === 'POST') {
+      const post = routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
+      const response: PresignedUpload = {
+        key,
+        method: 'POST',
+        url: post.url,
+        fields: { ...post.fields },
+        publicUrl: `${config.publicBaseUrl}/${key}`,
+        expiresAt: isoString(post.expiresAt),
+      };
+      return jsonResponse(200, response);
+    }
     const presigned = await presigner.presignPut({ key, contentType, size, checksum, signingDate: now() });
 
     const response: PresignedUpload = {
@@ -80,6 +116,29 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       expiresAt: isoString(presigned.expiresAt),
     };
     return jsonTextResponse(200, writeUpload(response));
+  }
+
+  /** The routes besides `POST /uploads`: multipart and Uppy. */
+  async function handleOther(event: APIGatewayProxyEventV2, route: { method: string; path: string }): Promise<SignerResponse> {
+    if (!SIGNER_PATHS.includes(route.path)) {
+      return errorResponse(404, ErrorCodes.NOT_FOUND,
+        `No route ${route.method} ${route.path}; the signer's routes are ${SIGNER_PATHS.map((p) => `POST ${p}`).join(', ')}.`);
+    }
+    if (route.method !== 'POST') {
+      return errorResponse(405, ErrorCodes.METHOD_NOT_ALLOWED, `${route.path} only accepts POST (got ${route.method}).`, { allow: 'POST' });
+    }
+    const scope = callerScope(event.requestContext, policy);
+    if (!scope.ok) return rejectionResponse(scope.rejection);
+    const body = readJsonBody(event);
+    if (!body.ok) return rejectionResponse(body.rejection);
+
+    const outcome = route.path === MULTIPART_PARTS_PATH ? await signPartsRoute(routes, scope.value, body.value)
+      : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope.value, body.value)
+        : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope.value, body.value)
+          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope.value, body.value, (type) => newKey(scope.value, type))
+            : undefined;
+    if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);
+    return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
   }
 
   return async (event) => {

@@ -3,8 +3,23 @@
  * Exported for clients (TypeScript only; not part of the jsii surface).
  */
 
-/** Route of the native single-upload protocol. */
+/** Route of the native protocol: single PUT, POST form, or (above the multipart threshold) a multipart plan. */
 export const UPLOADS_PATH = '/uploads';
+/** Native multipart: sign more parts (and list the uploaded ones). */
+export const MULTIPART_PARTS_PATH = '/uploads/multipart/parts';
+/** Native multipart: complete (the server lists and checks the parts first). */
+export const MULTIPART_COMPLETE_PATH = '/uploads/multipart/complete';
+/** Native multipart: abort. */
+export const MULTIPART_ABORT_PATH = '/uploads/multipart/abort';
+/** Uppy 6 (`@uppy/aws-s3`) `signRequest` contract. */
+export const UPPY_SIGN_PATH = '/uppy/sign';
+/** Every signer route (all `POST`). */
+export const SIGNER_PATHS: readonly string[] = Object.freeze([
+  UPLOADS_PATH, MULTIPART_PARTS_PATH, MULTIPART_COMPLETE_PATH, MULTIPART_ABORT_PATH, UPPY_SIGN_PATH,
+]);
+
+/** Most part URLs one response carries (the plan's first batch, or one `parts` request). */
+export const MAX_PARTS_PER_REQUEST = 100;
 
 /** `POST /uploads` body. */
 export interface CreateUploadRequest {
@@ -14,9 +29,18 @@ export interface CreateUploadRequest {
   readonly size: number;
   /** Original file name, for your records only: it never chooses the key or its extension. */
   readonly filename?: string;
-  /** Base64 MD5 of the file (24 characters). When given, S3 rejects a body with another digest. */
+  /** Base64 MD5 of the file (24 characters). When given, S3 rejects a body with another digest. PUT only. */
   readonly checksum?: string;
+  /**
+   * How to send the bytes. `'PUT'`: one presigned PUT (up to 5 GiB). `'POST'`: an HTML-form (POST policy)
+   * upload whose policy pins key, type and exact size. Omitted: PUT up to the multipart threshold, a
+   * {@link MultipartUploadPlan} above it.
+   */
+  readonly method?: 'PUT' | 'POST';
 }
+
+/** `POST /uploads` 200 response: a presigned single request, or a multipart plan (it has `uploadId`). */
+export type CreateUploadResponse = PresignedUpload | MultipartUploadPlan;
 
 /** `POST /uploads` 200 response: a presigned request for exactly one object. */
 export interface PresignedUpload {
@@ -39,6 +63,122 @@ export interface PresignedUpload {
   readonly expiresAt: string;
 }
 
+/** One presigned `UploadPart` request. */
+export interface PresignedPart {
+  readonly partNumber: number;
+  /** `PUT` the part's bytes here. */
+  readonly url: string;
+  /** Exact byte length of this part (signed as `content-length`: S3 rejects any other length). */
+  readonly size: number;
+}
+
+/** A part S3 already holds. */
+export interface UploadedPart {
+  readonly partNumber: number;
+  readonly size: number;
+  /** Without quotes. */
+  readonly etag: string;
+}
+
+/**
+ * `POST /uploads` 200 response for a file above the multipart threshold: the upload is created, the
+ * first parts are signed. Part `n` (1-based) is bytes `[(n-1)·partSize, min(n·partSize, size))`.
+ */
+export interface MultipartUploadPlan {
+  /** The object key, chosen by the server. */
+  readonly key: string;
+  readonly uploadId: string;
+  /** Size of every part but the last. */
+  readonly partSize: number;
+  readonly partCount: number;
+  /** The first parts (at most {@link MAX_PARTS_PER_REQUEST}); ask `POST /uploads/multipart/parts` for more. */
+  readonly parts: readonly PresignedPart[];
+  /** Where the object will be served from once completed. */
+  readonly publicUrl: string;
+  /** When these part URLs stop working (ISO 8601). */
+  readonly expiresAt: string;
+}
+
+/** `POST /uploads/multipart/parts` body. */
+export interface SignPartsRequest {
+  readonly key: string;
+  readonly uploadId: string;
+  /** The file's size, as sent to `POST /uploads` (it fixes the part layout). */
+  readonly size: number;
+  /** Parts to sign (at most {@link MAX_PARTS_PER_REQUEST}). Omitted: the first parts S3 does not hold yet. */
+  readonly partNumbers?: readonly number[];
+}
+
+/** `POST /uploads/multipart/parts` 200 response. */
+export interface SignPartsResponse {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly partSize: number;
+  readonly partCount: number;
+  /** The requested parts, signed. */
+  readonly parts: readonly PresignedPart[];
+  /** What S3 already holds (for resuming). */
+  readonly uploadedParts: readonly UploadedPart[];
+  readonly expiresAt: string;
+}
+
+/** `POST /uploads/multipart/complete` body. */
+export interface CompleteMultipartRequest {
+  readonly key: string;
+  readonly uploadId: string;
+  /** The file's size, as sent to `POST /uploads`: S3 must hold exactly its parts. */
+  readonly size: number;
+}
+
+/** `POST /uploads/multipart/complete` 200 response. */
+export interface CompletedUpload {
+  readonly key: string;
+  readonly size: number;
+  readonly publicUrl: string;
+}
+
+/** `POST /uploads/multipart/abort` body. */
+export interface AbortMultipartRequest {
+  readonly key: string;
+  readonly uploadId: string;
+}
+
+/** `POST /uploads/multipart/abort` 200 response. */
+export interface AbortedUpload {
+  readonly key: string;
+  readonly uploadId: string;
+  readonly aborted: true;
+}
+
+/**
+ * `POST /uppy/sign` body: what `@uppy/aws-s3` 6 passes to `signRequest`. The operation follows from
+ * `method` and the ids: `PUT` = PutObject (or UploadPart with `uploadId` and `partNumber`), `POST` =
+ * CreateMultipartUpload (or CompleteMultipartUpload with `uploadId`), `GET` + `uploadId` = ListParts,
+ * `DELETE` + `uploadId` = AbortMultipartUpload, `DELETE` alone = DeleteObject (only when enabled).
+ */
+export interface UppySignRequest {
+  readonly method: 'PUT' | 'POST' | 'GET' | 'DELETE';
+  /** Uppy's key; replaced by the server's on PutObject and CreateMultipartUpload, checked on the rest. */
+  readonly key: string;
+  readonly uploadId?: string;
+  readonly partNumber?: number;
+  /** The file's MIME type (PutObject). For CreateMultipartUpload, the type follows from the key's extension unless given. */
+  readonly contentType?: string;
+  /** Seconds; never longer than the policy's expiry. */
+  readonly expiresIn?: number;
+}
+
+/** `POST /uppy/sign` 200 response (Uppy's `PresignedResponse`). */
+export interface UppySignResponse {
+  readonly url: string;
+  /** The server-chosen key (PutObject, CreateMultipartUpload). */
+  readonly key?: string;
+  /** Signed headers Uppy must send. */
+  readonly headers?: Record<string, string>;
+  /** POST-policy form fields (PutObject). */
+  readonly fields?: Record<string, string>;
+}
+
 /** Stable, machine-readable error codes. */
 export const ErrorCodes = {
   /** The body is not a JSON object. */
@@ -47,7 +187,7 @@ export const ErrorCodes = {
   INVALID_REQUEST: 'INVALID_REQUEST',
   /** The content type is not in the upload policy. */
   CONTENT_TYPE_NOT_ALLOWED: 'CONTENT_TYPE_NOT_ALLOWED',
-  /** `size` is above the policy's maximum. */
+  /** `size` is above the policy's maximum (or, at completion, the parts in S3 total more: the upload is aborted). */
   FILE_TOO_LARGE: 'FILE_TOO_LARGE',
   /** The request body itself is too large. */
   REQUEST_TOO_LARGE: 'REQUEST_TOO_LARGE',
@@ -59,6 +199,20 @@ export const ErrorCodes = {
   NOT_FOUND: 'NOT_FOUND',
   /** The route exists but not for this method. */
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
+  /** The key is not one of the caller's (`<prefix>/<caller>/<name>`). */
+  KEY_NOT_ALLOWED: 'KEY_NOT_ALLOWED',
+  /** No multipart upload with this id exists for this key (never created, completed or aborted). */
+  UPLOAD_NOT_FOUND: 'UPLOAD_NOT_FOUND',
+  /** A part number outside the upload's layout (1 to its part count, at most 10,000). */
+  INVALID_PART_NUMBER: 'INVALID_PART_NUMBER',
+  /** Completion refused (and the upload aborted): a part of the layout is not in S3. */
+  PART_MISSING: 'PART_MISSING',
+  /** Completion refused (and the upload aborted): S3 holds a part outside the layout. */
+  PART_UNEXPECTED: 'PART_UNEXPECTED',
+  /** Completion refused (and the upload aborted): a part's size differs from the layout. */
+  PART_SIZE_MISMATCH: 'PART_SIZE_MISMATCH',
+  /** The operation is not offered (e.g. DeleteObject while it is not enabled). */
+  OPERATION_NOT_ALLOWED: 'OPERATION_NOT_ALLOWED',
   /** The signer is misconfigured (a deployment fault, not the caller's). */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;

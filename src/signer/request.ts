@@ -4,13 +4,13 @@
  */
 import { accept, Outcome, reject } from './http';
 import { CreateUploadRequest, ErrorCodes } from './protocol';
-import { MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, normalizeContentType, UploadPolicy } from '../policy';
+import { MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeContentType, UploadPolicy } from '../policy';
 
 /** Largest accepted request body (the JSON metadata, not the file): 8 KiB. */
 export const MAX_REQUEST_BODY_BYTES = 8 * 1024;
 
 /** The fields of {@link CreateUploadRequest}; any other field is refused. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'checksum']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'checksum', 'method']);
 
 /** Base64 of exactly 16 bytes (an MD5 digest): 22 characters and `==`. */
 const MD5_BASE64_RE = /^[A-Za-z0-9+/]{22}==$/;
@@ -22,7 +22,12 @@ export interface ValidUploadRequest {
   readonly size: number;
   readonly filename?: string;
   readonly checksum?: string;
+  /** How the bytes go: one PUT, one POST form, or a multipart upload (above the threshold, no `method`). */
+  readonly mode: UploadMode;
 }
+
+/** How a file is uploaded. */
+export type UploadMode = 'PUT' | 'POST' | 'MULTIPART';
 
 /** The part of an HTTP API (payload v2) event that carries the body. */
 export interface RequestBodySource {
@@ -80,7 +85,7 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
   const unknown = Object.keys(fields).filter((name) => !KNOWN_FIELDS.has(name));
   if (unknown.length > 0) {
     const names = unknown.slice(0, 5).map((name) => JSON.stringify(truncate(name, 64))).join(', ');
-    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename and checksum.`);
+    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename, checksum and method.`);
   }
 
   // Shapes first (400), then the policy (415, 413).
@@ -127,6 +132,17 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
     }
   }
 
+  const method = fields.method;
+  if (method !== undefined && method !== 'PUT' && method !== 'POST') {
+    return invalid('method must be "PUT" (one presigned PUT) or "POST" (an HTML form upload); omit it to let the server choose.');
+  }
+  const mode: UploadMode = method ?? (size > multipartSettings(policy).threshold ? 'MULTIPART' : 'PUT');
+  if (checksum !== undefined && mode !== 'PUT') {
+    return invalid(mode === 'POST'
+      ? 'checksum is supported with PUT uploads only; omit it, or omit method: "POST".'
+      : `checksum is supported for single uploads only, and a ${size}-byte file is uploaded in parts; omit checksum.`);
+  }
+
   if (!policy.allowedContentTypes.includes(contentType)) {
     return reject(415, ErrorCodes.CONTENT_TYPE_NOT_ALLOWED,
       `contentType "${contentType}" is not allowed; use one of: ${policy.allowedContentTypes.join(', ')}.`);
@@ -135,14 +151,15 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
     return reject(413, ErrorCodes.FILE_TOO_LARGE,
       `size must be at most ${formatBytes(policy.maxFileSize)} (got ${size} bytes); upload a smaller file.`);
   }
-  if (size > MAX_SINGLE_PUT_SIZE) {
+  if (mode !== 'MULTIPART' && size > MAX_SINGLE_PUT_SIZE) {
     return reject(413, ErrorCodes.FILE_TOO_LARGE,
-      `size must be at most ${formatBytes(MAX_SINGLE_PUT_SIZE)} for a single upload (got ${size} bytes); upload a smaller file.`);
+      `size must be at most ${formatBytes(MAX_SINGLE_PUT_SIZE)} for a single upload (got ${size} bytes); omit method to upload it in parts.`);
   }
 
   return accept({
     contentType,
     size,
+    mode,
     ...(filename !== undefined ? { filename } : {}),
     ...(checksum !== undefined ? { checksum } : {}),
   });

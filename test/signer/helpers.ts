@@ -38,6 +38,9 @@ export function testPolicy(overrides: Partial<UploadPolicy> = {}): UploadPolicy 
     accelerate: false,
     auth: 'iam',
     identityClaim: 'sub',
+    multipartThreshold: 100 * 1024 * 1024,
+    partSize: 16 * 1024 * 1024,
+    allowDeleteObject: false,
     ...overrides,
   };
 }
@@ -244,4 +247,63 @@ export function computeSigV4Signature(method: string, url: string, headers: Reco
   ].join('\n');
   const signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), 'aws4_request');
   return createHmac('sha256', signingKey).update(stringToSign, 'utf8').digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// An independent POST-policy checker (S3's rules, node:crypto only): what S3 would enforce on a form.
+
+/** A decoded POST policy. */
+export interface CheckedPostPolicy {
+  readonly expiration: string;
+  readonly conditions: unknown[];
+}
+
+/**
+ * Checks form `fields` as S3 would before accepting a POST upload: the signature over the base64
+ * policy with the SigV4 signing key, algorithm/credential/date fields matching the policy, and every
+ * form field (besides Policy, X-Amz-Signature, file) covered by an exact-match condition. Throws on
+ * any violation; returns the decoded policy for further assertions.
+ */
+export function verifyPostPolicy(
+  fields: Record<string, string>,
+  expected: { secretAccessKey: string; region: string; bucket: string; now?: Date },
+): CheckedPostPolicy {
+  const policyB64 = fields.Policy;
+  if (!policyB64) throw new Error('no Policy field');
+  const [, date, region, service, terminal] = (fields['X-Amz-Credential'] ?? '').split('/');
+  if (region !== expected.region || service !== 's3' || terminal !== 'aws4_request') throw new Error(`bad credential scope ${fields['X-Amz-Credential']}`);
+  if (fields['X-Amz-Algorithm'] !== 'AWS4-HMAC-SHA256') throw new Error('bad algorithm');
+  if (!(fields['X-Amz-Date'] ?? '').startsWith(date)) throw new Error('X-Amz-Date does not match the credential date');
+  const signingKey = hmac(hmac(hmac(hmac(`AWS4${expected.secretAccessKey}`, date), region), 's3'), 'aws4_request');
+  const signature = createHmac('sha256', signingKey).update(policyB64, 'utf8').digest('hex');
+  if (signature !== fields['X-Amz-Signature']) throw new Error('X-Amz-Signature does not match the policy');
+
+  const policy = JSON.parse(Buffer.from(policyB64, 'base64').toString('utf8')) as CheckedPostPolicy;
+  if (Date.parse(policy.expiration) <= (expected.now ?? new Date()).getTime()) throw new Error('policy expired');
+  const lower = new Map(Object.entries(fields).map(([k, v]) => [k.toLowerCase(), v]));
+  const covered = new Set<string>();
+  for (const condition of policy.conditions) {
+    if (Array.isArray(condition)) {
+      const [op, name, value] = condition as [string, string, unknown];
+      if (op === 'content-length-range') continue;
+      if (op !== 'eq') throw new Error(`only exact conditions expected, got ${JSON.stringify(condition)}`);
+      const field = name.replace(/^\$/, '').toLowerCase();
+      if (lower.get(field) !== value) throw new Error(`field ${field} does not equal ${String(value)}`);
+      covered.add(field);
+    } else {
+      for (const [name, value] of Object.entries(condition as Record<string, string>)) {
+        const field = name.toLowerCase();
+        if (field === 'bucket') {
+          if (value !== expected.bucket) throw new Error(`policy bucket ${value}`);
+        } else if (lower.get(field) !== value) {
+          throw new Error(`field ${field} (${lower.get(field)}) does not equal ${value}`);
+        }
+        covered.add(field);
+      }
+    }
+  }
+  for (const field of lower.keys()) {
+    if (!['policy', 'x-amz-signature', 'file'].includes(field) && !covered.has(field)) throw new Error(`field ${field} is not covered by the policy`);
+  }
+  return policy;
 }

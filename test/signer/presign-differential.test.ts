@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
-import { testConfig } from './helpers';
+import { testConfig, verifyPostPolicy } from './helpers';
 import { SignerConfig } from '../../src/signer/config';
-import { createPutPresigner, encodeKeyPath, objectLocation } from '../../src/signer/presign';
+import { createPutPresigner, createRequestPresigner, encodeKeyPath, objectLocation } from '../../src/signer/presign';
 
 /** Deterministic pseudo-random numbers in [0, 1) (SHA-256 of a counter), so a failure is reproducible. */
 function rng(seed: number): () => number {
@@ -67,4 +67,71 @@ test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests', as
 
 test('the key path is encoded per segment (spaces as %20, not +)', () => {
   expect(encodeKeyPath('uploads/a b+c/é.png')).toBe('/uploads/a%20b%2Bc/%C3%A9.png');
+});
+
+test('our query-signed UploadPart / ListParts / Create / Complete / Abort URLs equal S3RequestPresigner\'s for 200 generated requests', async () => {
+  const random = rng(4242);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+  for (let i = 0; i < 200; i++) {
+    const key = `uploads/${Array.from({ length: 1 + Math.floor(random() * 12) }, () => pick(KEY_CHARS)).join('')}.pdf`;
+    const token = random() < 0.2 ? undefined : Array.from({ length: 20 + Math.floor(random() * 300) }, () => pick([...TOKEN_CHARS])).join('');
+    const config = testConfig({
+      region: pick(['us-east-1', 'eu-west-1', 'ap-southeast-2']),
+      endpoint: random() < 0.25 ? 'http://127.0.0.1:4568' : undefined,
+      credentials: () => ({ accessKeyId: `AKIA${i}`, secretAccessKey: `secret/${i}`, ...(token ? { sessionToken: token } : {}) }),
+    }, { accelerate: random() < 0.5, expiresInSeconds: 1 + Math.floor(random() * 3600) });
+    const uploadId = Array.from({ length: 10 + Math.floor(random() * 60) }, () => pick([...TOKEN_CHARS, '.', '_', '-'])).join('');
+    const partNumber = String(1 + Math.floor(random() * 10_000));
+    const [method, query, signedHeaders] = pick<[('PUT' | 'GET' | 'POST' | 'DELETE'), Record<string, string>, Record<string, string>]>([
+      ['PUT', { partNumber, uploadId }, { 'content-length': String(1 + Math.floor(random() * 5 * 1024 ** 3)) }],
+      ['PUT', { partNumber, uploadId }, {}],
+      ['GET', { uploadId }, {}],
+      ['POST', { uploads: '' }, { 'content-type': pick(['application/pdf', 'image/png']) }],
+      ['POST', { uploadId }, { 'x-amz-mp-object-size': String(Math.floor(random() * 1e12)) }],
+      ['DELETE', { uploadId }, {}],
+    ]);
+    const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 10 * 365 * 24 * 3600) * 1000);
+
+    const ours = new URL(createRequestPresigner(config).presign({ method, key, query, signedHeaders, signingDate: date }).url);
+
+    const location = objectLocation(config, key);
+    const host = location.hostname + (location.port ? `:${location.port}` : '');
+    const presigner = new S3RequestPresigner({ region: config.region, credentials: async () => config.credentials(), sha256: Hash.bind(null, 'sha256') });
+    const names = new Set(Object.keys(signedHeaders));
+    const out = await presigner.presign(new HttpRequest({
+      method,
+      protocol: location.protocol,
+      hostname: location.hostname,
+      port: location.port,
+      path: location.path,
+      headers: { ...signedHeaders, host },
+      query: { ...query },
+    }), { expiresIn: config.policy.expiresInSeconds, signingDate: date, signableHeaders: names, unhoistableHeaders: new Set(names) });
+    const theirs = new URL(`${out.protocol}//${out.hostname}${out.port ? `:${out.port}` : ''}${out.path}?${new URLSearchParams(out.query as Record<string, string>)}`);
+
+    const context = { i, key, method, query };
+    expect({ ...context, origin: ours.origin, path: ours.pathname }).toEqual({ ...context, origin: theirs.origin, path: theirs.pathname });
+    expect({ ...context, query: Object.fromEntries(ours.searchParams) }).toEqual({ ...context, query: Object.fromEntries(theirs.searchParams) });
+  }
+});
+
+// @aws-sdk/s3-presigned-post is not a dependency: the POST policy is held to an independent node:crypto
+// computation (the signature over the base64 policy with the SigV4 signing key) and S3's field rules.
+test('POST policies: signature recomputed independently, every field covered by an exact condition', () => {
+  const random = rng(77);
+  for (let i = 0; i < 50; i++) {
+    const token = random() < 0.3 ? undefined : `tok/${i}+${'z'.repeat(i)}`;
+    const config = testConfig({
+      credentials: () => ({ accessKeyId: `AKIA${i}`, secretAccessKey: `s/${i}`, ...(token ? { sessionToken: token } : {}) }),
+      endpoint: random() < 0.5 ? 'http://127.0.0.1:4568' : undefined,
+    }, { expiresInSeconds: 1 + Math.floor(random() * 3600) });
+    const size = 1 + Math.floor(random() * 1e9);
+    const date = new Date(Date.UTC(2021, 0, 1) + Math.floor(random() * 1e9) * 1000);
+    const post = createRequestPresigner(config).presignPost({ key: `uploads/u/${i}.png`, contentType: 'image/png', minSize: size, maxSize: size, signingDate: date });
+    const policy = verifyPostPolicy(post.fields as Record<string, string>, { secretAccessKey: `s/${i}`, region: config.region, bucket: config.bucket, now: date });
+    expect(policy.conditions).toEqual(expect.arrayContaining([['content-length-range', size, size], { key: `uploads/u/${i}.png` }, { 'Content-Type': 'image/png' }]));
+    expect(Date.parse(policy.expiration)).toBe(Math.floor(date.getTime() / 1000) * 1000 + config.policy.expiresInSeconds * 1000);
+    expect(post.fields['X-Amz-Security-Token']).toBe(token);
+    expect(post.url).toBe(config.endpoint ? `${config.endpoint}/${config.bucket}/` : `https://${config.bucket}.s3.${config.region}.amazonaws.com/`);
+  }
 });

@@ -87,12 +87,12 @@ describe('validateCreateUploadRequest', () => {
   const policy = testPolicy();
 
   test('accepts a minimal request', () => {
-    expect(valueOf(validateCreateUploadRequest(uploadBody(), policy))).toEqual<ValidUploadRequest>({ contentType: 'image/png', size: 12345 });
+    expect(valueOf(validateCreateUploadRequest(uploadBody(), policy))).toEqual<ValidUploadRequest>({ contentType: 'image/png', size: 12345, mode: 'PUT' });
   });
 
   test('accepts every optional field', () => {
     expect(valueOf(validateCreateUploadRequest(uploadBody({ filename: 'cat ü.png', checksum: HELLO_MD5 }), policy)))
-      .toEqual<ValidUploadRequest>({ contentType: 'image/png', size: 12345, filename: 'cat ü.png', checksum: HELLO_MD5 });
+      .toEqual<ValidUploadRequest>({ contentType: 'image/png', size: 12345, filename: 'cat ü.png', checksum: HELLO_MD5, mode: 'PUT' });
   });
 
   test('normalises the content type', () => {
@@ -169,12 +169,30 @@ describe('validateCreateUploadRequest', () => {
     expect(rejection.message).toContain('25 MiB (26214400 bytes)');
   });
 
-  test('413 FILE_TOO_LARGE above the 5 GiB single PUT limit, even when the policy allows more', () => {
+  test.each(['PUT', 'POST'])('413 FILE_TOO_LARGE above the 5 GiB single-request limit with method %s, even when the policy allows more', (method) => {
     const large = testPolicy({ maxFileSize: 100 * 1024 ** 3 });
-    expect(validateCreateUploadRequest(uploadBody({ size: MAX_SINGLE_PUT_SIZE }), large).ok).toBe(true);
-    const rejection = rejectionOf(validateCreateUploadRequest(uploadBody({ size: MAX_SINGLE_PUT_SIZE + 1 }), large));
+    expect(validateCreateUploadRequest(uploadBody({ size: MAX_SINGLE_PUT_SIZE, method }), large).ok).toBe(true);
+    const rejection = rejectionOf(validateCreateUploadRequest(uploadBody({ size: MAX_SINGLE_PUT_SIZE + 1, method }), large));
     expect(rejection).toMatchObject({ status: 413, code: ErrorCodes.FILE_TOO_LARGE });
     expect(rejection.message).toContain('5 GiB');
+  });
+
+  test('without method, a file above the multipart threshold goes multipart (up to maxFileSize)', () => {
+    const large = testPolicy({ maxFileSize: 100 * 1024 ** 3, multipartThreshold: 100 * 1024 ** 2 });
+    expect(valueOf(validateCreateUploadRequest(uploadBody({ size: 100 * 1024 ** 2 }), large)).mode).toBe('PUT');
+    expect(valueOf(validateCreateUploadRequest(uploadBody({ size: 100 * 1024 ** 2 + 1 }), large)).mode).toBe('MULTIPART');
+    expect(valueOf(validateCreateUploadRequest(uploadBody({ size: 50 * 1024 ** 3 }), large)).mode).toBe('MULTIPART');
+    expect(rejectionOf(validateCreateUploadRequest(uploadBody({ size: 50 * 1024 ** 3, method: 'PUT' }), large)).code).toBe(ErrorCodes.FILE_TOO_LARGE);
+  });
+
+  test('400 for a method other than PUT or POST, and for a checksum with POST or multipart', () => {
+    const large = testPolicy({ maxFileSize: 1024 ** 3, multipartThreshold: 10 * 1024 ** 2 });
+    for (const body of [
+      uploadBody({ method: 'GET' }), uploadBody({ method: 'put' }), uploadBody({ method: 1 }),
+      uploadBody({ method: 'POST', checksum: HELLO_MD5 }), uploadBody({ size: 20 * 1024 ** 2, checksum: HELLO_MD5 }),
+    ]) {
+      expect(rejectionOf(validateCreateUploadRequest(body, large))).toMatchObject({ status: 400, code: ErrorCodes.INVALID_REQUEST });
+    }
   });
 });
 

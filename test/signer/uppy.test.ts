@@ -1,0 +1,247 @@
+/**
+ * `POST /uppy/sign` and the multipart routes as pure handler calls (an in-memory MultipartStore stands
+ * in for S3; the local-stack tests run the same routes against the S3 stand-in): what each Uppy
+ * operation gets signed, and every malformed request refused with a code, a message, and no URL.
+ */
+import {
+  call, CallResult, computeSigV4Signature, DEFAULT_ARN, errorOf, iamAuthorizer, makeEvent, PNG_UUID, queryParams,
+  TEST_BUCKET, TEST_NOW, TEST_REGION, TEST_SECRET_ACCESS_KEY, testConfig, verifyPostPolicy,
+} from './helpers';
+import { UploadPolicy } from '../../src/policy';
+import { createSignerHandler } from '../../src/signer/handler';
+import { scopeForIdentity } from '../../src/signer/identity';
+import { ListedPart, MultipartStore, partLayout, partLength, maxPartNumber } from '../../src/signer/multipart';
+
+const MIB = 1024 * 1024;
+const SCOPE = scopeForIdentity(DEFAULT_ARN);
+const KEY = `uploads/${SCOPE}/${PNG_UUID}.png`;
+
+/** An in-memory S3 for multipart: uploads by id, with their key and parts. */
+function memoryStore() {
+  const uploads = new Map<string, { key: string; parts: ListedPart[] }>();
+  const calls: string[] = [];
+  let next = 1;
+  const store: MultipartStore = {
+    async create(key, contentType) {
+      calls.push(`create ${key} ${contentType}`);
+      const id = `upload-${next++}`;
+      uploads.set(id, { key, parts: [] });
+      return id;
+    },
+    async listParts(key, uploadId) {
+      calls.push(`list ${uploadId}`);
+      const u = uploads.get(uploadId);
+      return u && u.key === key ? [...u.parts] : undefined;
+    },
+    async complete(_key, uploadId, parts, size) {
+      calls.push(`complete ${uploadId} ${parts.length} ${size}`);
+      uploads.delete(uploadId);
+    },
+    async abort(key, uploadId) {
+      calls.push(`abort ${uploadId}`);
+      const u = uploads.get(uploadId);
+      if (!u || u.key !== key) return false;
+      uploads.delete(uploadId);
+      return true;
+    },
+  };
+  return { store, uploads, calls };
+}
+
+function setup(policy: Partial<UploadPolicy> = {}) {
+  const memory = memoryStore();
+  const handler = createSignerHandler(testConfig({}, { allowedContentTypes: ['image/png', 'application/pdf'], ...policy }), {
+    now: () => TEST_NOW, randomUUID: () => PNG_UUID, log: () => undefined, multipartStore: memory.store,
+  });
+  const sign = (body: unknown, path = '/uppy/sign') =>
+    call(handler, makeEvent({ path, body, authorizer: iamAuthorizer(DEFAULT_ARN) }));
+  return { ...memory, sign };
+}
+
+function refused(result: CallResult, status: number, code: string): void {
+  expect({ status: result.status, code: errorOf(result).code }).toEqual({ status, code });
+  expect(errorOf(result).message.length).toBeGreaterThan(10);
+  expect(result.rawBody).not.toMatch(/https?:\/\/|X-Amz-/);
+}
+
+describe('Uppy operations', () => {
+  test('PutObject: a POST policy for the server\'s key, the exact type, 1 byte to maxFileSize', async () => {
+    const { sign } = setup();
+    const res = await sign({ method: 'PUT', key: 'a1b2-my photo.png', contentType: 'image/png' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ url: `https://${TEST_BUCKET}.s3.${TEST_REGION}.amazonaws.com/`, key: KEY });
+    const fields = res.body.fields as Record<string, string>;
+    expect(fields.key).toBe(KEY);
+    const policy = verifyPostPolicy(fields, { secretAccessKey: TEST_SECRET_ACCESS_KEY, region: TEST_REGION, bucket: TEST_BUCKET, now: TEST_NOW });
+    expect(policy.conditions).toEqual(expect.arrayContaining([
+      { key: KEY }, { 'Content-Type': 'image/png' }, ['content-length-range', 1, 25 * MIB],
+    ]));
+    expect(policy.expiration).toBe('2024-05-06T07:13:09.000Z');
+  });
+
+  test('expiresIn may shorten the lifetime, never lengthen it', async () => {
+    const { sign } = setup();
+    const short = await sign({ method: 'PUT', key: 'x.png', contentType: 'image/png', expiresIn: 60 });
+    const long = await sign({ method: 'PUT', key: 'x.png', contentType: 'image/png', expiresIn: 86_400 });
+    const expiration = (r: CallResult) => verifyPostPolicy(r.body.fields as Record<string, string>,
+      { secretAccessKey: TEST_SECRET_ACCESS_KEY, region: TEST_REGION, bucket: TEST_BUCKET, now: TEST_NOW }).expiration;
+    expect([expiration(short), expiration(long)]).toEqual(['2024-05-06T07:09:09.000Z', '2024-05-06T07:13:09.000Z']);
+  });
+
+  test('CreateMultipartUpload: the type from the key\'s extension (or contentType) is signed; the server\'s key', async () => {
+    const { sign, calls } = setup();
+    const res = await sign({ method: 'POST', key: 'f00-big report.PDF' });
+    expect(res.status).toBe(200);
+    const key = `uploads/${SCOPE}/${PNG_UUID}.pdf`;
+    expect(res.body).toEqual({ url: expect.any(String), key, headers: { 'content-type': 'application/pdf' } });
+    const url = res.body.url as string;
+    expect(queryParams(url).get('uploads')).toBe('');
+    expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('content-type;host');
+    expect(computeSigV4Signature('POST', url, { 'content-type': 'application/pdf' }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+    expect(calls).toEqual([]); // Uppy creates it itself with the URL
+    expect((await sign({ method: 'POST', key: 'noext', contentType: 'image/png' })).body.headers).toEqual({ 'content-type': 'image/png' });
+    refused(await sign({ method: 'POST', key: 'page.html' }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
+    refused(await sign({ method: 'POST', key: 'noext' }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
+  });
+
+  test('UploadPart, ListParts, AbortMultipartUpload: presigned for the caller\'s key with the upload id', async () => {
+    const { sign } = setup();
+    for (const [method, extra, op] of [['PUT', { partNumber: 3 }, 'PUT'], ['GET', {}, 'GET'], ['DELETE', {}, 'DELETE']] as const) {
+      const res = await sign({ method, key: KEY, uploadId: 'abc', ...extra });
+      expect(res.status).toBe(200);
+      const url = res.body.url as string;
+      expect(new URL(url).pathname).toBe(`/${KEY}`);
+      expect(queryParams(url).get('uploadId')).toBe('abc');
+      expect(queryParams(url).get('partNumber')).toBe(method === 'PUT' ? '3' : undefined);
+      expect(computeSigV4Signature(op, url, {}, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+      expect(res.body.headers).toBeUndefined();
+    }
+  });
+
+  test('CompleteMultipartUpload: signed with x-amz-mp-object-size = the listed total; over the limit or with a gap, aborted and refused', async () => {
+    const { sign, uploads, calls } = setup({ maxFileSize: 20 * MIB });
+    uploads.set('ok', { key: KEY, parts: [{ partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 2, size: 100, etag: 'b' }] });
+    const ok = await sign({ method: 'POST', key: KEY, uploadId: 'ok' });
+    expect(ok.body.headers).toEqual({ 'x-amz-mp-object-size': String(5 * MIB + 100) });
+    const url = ok.body.url as string;
+    expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('host;x-amz-mp-object-size');
+    expect(computeSigV4Signature('POST', url, { 'x-amz-mp-object-size': String(5 * MIB + 100) }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+
+    uploads.set('big', { key: KEY, parts: [{ partNumber: 1, size: 15 * MIB, etag: 'a' }, { partNumber: 2, size: 6 * MIB, etag: 'b' }] });
+    refused(await sign({ method: 'POST', key: KEY, uploadId: 'big' }), 413, 'FILE_TOO_LARGE');
+    uploads.set('gap', { key: KEY, parts: [{ partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 3, size: 5, etag: 'c' }] });
+    refused(await sign({ method: 'POST', key: KEY, uploadId: 'gap' }), 409, 'PART_MISSING');
+    uploads.set('empty', { key: KEY, parts: [] });
+    refused(await sign({ method: 'POST', key: KEY, uploadId: 'empty' }), 409, 'PART_MISSING');
+    refused(await sign({ method: 'POST', key: KEY, uploadId: 'unknown' }), 404, 'UPLOAD_NOT_FOUND');
+    expect(calls.filter((c) => c.startsWith('abort'))).toEqual(['abort big', 'abort gap', 'abort empty']);
+    expect([...uploads.keys()]).toEqual(['ok']);
+  });
+
+  test('DeleteObject is refused unless enabled, and then only for the caller\'s keys', async () => {
+    refused(await setup().sign({ method: 'DELETE', key: KEY }), 403, 'OPERATION_NOT_ALLOWED');
+    const { sign } = setup({ allowDeleteObject: true });
+    const res = await sign({ method: 'DELETE', key: KEY });
+    expect(res.status).toBe(200);
+    expect(computeSigV4Signature('DELETE', res.body.url as string, {}, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(res.body.url as string).get('X-Amz-Signature'));
+    refused(await sign({ method: 'DELETE', key: 'uploads/bob/x.png' }), 403, 'KEY_NOT_ALLOWED');
+  });
+});
+
+describe('malformed Uppy requests: 4xx, code, message, nothing signed', () => {
+  const cases: Array<[string, unknown, number, string]> = [
+    ['not an object', 'PUT', 400, 'INVALID_JSON'],
+    ['an array', [], 400, 'INVALID_JSON'],
+    ['unknown field', { method: 'PUT', key: 'x.png', contentType: 'image/png', size: 3 }, 400, 'INVALID_REQUEST'],
+    ['no method', { key: 'x.png' }, 400, 'INVALID_REQUEST'],
+    ['bad method', { method: 'HEAD', key: 'x.png' }, 400, 'INVALID_REQUEST'],
+    ['lower-case method', { method: 'put', key: 'x.png', contentType: 'image/png' }, 400, 'INVALID_REQUEST'],
+    ['no key', { method: 'PUT', contentType: 'image/png' }, 400, 'INVALID_REQUEST'],
+    ['empty key', { method: 'PUT', key: '', contentType: 'image/png' }, 400, 'INVALID_REQUEST'],
+    ['numeric key', { method: 'PUT', key: 5, contentType: 'image/png' }, 400, 'INVALID_REQUEST'],
+    ['PutObject without contentType', { method: 'PUT', key: 'x.png' }, 400, 'INVALID_REQUEST'],
+    ['PutObject with a bad contentType', { method: 'PUT', key: 'x.png', contentType: 'png' }, 400, 'INVALID_REQUEST'],
+    ['PutObject of a refused type', { method: 'PUT', key: 'x.svg', contentType: 'image/svg+xml' }, 415, 'CONTENT_TYPE_NOT_ALLOWED'],
+    ['partNumber without uploadId', { method: 'PUT', key: KEY, partNumber: 1 }, 400, 'INVALID_REQUEST'],
+    ['partNumber on GET', { method: 'GET', key: KEY, uploadId: 'u', partNumber: 1 }, 400, 'INVALID_REQUEST'],
+    ['UploadPart without partNumber', { method: 'PUT', key: KEY, uploadId: 'u' }, 400, 'INVALID_REQUEST'],
+    ['partNumber 0', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 0 }, 400, 'INVALID_PART_NUMBER'],
+    ['partNumber 10001', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 10_001 }, 400, 'INVALID_PART_NUMBER'],
+    ['partNumber beyond maxFileSize / 5 MiB', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 6 }, 400, 'INVALID_PART_NUMBER'],
+    ['fractional partNumber', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 1.5 }, 400, 'INVALID_REQUEST'],
+    ['string partNumber', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: '1' }, 400, 'INVALID_REQUEST'],
+    ['empty uploadId', { method: 'GET', key: KEY, uploadId: '' }, 400, 'INVALID_REQUEST'],
+    ['uploadId with a space', { method: 'GET', key: KEY, uploadId: 'a b' }, 400, 'INVALID_REQUEST'],
+    ['numeric uploadId', { method: 'DELETE', key: KEY, uploadId: 1 }, 400, 'INVALID_REQUEST'],
+    ['contentType with uploadId', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 1, contentType: 'image/png' }, 400, 'INVALID_REQUEST'],
+    ['GET without uploadId (GetObject)', { method: 'GET', key: KEY }, 400, 'INVALID_REQUEST'],
+    ['negative expiresIn', { method: 'PUT', key: 'x.png', contentType: 'image/png', expiresIn: -1 }, 400, 'INVALID_REQUEST'],
+    ['another caller\'s key', { method: 'GET', key: 'uploads/bob/x.png', uploadId: 'u' }, 403, 'KEY_NOT_ALLOWED'],
+    ['a key outside the prefix', { method: 'PUT', key: 'other/x.png', uploadId: 'u', partNumber: 1 }, 403, 'KEY_NOT_ALLOWED'],
+    ['a key climbing out of the scope', { method: 'DELETE', key: `uploads/${SCOPE}/../bob/x.png`, uploadId: 'u' }, 403, 'KEY_NOT_ALLOWED'],
+    ['a nested key in the scope', { method: 'DELETE', key: `uploads/${SCOPE}/a/b.png`, uploadId: 'u' }, 403, 'KEY_NOT_ALLOWED'],
+  ];
+  test.each(cases)('%s', async (_name, body, status, code) => {
+    const { sign, calls } = setup({ maxFileSize: 25 * MIB });
+    refused(await sign(body), status, code);
+    expect(calls).toEqual([]);
+  });
+
+  test('the routes only answer POST', async () => {
+    const { calls } = setup();
+    const handler = createSignerHandler(testConfig(), { log: () => undefined, multipartStore: memoryStore().store });
+    for (const path of ['/uppy/sign', '/uploads/multipart/parts', '/uploads/multipart/complete', '/uploads/multipart/abort']) {
+      const res = await call(handler, makeEvent({ method: 'GET', path, authorizer: iamAuthorizer(DEFAULT_ARN) }));
+      refused(res, 405, 'METHOD_NOT_ALLOWED');
+      expect(res.headers.allow).toBe('POST');
+      refused(await call(handler, makeEvent({ path, body: {} })), 401, 'UNAUTHORIZED');
+    }
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('native multipart plan', () => {
+  test('POST /uploads above the threshold creates the upload and signs the first parts with their lengths', async () => {
+    const { sign, calls } = setup({ multipartThreshold: 10 * MIB, partSize: 5 * MIB, maxFileSize: 1024 * MIB });
+    const res = await sign({ contentType: 'application/pdf', size: 600 * MIB + 1 }, '/uploads');
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ key: `uploads/${SCOPE}/${PNG_UUID}.pdf`, uploadId: 'upload-1', partSize: 5 * MIB, partCount: 121 });
+    const parts = res.body.parts as Array<{ partNumber: number; url: string; size: number }>;
+    expect(parts.map((p) => p.partNumber)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    for (const p of parts.slice(0, 3)) {
+      expect(queryParams(p.url).get('X-Amz-SignedHeaders')).toBe('content-length;host');
+      expect(computeSigV4Signature('PUT', p.url, { 'content-length': String(p.size) }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(p.url).get('X-Amz-Signature'));
+    }
+    expect(calls).toEqual([`create uploads/${SCOPE}/${PNG_UUID}.pdf application/pdf`]);
+  });
+});
+
+describe('part layout', () => {
+  const policy = testConfig().policy;
+  test('the policy\'s part size, grown to whole MiB beyond 10,000 parts, never above 5 GiB', () => {
+    expect(partLayout(100 * MIB, policy)).toEqual({ size: 100 * MIB, partSize: 16 * MIB, partCount: 7 });
+    expect(partLayout(16 * MIB, policy).partCount).toBe(1);
+    const huge = partLayout(5 * 1024 * 1024 * MIB, policy); // 5 TiB
+    expect(huge.partSize).toBe(525 * MIB);
+    expect(huge.partCount).toBeLessThanOrEqual(10_000);
+    const atLimit = partLayout(10_000 * 16 * MIB + 1, policy);
+    expect(atLimit.partCount).toBeLessThanOrEqual(10_000);
+    expect(atLimit.partSize % MIB).toBe(0);
+  });
+
+  test('the parts add up to the file', () => {
+    for (const size of [1, 16 * MIB - 1, 16 * MIB, 16 * MIB + 1, 999 * MIB + 7, 160_001 * MIB]) {
+      const layout = partLayout(size, policy);
+      let total = 0;
+      for (let n = 1; n <= layout.partCount; n++) total += partLength(layout, n);
+      expect(total).toBe(size);
+      expect(partLength(layout, layout.partCount)).toBeGreaterThan(0);
+    }
+  });
+
+  test('the largest Uppy part number still fits maxFileSize at 5 MiB per part', () => {
+    expect(maxPartNumber(25 * MIB)).toBe(5);
+    expect(maxPartNumber(25 * MIB + 1)).toBe(6);
+    expect(maxPartNumber(5 * 1024 * 1024 * MIB)).toBe(10_000);
+  });
+});
