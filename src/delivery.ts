@@ -54,9 +54,12 @@ export const UPLOAD_CORS_METHODS: readonly string[] = Object.freeze(['PUT', 'POS
 
 /**
  * Request headers a browser must be allowed to send: the ones the signer signs and tells the client to
- * set. `content-length` is signed too but is set by the browser itself, so CORS never sees it.
+ * set (`content-type`, `content-md5`, and `x-amz-mp-object-size` on a multipart completion signed for
+ * Uppy). `content-length` is signed too but is set by the browser itself, so CORS never sees it.
+ * Uppy's S3 client (`@uppy/aws-s3` 6) sends only these: `Content-Type` (PUT, CreateMultipartUpload,
+ * CompleteMultipartUpload) and the signer's headers; POST-policy forms and part uploads need none.
  */
-export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze(['content-type', 'content-md5']);
+export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze(['content-type', 'content-md5', 'x-amz-mp-object-size']);
 
 /** Response headers the browser may read: multipart completion needs each part's ETag. */
 export const UPLOAD_CORS_EXPOSED_HEADERS: readonly string[] = Object.freeze(['ETag']);
@@ -73,4 +76,46 @@ export function uploadCorsRules(allowedOrigins: readonly string[]): UploadCorsRu
       maxAgeSeconds: 3600,
     },
   ];
+}
+
+// ---------------------------------------------------------------- content disposition (upload verification issue)
+
+/**
+ * Types the CDN serves inline: raster images a browser displays without running anything. Every other
+ * type (PDF, ZIP, text, SVG, ...) is served with `Content-Disposition: attachment`.
+ */
+export const DEFAULT_INLINE_CONTENT_TYPES: readonly string[] = Object.freeze([
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/avif',
+]);
+
+/**
+ * The `Content-Disposition` the CDN adds for a response of `contentType` (`attachment` unless the
+ * type, without parameters, is one of `inlineTypes`; undefined = leave the response as it is).
+ */
+export function contentDispositionFor(contentType: string | undefined, inlineTypes: readonly string[]): string | undefined {
+  const base = (contentType ?? '').split(';', 1)[0].trim().toLowerCase();
+  return inlineTypes.includes(base) ? undefined : 'attachment';
+}
+
+/**
+ * Source of the CloudFront Function (viewer response) that applies {@link contentDispositionFor}: the
+ * deployed twin of what the local CDN route does. ES5 only (CloudFront Functions' runtime).
+ */
+export function contentDispositionFunctionCode(inlineTypes: readonly string[]): string {
+  return [
+    `var INLINE = ${JSON.stringify([...inlineTypes])};`,
+    'function handler(event) {',
+    '  var response = event.response;',
+    "  var header = response.headers['content-type'];",
+    "  var type = header ? header.value.split(';')[0].trim().toLowerCase() : '';",
+    '  if (INLINE.indexOf(type) === -1) {',
+    "    response.headers['content-disposition'] = { value: 'attachment' };",
+    '  }',
+    '  return response;',
+    '}',
+  ].join('\n');
 }

@@ -17,6 +17,7 @@ import {
   aws_iam as iam,
   aws_kms as kms,
   aws_lambda as lambda,
+  aws_lambda_event_sources as eventsources,
   aws_logs as logs,
   aws_s3 as s3,
   aws_s3_notifications as s3n,
@@ -24,7 +25,13 @@ import {
 } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { HSTS_MAX_AGE_SECONDS, deliveryHeaders, uploadCorsRules } from './delivery';
+import {
+  DEFAULT_INLINE_CONTENT_TYPES,
+  HSTS_MAX_AGE_SECONDS,
+  contentDispositionFunctionCode,
+  deliveryHeaders,
+  uploadCorsRules,
+} from './delivery';
 import { acknowledge } from './nag';
 import {
   ACTIVE_CONTENT_TYPES,
@@ -35,7 +42,10 @@ import {
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_PREFIX,
   DEFAULT_URL_EXPIRY_SECONDS,
+  DEFAULT_MULTIPART_THRESHOLD,
+  DEFAULT_PART_SIZE,
   MAX_OBJECT_SIZE,
+  multipartProblems,
   MAX_URL_EXPIRY_SECONDS,
   MIN_URL_EXPIRY_SECONDS,
   POLICY_ENV,
@@ -52,8 +62,17 @@ import {
   DEFAULT_QUEUE_RETENTION_SECONDS,
   DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
 } from './queue-defaults';
-import { UPLOADS_PATH } from './signer/protocol';
+import { SIGNER_PATHS, UPLOADS_PATH } from './signer/protocol';
 import { SignerFunction } from './signer/signer-function';
+import {
+  REJECTED_OBJECTS_ENV,
+  REJECTION_QUEUE_URL_ENV,
+  TAG_KEY_PREFIX,
+  VERIFIED_QUEUE_URL_ENV,
+  VERIFIED_TAG,
+  VERIFIED_VALUE,
+} from './verifier/protocol';
+import { VerifierFunction } from './verifier/verifier-function';
 
 /**
  * Properties for a {@link DirectUploadBucket}. Every property is optional: the defaults are the
@@ -92,6 +111,31 @@ export interface DirectUploadBucketProps {
    * @default Duration.minutes(5)
    */
   readonly urlExpiry?: Duration;
+
+  /**
+   * Files larger than this are uploaded in parts: `POST /uploads` returns a multipart plan (upload id,
+   * part size, presigned part URLs) instead of a single PUT. At most 5 GiB (S3's largest single PUT).
+   *
+   * @default Size.mebibytes(100)
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+   */
+  readonly multipartThreshold?: Size;
+
+  /**
+   * Part size of multipart plans, from 5 MiB to 5 GiB. The signer grows it (to whole MiB) for a file that
+   * would need more than 10,000 parts.
+   *
+   * @default Size.mebibytes(16)
+   */
+  readonly multipartPartSize?: Size;
+
+  /**
+   * Let the Uppy route (`POST /uppy/sign`) sign `DeleteObject` for the caller's own keys (Uppy asks for
+   * it when a user removes an uploaded file). Grants the signer `s3:DeleteObject` on the upload prefix.
+   *
+   * @default false
+   */
+  readonly allowDeleteObject?: boolean;
 
   // ---------------------------------------------------------------- who may upload
   /**
@@ -264,6 +308,40 @@ export interface DirectUploadBucketProps {
    * @default - no web ACL
    */
   readonly webAclId?: string;
+
+  // ---------------------------------------------------------------- upload verification
+  /**
+   * Verify every upload before the CDN serves it or consumers hear of it. A verifier function reads the
+   * first bytes of each new object (ranged GET) and checks that they are what the declared and allowed
+   * content type says (magic bytes; HTML/SVG/XML/script recognised as active content), that the file is
+   * not truncated or empty, and that size and key follow the upload policy. A verified object is tagged
+   * `direct-upload:verified=true` — the bucket policy lets CloudFront read only such objects under the
+   * prefix — and its S3 event, with a `verification` result, is sent to `queue`. A rejected object is
+   * deleted (or retained, see `rejectedUploadRetention`) and a record is sent to `rejectionQueue`.
+   *
+   * With `false`, S3 notifies `queue` directly and the CDN serves every object (a synth warning says so).
+   *
+   * @default true
+   */
+  readonly verifyUploads?: boolean;
+
+  /**
+   * Keep rejected uploads for this long (whole days) instead of deleting them at once, for forensics:
+   * they stay where they are, tagged `direct-upload:verified=false` (never served by the CDN, never
+   * announced on `queue`), and a lifecycle rule expires them. Requires `verifyUploads`.
+   *
+   * @default - rejected uploads are deleted as soon as the rejection is recorded
+   */
+  readonly rejectedUploadRetention?: Duration;
+
+  /**
+   * Content types the CDN serves inline. Every other type is served with `Content-Disposition: attachment`
+   * (a CloudFront Function on viewer response, added only when `allowedContentTypes` contains a type not
+   * listed here), so a browser downloads a PDF or ZIP instead of rendering it on your CDN domain.
+   *
+   * @default - image/jpeg, image/png, image/webp, image/gif, image/avif
+   */
+  readonly inlineContentTypes?: string[];
 }
 
 /** The secure baseline, in one place. */
@@ -286,6 +364,14 @@ const DEFAULTS = {
   queueVisibilityTimeout: Duration.seconds(DEFAULT_VISIBILITY_TIMEOUT_SECONDS),
   queueRetentionPeriod: Duration.seconds(DEFAULT_QUEUE_RETENTION_SECONDS),
   priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
+  verifyUploads: true,
+  inlineContentTypes: DEFAULT_INLINE_CONTENT_TYPES,
+  verifierMemorySize: 256,
+  verifierTimeout: Duration.seconds(30),
+  rejectionRetention: Duration.days(14),
+  multipartThreshold: Size.bytes(DEFAULT_MULTIPART_THRESHOLD),
+  multipartPartSize: Size.bytes(DEFAULT_PART_SIZE),
+  allowDeleteObject: false,
 } as const;
 
 /**
@@ -321,6 +407,15 @@ export class DirectUploadBucket extends Construct {
   public readonly cdnUrl: string;
   /** The key prefix uploads are stored under (no trailing slash). */
   public readonly uploadPrefix: string;
+  /** The upload verifier, when `verifyUploads` is on. */
+  public readonly verifierFunction?: lambda.Function;
+  /** The verifier's input: raw ObjectCreated notifications (internal; consume `queue` instead). */
+  public readonly verificationQueue?: sqs.Queue;
+  /**
+   * Records of rejected uploads (key, reason code and message, declared and detected type, the S3 event),
+   * when `verifyUploads` is on. Kept 14 days; alarm on it or consume it for auditing.
+   */
+  public readonly rejectionQueue?: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: DirectUploadBucketProps = {}) {
     super(scope, id);
@@ -332,8 +427,6 @@ export class DirectUploadBucket extends Construct {
 
     const prefix = props.uploadPrefix ?? DEFAULTS.uploadPrefix;
     const allowedContentTypes = props.allowedContentTypes ?? [...DEFAULTS.allowedContentTypes];
-    const maxFileSize = props.maxFileSize ?? DEFAULTS.maxFileSize;
-    const urlExpiry = props.urlExpiry ?? DEFAULTS.urlExpiry;
     const allowedOrigins = props.allowedOrigins ?? DEFAULTS.allowedOrigins;
     const anonymous = props.allowAnonymousUploads ?? DEFAULTS.allowAnonymousUploads;
     const accelerate = props.transferAcceleration ?? DEFAULTS.transferAcceleration;
@@ -409,7 +502,14 @@ export class DirectUploadBucket extends Construct {
         maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
       },
     });
-    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), {
+    const verify = props.verifyUploads ?? DEFAULTS.verifyUploads;
+    if (verify) {
+      const verification = this.createVerifier(props, prefix, logRetention);
+      this.verifierFunction = verification.verifierFunction;
+      this.verificationQueue = verification.verificationQueue;
+      this.rejectionQueue = verification.rejectionQueue;
+    }
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.verificationQueue ?? this.queue), {
       prefix: `${prefix}/`,
     });
     this.acknowledgeCdkInternals();
@@ -457,6 +557,7 @@ export class DirectUploadBucket extends Construct {
         cachePolicy,
         responseHeadersPolicy,
         compress: true,
+        functionAssociations: this.contentDispositionFunctions(allowedContentTypes, props.inlineContentTypes ?? [...DEFAULTS.inlineContentTypes]),
       },
       domainNames: props.domainNames,
       certificate: props.certificate,
@@ -469,16 +570,7 @@ export class DirectUploadBucket extends Construct {
     this.cdnUrl = `https://${props.domainNames?.[0] ?? this.distribution.distributionDomainName}`;
 
     // ------------------------------------------------------------------ signer
-    const authMode: AuthMode = props.authorizer ? 'authorizer' : anonymous ? 'none' : 'iam';
-    const policy: UploadPolicy = {
-      prefix,
-      allowedContentTypes,
-      maxFileSize: maxFileSize.toBytes(),
-      expiresInSeconds: urlExpiry.toSeconds(),
-      accelerate,
-      auth: authMode,
-      identityClaim: props.identityClaim ?? DEFAULTS.identityClaim,
-    };
+    const policy = this.uploadPolicy(props, prefix);
 
     const signerLogGroup = new logs.LogGroup(this, 'SignerLogGroup', {
       retention: logRetention,
@@ -486,12 +578,19 @@ export class DirectUploadBucket extends Construct {
     });
     const signerRole = new iam.Role(this, 'SignerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'cdk-direct-upload signer: presigns PutObject under the upload prefix',
+      description: 'cdk-direct-upload signer: presigns uploads (single, form, multipart) under the upload prefix',
     });
     signerLogGroup.grantWrite(signerRole);
-    // Presigned requests carry the signer's permissions: PutObject under the prefix, nothing else.
+    // Presigned requests carry the signer's permissions: PutObject under the prefix (it also covers
+    // CreateMultipartUpload, UploadPart and CompleteMultipartUpload), listing and aborting multipart
+    // uploads there, and DeleteObject only when the Uppy route may sign it.
     signerRole.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:PutObject'],
+      actions: [
+        's3:PutObject',
+        's3:AbortMultipartUpload',
+        's3:ListMultipartUploadParts',
+        ...(props.allowDeleteObject ?? DEFAULTS.allowDeleteObject ? ['s3:DeleteObject'] : []),
+      ],
       resources: [this.bucket.arnForObjects(`${prefix}/*`)],
     }));
     props.encryptionKey?.grant(signerRole, 'kms:GenerateDataKey');
@@ -571,12 +670,12 @@ export class DirectUploadBucket extends Construct {
         iamUser: '$context.identity.userArn',
       }),
     };
-    this.api.addRoutes({
-      path: UPLOADS_PATH,
-      methods: [apigwv2.HttpMethod.POST],
-      integration: new integrations.HttpLambdaIntegration('SignerIntegration', this.signerFunction),
-      authorizer: props.authorizer ?? (anonymous ? new apigwv2.HttpNoneAuthorizer() : new authorizers.HttpIamAuthorizer()),
-    });
+    // Every route: the same function, the same authorizer (each route checks the caller's scope itself).
+    const integration = new integrations.HttpLambdaIntegration('SignerIntegration', this.signerFunction);
+    const routeAuthorizer = props.authorizer ?? (anonymous ? new apigwv2.HttpNoneAuthorizer() : new authorizers.HttpIamAuthorizer());
+    for (const path of SIGNER_PATHS) {
+      this.api.addRoutes({ path, methods: [apigwv2.HttpMethod.POST], integration, authorizer: routeAuthorizer });
+    }
     if (anonymous) {
       acknowledge(this.api, [
         { id: 'AwsSolutions-APIG4', reason: 'Anonymous uploads were enabled explicitly with allowAnonymousUploads: true.' },
@@ -589,6 +688,9 @@ export class DirectUploadBucket extends Construct {
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName, description: 'Upload bucket name' });
     new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl, description: 'ObjectCreated notification queue URL' });
     new CfnOutput(this, 'QueueArn', { value: this.queue.queueArn, description: 'ObjectCreated notification queue ARN' });
+    if (this.rejectionQueue) {
+      new CfnOutput(this, 'RejectionQueueUrl', { value: this.rejectionQueue.queueUrl, description: 'Rejected upload records queue URL' });
+    }
     new CfnOutput(this, 'CdnDomainName', {
       value: this.distribution.distributionDomainName,
       description: 'CloudFront domain serving the uploads',
@@ -603,7 +705,7 @@ export class DirectUploadBucket extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: [this.api.arnForExecuteApi('POST', UPLOADS_PATH, '$default')],
+      resourceArns: SIGNER_PATHS.map((path) => this.api.arnForExecuteApi('POST', path, '$default')),
     });
   }
 
@@ -641,9 +743,169 @@ export class DirectUploadBucket extends Construct {
         `allowedContentTypes contains ${active.join(', ')}: such files run script when opened. They are served with a sandboxing CSP, but prefer converting them server-side.`,
       );
     }
+    if (props.verifyUploads === false) {
+      annotations.addWarningV2(
+        'cdk-direct-upload:unverifiedUploads',
+        'verifyUploads is false: the CDN serves, and queue announces, every upload without checking its bytes (an HTML file labelled image/png included).',
+      );
+    }
+    const inline = (props.inlineContentTypes ?? []).filter((t) => ACTIVE_CONTENT_TYPES.includes(t));
+    if (inline.length > 0) {
+      annotations.addWarningV2(
+        'cdk-direct-upload:activeInlineTypes',
+        `inlineContentTypes contains ${inline.join(', ')}: such files are rendered (sandboxed by the CSP) on your CDN domain instead of downloaded.`,
+      );
+    }
     if (props.authorizer && props.identityClaim === undefined) {
       // Nothing to warn about: 'sub' is the standard claim. Kept explicit for readers.
     }
+  }
+
+  /** The upload policy (signer and verifier share it). */
+  private uploadPolicy(props: DirectUploadBucketProps, prefix: string): UploadPolicy {
+    const anonymous = props.allowAnonymousUploads ?? DEFAULTS.allowAnonymousUploads;
+    const authMode: AuthMode = props.authorizer ? 'authorizer' : anonymous ? 'none' : 'iam';
+    return {
+      prefix,
+      allowedContentTypes: props.allowedContentTypes ?? [...DEFAULTS.allowedContentTypes],
+      maxFileSize: (props.maxFileSize ?? DEFAULTS.maxFileSize).toBytes(),
+      expiresInSeconds: (props.urlExpiry ?? DEFAULTS.urlExpiry).toSeconds(),
+      accelerate: props.transferAcceleration ?? DEFAULTS.transferAcceleration,
+      auth: authMode,
+      identityClaim: props.identityClaim ?? DEFAULTS.identityClaim,
+      multipartThreshold: (props.multipartThreshold ?? DEFAULTS.multipartThreshold).toBytes(),
+      partSize: (props.multipartPartSize ?? DEFAULTS.multipartPartSize).toBytes(),
+      allowDeleteObject: props.allowDeleteObject ?? DEFAULTS.allowDeleteObject,
+    };
+  }
+
+  // ------------------------------------------------------------------ upload verification
+  /**
+   * The verifier: an internal queue receiving the bucket's ObjectCreated events, the function consuming it
+   * (partial batch failures, then the dead-letter queue), the rejection queue, the CDN gate in the bucket
+   * policy, and the lifecycle rule for retained rejects.
+   */
+  private createVerifier(props: DirectUploadBucketProps, prefix: string, logRetention: logs.RetentionDays) {
+    const maxReceiveCount = props.maxReceiveCount ?? DEFAULTS.maxReceiveCount;
+    const timeout = DEFAULTS.verifierTimeout;
+    const verificationQueue = new sqs.Queue(this, 'VerificationQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS recommends at least six times the function timeout for an SQS event source.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: props.queueRetentionPeriod ?? DEFAULTS.queueRetentionPeriod,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+    const rejectionQueue = new sqs.Queue(this, 'RejectionQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.seconds(DEAD_LETTER_RETENTION_SECONDS),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    const retention = props.rejectedUploadRetention;
+    const uploads = this.bucket.arnForObjects(`${prefix}/*`);
+    const logGroup = new logs.LogGroup(this, 'VerifierLogGroup', { retention: logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const role = new iam.Role(this, 'VerifierRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'cdk-direct-upload verifier: reads the first bytes of new uploads, tags or removes them',
+    });
+    logGroup.grantWrite(role);
+    // Read (ranged) and tag under the prefix; delete only when rejects are not retained.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging', ...(retention ? [] : ['s3:DeleteObject'])],
+      resources: [uploads],
+    }));
+    props.encryptionKey?.grantDecrypt(role);
+    this.queue.grantSendMessages(role);
+    rejectionQueue.grantSendMessages(role);
+
+    const verifierFunction = new VerifierFunction(this, 'Verifier', {
+      description: 'cdk-direct-upload: verifies uploaded bytes before they are served or announced',
+      role,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: DEFAULTS.verifierMemorySize,
+      timeout,
+      logGroup,
+      environment: {
+        [POLICY_ENV]: serializePolicy(this.uploadPolicy(props, prefix)),
+        [BUCKET_ENV]: this.bucket.bucketName,
+        [VERIFIED_QUEUE_URL_ENV]: this.queue.queueUrl,
+        [REJECTION_QUEUE_URL_ENV]: rejectionQueue.queueUrl,
+        [REJECTED_OBJECTS_ENV]: retention ? 'retain' : 'delete',
+      },
+    });
+    verifierFunction.addEventSource(new eventsources.SqsEventSource(verificationQueue, {
+      batchSize: 10,
+      reportBatchItemFailures: true,
+    }));
+
+    // The CDN gate: CloudFront (OAC) may read an object under the prefix only once it carries the
+    // verified tag. A Deny overrides the OAC Allow that S3BucketOrigin adds; a missing tag also denies
+    // (a negated condition on an absent key is true).
+    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyCdnUnverifiedUploads',
+      effect: iam.Effect.DENY,
+      principals: [new iam.ServicePrincipal('cloudfront.amazonaws.com')],
+      actions: ['s3:GetObject'],
+      resources: [uploads],
+      conditions: { StringNotEquals: { [`s3:ExistingObjectTag/${VERIFIED_TAG}`]: VERIFIED_VALUE } },
+    }));
+    // Only the verifier may set the verifier's tags (on upload or afterwards), whoever else can write.
+    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyVerificationTagsExceptVerifier',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject', 's3:PutObjectTagging'],
+      resources: [this.bucket.arnForObjects('*')],
+      conditions: {
+        'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': [`${TAG_KEY_PREFIX}*`] },
+        'ArnNotEquals': { 'aws:PrincipalArn': role.roleArn },
+      },
+    }));
+    if (retention) {
+      this.bucket.addLifecycleRule({
+        id: 'ExpireRejectedUploads',
+        prefix: `${prefix}/`,
+        tagFilters: { [VERIFIED_TAG]: 'false' },
+        expiration: Duration.days(retention.toDays()),
+      });
+    }
+
+    acknowledge(role, [
+      {
+        id: 'AwsSolutions-IAM5',
+        reason: 'The verifier handles any new object under the upload prefix (keys are per upload): read, tag and (unless rejects are retained) delete on the prefix only. The log stream wildcard is the function\'s own log group.',
+        appliesTo: [
+          { regex: `/^Resource::<.*Bucket.*\\.Arn>\\/${escapeRegex(prefix)}\\/\\*$/` },
+          { regex: '/^Resource::<.*VerifierLogGroup.*\\.Arn>:\\*$/' },
+        ],
+        findings: () => {
+          const stack = Stack.of(this);
+          const bucketId = stack.resolve((this.bucket.node.defaultChild as s3.CfnBucket).logicalId);
+          const logGroupId = stack.resolve((logGroup.node.defaultChild as logs.CfnLogGroup).logicalId);
+          const logStreams = `Resource::<${logGroupId}.Arn>:*`;
+          return Token.isUnresolved(prefix) ? [logStreams] : [`Resource::<${bucketId}.Arn>/${prefix}/*`, logStreams];
+        },
+      },
+    ], true);
+    acknowledge(verifierFunction, [
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'The runtime is pinned to nodejs22.x on purpose: the bundle is built for exactly that target at build time.',
+      },
+    ]);
+    return { verifierFunction, verificationQueue, rejectionQueue };
+  }
+
+  /** CloudFront Function forcing downloads, only when some allowed type is not served inline. */
+  private contentDispositionFunctions(allowedContentTypes: string[], inlineTypes: string[]): cloudfront.FunctionAssociation[] | undefined {
+    if (allowedContentTypes.every((t) => inlineTypes.includes(t))) return undefined;
+    const fn = new cloudfront.Function(this, 'ContentDispositionFunction', {
+      comment: 'cdk-direct-upload: Content-Disposition attachment for types not served inline',
+      code: cloudfront.FunctionCode.fromInline(contentDispositionFunctionCode(inlineTypes)),
+    });
+    return [{ function: fn, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE }];
   }
 
   /** CloudFront findings that depend on choices only the user can make. */
@@ -809,6 +1071,35 @@ function validateProps(props: DirectUploadBucketProps): void {
     const v = props.throttle?.[key];
     if (v !== undefined && !Token.isUnresolved(v) && (!Number.isFinite(v) || v < 0)) {
       problems.push(`throttle.${key} must be a non-negative number (got ${v}).`);
+    }
+  }
+
+  // multipart
+  for (const [name, size, key] of [['multipartThreshold', props.multipartThreshold, 'threshold'], ['multipartPartSize', props.multipartPartSize, 'partSize']] as const) {
+    if (size && !size.isUnresolved()) {
+      const bytes = size.toBytes({ rounding: SizeRoundingBehavior.NONE });
+      const problem = key === 'threshold'
+        ? multipartProblems(bytes, DEFAULT_PART_SIZE).threshold
+        : multipartProblems(DEFAULT_MULTIPART_THRESHOLD, bytes).partSize;
+      if (problem) problems.push(`${name} ${problem} (got ${formatBytes(bytes)}).`);
+    }
+  }
+
+  // upload verification
+  const verify = props.verifyUploads ?? DEFAULTS.verifyUploads;
+  if (props.rejectedUploadRetention && !props.rejectedUploadRetention.isUnresolved()) {
+    const days = props.rejectedUploadRetention.toHours({ integral: false }) / 24;
+    if (!verify) {
+      problems.push('rejectedUploadRetention requires verifyUploads (nothing is rejected without the verifier); remove it or set verifyUploads: true.');
+    } else if (!Number.isInteger(days) || days < 1 || days > 3650) {
+      problems.push(`rejectedUploadRetention must be a whole number of days from 1 to 3650 (got ${props.rejectedUploadRetention.toHumanString()}); use Duration.days(n), or omit it to delete rejects at once.`);
+    }
+  }
+  if (props.inlineContentTypes) {
+    for (const t of props.inlineContentTypes.filter((v) => !Token.isUnresolved(v))) {
+      if (!isValidContentType(t)) {
+        problems.push(`inlineContentTypes entry "${t}" is not a lower-case "type/subtype" without parameters or wildcards; use e.g. "image/png".`);
+      }
     }
   }
 

@@ -26,6 +26,16 @@ export const MIB = 1024 * 1024;
 export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MIB;
 /** S3's largest single PUT: 5 GiB. */
 export const MAX_SINGLE_PUT_SIZE = 5 * 1024 * MIB;
+/** S3's smallest multipart part (every part but the last): 5 MiB. */
+export const MIN_PART_SIZE = 5 * MIB;
+/** S3's largest multipart part: 5 GiB. */
+export const MAX_PART_SIZE = 5 * 1024 * MIB;
+/** S3's largest part number (and part count) of a multipart upload. */
+export const MAX_PARTS = 10_000;
+/** Files above this size get a multipart plan from `POST /uploads`. */
+export const DEFAULT_MULTIPART_THRESHOLD = 100 * MIB;
+/** Part size of a multipart plan (grown when a file would need more than {@link MAX_PARTS} parts). */
+export const DEFAULT_PART_SIZE = 16 * MIB;
 
 /** Image types that are safe to serve inline. SVG and HTML are deliberately absent (they run script). */
 export const DEFAULT_ALLOWED_CONTENT_TYPES: readonly string[] = Object.freeze([
@@ -64,6 +74,37 @@ export interface UploadPolicy {
   readonly auth: AuthMode;
   /** JWT claim (or Lambda authorizer context key) naming the caller, with `auth: 'authorizer'`. */
   readonly identityClaim: string;
+  /**
+   * Files above this size (bytes) get a multipart plan from `POST /uploads`; at most
+   * {@link MAX_SINGLE_PUT_SIZE}. Optional in literals; {@link parsePolicy} always fills it.
+   * @default DEFAULT_MULTIPART_THRESHOLD
+   */
+  readonly multipartThreshold?: number;
+  /** Part size (bytes) of multipart plans, 5 MiB to 5 GiB. @default DEFAULT_PART_SIZE */
+  readonly partSize?: number;
+  /** Whether the Uppy route signs `DeleteObject` (keys in the caller's scope only). @default false */
+  readonly allowDeleteObject?: boolean;
+}
+
+/** The multipart settings of a policy, defaults applied. */
+export function multipartSettings(policy: UploadPolicy): { threshold: number; partSize: number; allowDeleteObject: boolean } {
+  return {
+    threshold: policy.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD,
+    partSize: policy.partSize ?? DEFAULT_PART_SIZE,
+    allowDeleteObject: policy.allowDeleteObject ?? false,
+  };
+}
+
+/** Problems with multipart settings (bytes), each completing "<name> ..."; shared by construct and parser. */
+export function multipartProblems(threshold: number, partSize: number): { threshold?: string; partSize?: string } {
+  const out: { threshold?: string; partSize?: string } = {};
+  if (!Number.isSafeInteger(threshold) || threshold < 1 || threshold > MAX_SINGLE_PUT_SIZE) {
+    out.threshold = 'must be a whole number of bytes from 1 byte to 5 GiB (the largest single PUT)';
+  }
+  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
+    out.partSize = 'must be a whole number of bytes from 5 MiB to 5 GiB (S3\'s part size limits)';
+  }
+  return out;
 }
 
 /** File extensions for common types; the key's extension comes from the type, never the filename. */
@@ -174,7 +215,13 @@ export function serializePolicy(policy: UploadPolicy): string {
     accelerate: policy.accelerate,
     auth: policy.auth,
     identityClaim: policy.identityClaim,
+    ...multipartSettingsJson(policy),
   });
+}
+
+function multipartSettingsJson(policy: UploadPolicy) {
+  const settings = multipartSettings(policy);
+  return { multipartThreshold: settings.threshold, partSize: settings.partSize, allowDeleteObject: settings.allowDeleteObject };
 }
 
 /**
@@ -207,6 +254,14 @@ export function parsePolicy(json: string | undefined): UploadPolicy {
   if (typeof raw.accelerate !== 'boolean') problems.push('accelerate');
   if (raw.auth !== 'iam' && raw.auth !== 'authorizer' && raw.auth !== 'none') problems.push('auth');
   if (typeof raw.identityClaim !== 'string' || raw.identityClaim.length === 0) problems.push('identityClaim');
+  // Multipart settings: optional (older environments), defaulted.
+  const threshold = raw.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
+  const partSize = raw.partSize ?? DEFAULT_PART_SIZE;
+  const multipart = multipartProblems(threshold as number, partSize as number);
+  if (typeof threshold !== 'number' || multipart.threshold) problems.push('multipartThreshold');
+  if (typeof partSize !== 'number' || multipart.partSize) problems.push('partSize');
+  const allowDelete = raw.allowDeleteObject ?? false;
+  if (typeof allowDelete !== 'boolean') problems.push('allowDeleteObject');
   if (problems.length > 0) {
     throw new Error(`${POLICY_ENV} has invalid fields: ${problems.join(', ')}`);
   }
@@ -218,5 +273,8 @@ export function parsePolicy(json: string | undefined): UploadPolicy {
     accelerate: raw.accelerate as boolean,
     auth: raw.auth as AuthMode,
     identityClaim: raw.identityClaim as string,
+    multipartThreshold: threshold as number,
+    partSize: partSize as number,
+    allowDeleteObject: allowDelete as boolean,
   };
 }

@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { synth } from './util';
 import { DEFAULT_CACHE_CONTROL, DEFAULT_CONTENT_SECURITY_POLICY, deliveryHeaders } from '../src/delivery';
-import { POLICY_ENV, parsePolicy } from '../src/policy';
+import { POLICY_ENV, PUBLIC_BASE_URL_ENV, parsePolicy } from '../src/policy';
 
 /** The single resource of a type, by logical id and properties. */
 function only(template: Template, type: string, props: object = {}): [string, { Properties: Record<string, any> }] {
@@ -20,7 +20,8 @@ function uploadBucket(template: Template) {
 }
 
 function signerFunction(template: Template) {
-  return only(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [POLICY_ENV]: Match.anyValue() }) } });
+  // The verifier carries the policy too; only the signer knows the public base URL.
+  return only(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [PUBLIC_BASE_URL_ENV]: Match.anyValue() }) } });
 }
 
 describe('bucket', () => {
@@ -71,7 +72,7 @@ describe('bucket', () => {
     expect(bucket.Properties.CorsConfiguration.CorsRules).toEqual([{
       AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
       AllowedMethods: ['PUT', 'POST', 'GET', 'HEAD', 'DELETE'],
-      AllowedHeaders: ['content-type', 'content-md5'],
+      AllowedHeaders: ['content-type', 'content-md5', 'x-amz-mp-object-size'],
       ExposedHeaders: ['ETag'],
       MaxAge: 3600,
     }]);
@@ -147,8 +148,9 @@ describe('bucket', () => {
 });
 
 describe('notifications', () => {
+  // v1 wiring (verifyUploads: false); with the verifier, see test/verifier.test.ts.
   test('ObjectCreated under the prefix goes to an encrypted, SSL-only queue with a DLQ', () => {
-    const { template, uploads } = synth({ uploadPrefix: 'user-files' });
+    const { template, uploads } = synth({ uploadPrefix: 'user-files', verifyUploads: false });
     const [queueId, queue] = only(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
     const [dlqId, dlq] = only(template, 'AWS::SQS::Queue', { MessageRetentionPeriod: 1_209_600 });
     expect(queue.Properties).toMatchObject({
@@ -190,7 +192,7 @@ describe('notifications', () => {
   });
 
   test('grantConsumeUploads grants consuming the queue and reading objects under the prefix only', () => {
-    const { template } = synth({}, (uploads, stack) => {
+    const { template } = synth({ verifyUploads: false }, (uploads, stack) => {
       uploads.grantConsumeUploads(new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
     });
     const t = template;
@@ -296,10 +298,14 @@ describe('CDN', () => {
 });
 
 describe('signer', () => {
-  test('POST /uploads is IAM-authorized by default', () => {
+  test('every signer route (single, multipart, Uppy) is POST and IAM-authorized by default, on one integration', () => {
     const { template } = synth();
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /uploads', AuthorizationType: 'AWS_IAM' });
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
+      'POST /uploads', 'POST /uploads/multipart/abort', 'POST /uploads/multipart/complete', 'POST /uploads/multipart/parts', 'POST /uppy/sign',
+    ]);
+    expect(new Set(routes.map((r) => r.Properties.AuthorizationType))).toEqual(new Set(['AWS_IAM']));
+    expect(new Set(routes.map((r) => JSON.stringify(r.Properties.Target))).size).toBe(1);
     const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy.auth).toBe('iam');
   });
@@ -310,9 +316,9 @@ describe('signer', () => {
       identityClaim: 'email',
     });
     const [authorizerId] = only(template, 'AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT' });
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'POST /uploads', AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId },
-    });
+    for (const routeKey of ['POST /uploads', 'POST /uploads/multipart/parts', 'POST /uploads/multipart/complete', 'POST /uploads/multipart/abort', 'POST /uppy/sign']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+    }
     const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy).toMatchObject({ auth: 'authorizer', identityClaim: 'email' });
   });
@@ -320,6 +326,7 @@ describe('signer', () => {
   test('anonymous uploads only by explicit opt-in, with a synth warning', () => {
     const { template, stack } = synth({ allowAnonymousUploads: true });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /uploads', AuthorizationType: 'NONE' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /uppy/sign', AuthorizationType: 'NONE' });
     const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy.auth).toBe('none');
     Annotations.fromStack(stack).hasWarning('/TestStack/Uploads', Match.stringLikeRegexp('allowAnonymousUploads is true'));
@@ -355,11 +362,14 @@ describe('signer', () => {
       accelerate: true,
       auth: 'iam',
       identityClaim: 'sub',
+      multipartThreshold: 100 * 1024 * 1024,
+      partSize: 16 * 1024 * 1024,
+      allowDeleteObject: false,
     });
     expect(fn.Properties.Environment.Variables.DIRECT_UPLOAD_BUCKET).toEqual({ Ref: uploadBucket(template)[0] });
   });
 
-  test('the signer role may only PutObject under the prefix (and write its logs)', () => {
+  test('the signer role may only put, list parts of and abort uploads under the prefix (and write its logs)', () => {
     const { template } = synth();
     const [, fn] = signerFunction(template);
     const roleId = fn.Properties.Role['Fn::GetAtt'][0];
@@ -368,11 +378,32 @@ describe('signer', () => {
     const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const s3Actions = statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('s3:'));
-    expect(s3Actions).toEqual(['s3:PutObject']);
-    const put = statements.find((s) => s.Action === 's3:PutObject');
+    // PutObject also covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
+    expect(s3Actions).toEqual(['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    const put = statements.find((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucket(template)[0], 'Arn'] }, '/uploads/*']] });
     const other = statements.flatMap((s) => [s.Action].flat()).filter((a: string) => !a.startsWith('s3:'));
     expect(other.sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  test('allowDeleteObject adds DeleteObject on the prefix and reaches the policy', () => {
+    const { template } = synth({ allowDeleteObject: true });
+    const [, fn] = signerFunction(template);
+    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }));
+    const statement = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).find((st) => [st.Action].flat().includes('s3:PutObject'));
+    expect(statement.Action).toContain('s3:DeleteObject');
+    expect(statement.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucket(template)[0], 'Arn'] }, '/uploads/*']] });
+    expect(parsePolicy(fn.Properties.Environment.Variables[POLICY_ENV]).allowDeleteObject).toBe(true);
+  });
+
+  test('multipart settings reach the policy: defaults 100 MiB threshold, 16 MiB parts, no DeleteObject', () => {
+    const defaults = parsePolicy(signerFunction(synth().template)[1].Properties.Environment.Variables[POLICY_ENV]);
+    expect(defaults).toMatchObject({ multipartThreshold: 100 * 1024 ** 2, partSize: 16 * 1024 ** 2, allowDeleteObject: false });
+    const custom = parsePolicy(signerFunction(synth({
+      multipartThreshold: Size.mebibytes(50), multipartPartSize: Size.mebibytes(64),
+    }).template)[1].Properties.Environment.Variables[POLICY_ENV]);
+    expect(custom).toMatchObject({ multipartThreshold: 50 * 1024 ** 2, partSize: 64 * 1024 ** 2 });
   });
 
   test('the $default stage throttles and writes access logs', () => {
@@ -388,7 +419,7 @@ describe('signer', () => {
     });
     expect(JSON.parse(stage.Properties.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(logGroups).toHaveLength(2);
+    expect(logGroups).toHaveLength(3); // signer, API access logs, verifier
     expect(logGroups.every((g) => g.Properties.RetentionInDays === 30)).toBe(true);
   });
 
@@ -412,7 +443,7 @@ describe('signer', () => {
     expect(only(none, 'AWS::ApiGatewayV2::Api')[1].Properties.CorsConfiguration).toBeUndefined();
   });
 
-  test('grantInvokeSigner grants execute-api:Invoke on POST /uploads only', () => {
+  test('grantInvokeSigner grants execute-api:Invoke on the signer\'s POST routes only', () => {
     const { template: t } = synth({}, (uploads, stack) => {
       uploads.grantInvokeSigner(new iam.Role(stack, 'Backend', { assumedBy: new iam.AccountRootPrincipal() }));
     });
@@ -420,7 +451,10 @@ describe('signer', () => {
     const [statement] = policy.Properties.PolicyDocument.Statement;
     expect(statement.Action).toBe('execute-api:Invoke');
     const arn = JSON.stringify(statement.Resource);
-    expect(arn).toContain('/$default/POST/uploads');
+    for (const path of ['/uploads"', '/uploads/multipart/parts"', '/uploads/multipart/complete"', '/uploads/multipart/abort"', '/uppy/sign"']) {
+      expect(arn).toContain(`/$default/POST${path}`);
+    }
+    expect(statement.Resource).toHaveLength(5);
     expect(arn).toContain('execute-api');
     expect(arn).toContain('AWS::Partition');
   });

@@ -1,4 +1,4 @@
-import { Aspects, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_kms as kms } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_kms as kms } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -36,6 +36,11 @@ describe('cdk-nag AwsSolutions', () => {
 
   test('relaxed configuration (anonymous, no server access logs): acknowledged, with reasons', () => {
     expect(nagFindings({ allowAnonymousUploads: true, serverAccessLogs: false, allowedOrigins: ['https://app.example.com'] })).toEqual([]);
+  });
+
+  test('verifier variants (retained rejects, PDFs served as downloads; and no verifier): no unacknowledged finding', () => {
+    expect(nagFindings({ rejectedUploadRetention: Duration.days(30), allowedContentTypes: ['image/png', 'application/pdf'] })).toEqual([]);
+    expect(nagFindings({ verifyUploads: false })).toEqual([]);
   });
 
   test('acknowledgements are real: without them cdk-nag reports findings', () => {

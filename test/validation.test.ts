@@ -8,6 +8,10 @@ describe('props are validated at synth, naming the prop and the fix', () => {
   test.each([
     ['maxFileSize zero', { maxFileSize: Size.bytes(0) }, /maxFileSize must be positive \(got 0 bytes\); use e\.g\. Size\.mebibytes\(25\)/],
     ['maxFileSize above 5 TiB', { maxFileSize: Size.tebibytes(6) }, /maxFileSize must be at most 5 TiB, the largest S3 object \(got 6 TiB\); use a smaller Size/],
+    ['multipartThreshold above 5 GiB', { multipartThreshold: Size.gibibytes(6) }, /multipartThreshold must be a whole number of bytes from 1 byte to 5 GiB .*\(got 6 GiB\)/],
+    ['multipartThreshold zero', { multipartThreshold: Size.bytes(0) }, /multipartThreshold must be .*\(got 0 bytes\)/],
+    ['multipartPartSize below 5 MiB', { multipartPartSize: Size.mebibytes(4) }, /multipartPartSize must be a whole number of bytes from 5 MiB to 5 GiB .*\(got 4 MiB\)/],
+    ['multipartPartSize above 5 GiB', { multipartPartSize: Size.gibibytes(6) }, /multipartPartSize must be .*\(got 6 GiB\)/],
     ['empty allowedContentTypes', { allowedContentTypes: [] }, /allowedContentTypes must not be empty/],
     ['content type without subtype', { allowedContentTypes: ['image'] }, /allowedContentTypes entry "image" is not a lower-case "type\/subtype"/],
     ['content type with a wildcard', { allowedContentTypes: ['image/*'] }, /allowedContentTypes entry "image\/\*" is not .* wildcards/],

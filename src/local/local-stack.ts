@@ -20,7 +20,8 @@ import { close, listen, origin } from './net';
 import { LocalCredentials, LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from './s3';
 import { ObjectCreated, objectCreatedEvent, s3TestEvent } from './s3-events';
 import { LocalSqs, localQueueArn, startLocalSqs } from './sqs';
-import { deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../delivery';
+import { LocalVerifier, startLocalVerifier } from './verifier';
+import { DEFAULT_INLINE_CONTENT_TYPES, deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../delivery';
 import {
   BUCKET_ENV,
   DEFAULT_ALLOWED_CONTENT_TYPES,
@@ -43,6 +44,15 @@ import {
 } from '../queue-defaults';
 import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../signer/config';
 import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
+import { loadVerifierConfig } from '../verifier/config';
+import {
+  REJECTED_OBJECTS_ENV,
+  REJECTION_QUEUE_URL_ENV,
+  RejectedObjectAction,
+  VERIFIED_QUEUE_URL_ENV,
+  VERIFIED_TAG,
+  VERIFIED_VALUE,
+} from '../verifier/protocol';
 
 /** Ports of the local services; 0 (the default) picks a free port. */
 export interface LocalStackPorts {
@@ -91,6 +101,21 @@ export interface LocalStackOptions {
   readonly signer?: SignerHandlerOptions;
   /** Where the stack reports faults (bridge failures, handler crashes). @default console.error */
   readonly log?: (line: string) => void;
+  /**
+   * Run the upload verifier, as the construct does by default: S3 events go to a verification queue,
+   * the real verifier handler consumes it, only verified uploads reach `queueUrl`, rejections go to
+   * `rejectionQueueUrl`, and the CDN route serves objects under the prefix only once verified.
+   * @default true
+   */
+  readonly verifyUploads?: boolean;
+  /** What the verifier does with a rejected object. @default 'delete' */
+  readonly rejectedUploads?: RejectedObjectAction;
+  /** Visibility timeout of the verification queue (the construct: 6 × the verifier's 30 s). @default 180 */
+  readonly verificationVisibilityTimeoutSeconds?: number;
+  /** Verifier log lines (one JSON object each). @default - discarded */
+  readonly verifierLog?: (line: string) => void;
+  /** Types the CDN route serves inline; others get `Content-Disposition: attachment`. @default DEFAULT_INLINE_CONTENT_TYPES */
+  readonly inlineContentTypes?: readonly string[];
 }
 
 /** A running local stack. */
@@ -105,8 +130,16 @@ export interface LocalStack {
   readonly sqsEndpoint: string;
   /** The notification queue. */
   readonly queueUrl: string;
-  /** Its dead-letter queue. */
+  /** Its dead-letter queue (also the verification and rejection queues'). */
   readonly deadLetterQueueUrl: string;
+  /** Whether the verifier runs. */
+  readonly verifyUploads: boolean;
+  /** The verifier's input queue (raw S3 events), when it runs. */
+  readonly verificationQueueUrl?: string;
+  /** Rejection records, when the verifier runs. */
+  readonly rejectionQueueUrl?: string;
+  /** The environment the verifier handler was configured from, when it runs. */
+  readonly verifierEnvironment?: Readonly<Record<string, string>>;
   readonly bucket: string;
   readonly region: string;
   readonly policy: UploadPolicy;
@@ -119,7 +152,10 @@ export interface LocalStack {
   /** Clients for the local S3 and SQS (destroyed by `stop()`). */
   readonly s3: S3Client;
   readonly sqs: SQSClient;
-  /** Resolves when every object-created notification so far is on the queue. */
+  /**
+   * Resolves when every object-created notification so far is on the queue (and, with the verifier,
+   * when the verifier has processed every visible message of the verification queue).
+   */
   flush(): Promise<void>;
   /** Stops every service and removes what it created. Safe to call more than once. */
   stop(): Promise<void>;
@@ -135,6 +171,9 @@ export function localPolicy(overrides: Partial<UploadPolicy> = {}): UploadPolicy
     accelerate: overrides.accelerate ?? false,
     auth: overrides.auth ?? 'authorizer',
     identityClaim: overrides.identityClaim ?? DEFAULT_IDENTITY_CLAIM,
+    multipartThreshold: overrides.multipartThreshold,
+    partSize: overrides.partSize,
+    allowDeleteObject: overrides.allowDeleteObject,
   };
   // The same check the signer makes at cold start: fail here, with the field named, not per request.
   return parsePolicy(serializePolicy(policy));
@@ -174,6 +213,22 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const directory = options.directory ?? await mkdtemp(path.join(tmpdir(), 'direct-upload-local-'));
     if (!options.directory) cleanups.push(() => rm(directory, { recursive: true, force: true }));
 
+    const verify = options.verifyUploads ?? true;
+    const verificationQueueName = `${queueName}-verification`;
+    const rejectionQueueName = `${queueName}-rejections`;
+    const redrive = JSON.stringify({ deadLetterTargetArn: localQueueArn(region, deadLetterQueueName), maxReceiveCount });
+    const verifierQueues: Array<{ name: string; attributes: Record<string, string> }> = verify ? [
+      {
+        name: verificationQueueName,
+        attributes: {
+          VisibilityTimeout: String(options.verificationVisibilityTimeoutSeconds ?? 180),
+          MessageRetentionPeriod: String(DEFAULT_QUEUE_RETENTION_SECONDS),
+          RedrivePolicy: redrive,
+        },
+      },
+      { name: rejectionQueueName, attributes: { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS), RedrivePolicy: redrive } },
+    ] : [];
+
     // SQS: the dead-letter queue, then the notification queue redriving to it, like the construct.
     const sqs: LocalSqs = await startLocalSqs({
       host,
@@ -193,11 +248,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
             }),
           },
         },
+        ...verifierQueues,
       ],
     });
     cleanups.push(() => sqs.stop());
     const queueUrl = sqs.queues[queueName].url;
     const deadLetterQueueUrl = sqs.queues[deadLetterQueueName].url;
+    const verificationQueueUrl = verify ? sqs.queues[verificationQueueName].url : undefined;
+    const rejectionQueueUrl = verify ? sqs.queues[rejectionQueueName].url : undefined;
+    // S3 notifies the verifier when it runs, else the queue consumers read (v1).
+    const notificationQueueUrl = verificationQueueUrl ?? queueUrl;
+    let verifier: LocalVerifier | undefined;
 
     // Notifications: object-created events under the prefix, in S3's format, onto the queue.
     const pending = new Set<Promise<void>>();
@@ -205,18 +266,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (created.bucket !== bucket || !created.key.startsWith(`${policy.prefix}/`)) return;
       const body = JSON.stringify(objectCreatedEvent(created, { region }));
       const sent: Promise<void> = sqs.client
-        .send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))
-        .then(() => undefined, (err: unknown) => log(`[local stack] notification for ${created.key} not sent: ${String(err)}`))
+        .send(new SendMessageCommand({ QueueUrl: notificationQueueUrl, MessageBody: body }))
+        .then(() => {
+          void verifier?.pump().catch((err: unknown) => log(`[local stack] verifier: ${String(err)}`));
+        }, (err: unknown) => log(`[local stack] notification for ${created.key} not sent: ${String(err)}`))
         .finally(() => pending.delete(sent));
       pending.add(sent);
     };
     const flush = async () => {
       while (pending.size > 0) await Promise.all([...pending]);
+      await verifier?.pump();
     };
     cleanups.push(flush);
 
     if (options.sendTestEvent ?? true) {
-      await sqs.client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(s3TestEvent(bucket)) }));
+      await sqs.client.send(new SendMessageCommand({ QueueUrl: notificationQueueUrl, MessageBody: JSON.stringify(s3TestEvent(bucket)) }));
     }
 
     const s3: LocalS3 = await startLocalS3({
@@ -232,12 +296,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     });
     cleanups.push(() => s3.stop());
 
+    // Verifier: the real handler, configured from the environment the Lambda would have.
+    let verifierEnvironment: Record<string, string> | undefined;
+    if (verify) {
+      verifierEnvironment = {
+        [POLICY_ENV]: serializePolicy(policy),
+        [BUCKET_ENV]: bucket,
+        [VERIFIED_QUEUE_URL_ENV]: queueUrl,
+        [REJECTION_QUEUE_URL_ENV]: rejectionQueueUrl!,
+        [REJECTED_OBJECTS_ENV]: options.rejectedUploads ?? 'delete',
+      };
+      const running = startLocalVerifier({
+        s3: s3.client,
+        sqs: sqs.client,
+        queueUrl: verificationQueueUrl!,
+        config: loadVerifierConfig(verifierEnvironment),
+        log: options.verifierLog,
+      });
+      verifier = running;
+      cleanups.push(() => running.stop());
+      await running.pump(); // the s3:TestEvent
+    }
+
     // CDN: bound before the signer is configured, which needs its URL.
     const cdnServer: Server = createServer(createCdnListener({
       client: s3.client,
       bucket,
       headers: deliveryHeaders(options.delivery),
       log,
+      gate: verify ? { prefix: policy.prefix, tagKey: VERIFIED_TAG, tagValue: VERIFIED_VALUE } : undefined,
+      inlineContentTypes: options.inlineContentTypes ?? DEFAULT_INLINE_CONTENT_TYPES,
     }));
     const cdnPort = await listen(cdnServer, host, options.ports?.cdn ?? 0, 'CDN', names.cdn);
     cleanups.push(() => close(cdnServer));
@@ -277,6 +365,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       sqsEndpoint: sqs.endpoint,
       queueUrl,
       deadLetterQueueUrl,
+      verifyUploads: verify,
+      verificationQueueUrl,
+      rejectionQueueUrl,
+      verifierEnvironment,
       bucket,
       region,
       policy,

@@ -5,6 +5,8 @@
  * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
  * - a body whose MD5 differs from a `Content-MD5` header is refused (`BadDigest`) and not stored;
  * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
+ * - multipart uploads behave as in S3 (ListParts, AbortMultipartUpload, NoSuchUpload, part checks and
+ *   `x-amz-mp-object-size` at completion): see s3-multipart.ts.
  *
  * Not emulated: POST policy conditions (form uploads are accepted without checking their policy or
  * signature), Transfer Acceleration, versioning, bucket policies.
@@ -18,6 +20,7 @@ import S3Error from '@20minutes/s3rver/lib/models/error';
 import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
+import { addMultipartEmulation } from './s3-multipart';
 import { UploadCorsRule } from '../delivery';
 
 /** Credentials the S3 stand-in accepts (and the local signer signs with). */
@@ -71,6 +74,13 @@ export function corsConfigurationXml(rules: readonly UploadCorsRule[]): string {
       `<MaxAgeSeconds>${r.maxAgeSeconds}</MaxAgeSeconds>` +
     '</CORSRule>').join('');
   return `<?xml version="1.0" encoding="UTF-8"?><CORSConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${body}</CORSConfiguration>`;
+}
+
+/** What s3rver's store returns for a GET (the fields read here). */
+interface RangedObject {
+  range?: unknown;
+  size?: number | string;
+  content: { destroy(): void } | null;
 }
 
 /** Koa context fields read here (s3rver's context is a Koa context). */
@@ -127,6 +137,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const sourceIp = (ctx.ip || '127.0.0.1').replace(/^::ffff:/, '');
     return requests.run({ ctx: ctx as RequestContext, sourceIp }, next);
   });
+  addMultipartEmulation(s3rver, () => requests.getStore()?.ctx);
   guardStore(s3rver.store, () => requests.getStore()?.ctx);
 
   const sequencer = createSequencer();
@@ -225,6 +236,18 @@ function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | 
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
+
+  // Real S3 answers 416 InvalidRange to a ranged GET of an empty object; s3rver announces one byte it
+  // never sends (the client then waits forever). Make the range unsatisfiable, as S3 does.
+  const getObject = (target.getObject as (...a: unknown[]) => Promise<RangedObject | null>).bind(store);
+  target.getObject = async (...args: unknown[]) => {
+    const object = await getObject(...args);
+    if (object?.range && Number(object.size) === 0) {
+      object.content?.destroy();
+      object.content = null;
+    }
+    return object;
+  };
 
   const putContent = store.putContent.bind(store);
   store.putContent = async (objectPath: string, content: unknown): Promise<[number, string]> => {
