@@ -59,7 +59,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // The signer's single-upload path uses no SDK at all (node:crypto SigV4). AWS API calls off that
       // path (multipart, the verifier) use the AWS SDK v3 clients the nodejs22.x runtime ships, loaded
       // on first use, so they add nothing to the bundle or to the cold start of the hot path.
-      externals: ['@aws-sdk/client-s3', '@aws-sdk/client-sqs'],
+      externals: ['@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-dynamodb'],
       sourcemap: false,
     },
   },
@@ -87,6 +87,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@uppy/core@^6.3.1',
     '@uppy/aws-s3@^6.3.1',
     'fast-check@^4.10.2',
+    // optional per-caller upload quota: DynamoDB client (from the Lambda runtime) and a local DynamoDB
+    '@aws-sdk/client-dynamodb@^3.1017.0',
+    'dynalite@^4.0.0',
   ],
 
   jestOptions: {
