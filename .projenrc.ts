@@ -123,6 +123,20 @@ for (const p of ['/examples', '/bench', '/.ci', '/docs', '/compat']) {
 // `npm ci` then refuses it. 1.12.2 has every binding; pinning it makes `npm ci` reproducible.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
+// Sub-path entry points outside the jsii surface: the typed browser/Node client and the local stack.
+// `exports` serves Node's ESM and CJS resolution; `typesVersions` serves TypeScript's classic resolution.
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './client': { types: './lib/client/index.d.ts', default: './lib/client/index.js' },
+  './local': { types: './lib/local/index.d.ts', default: './lib/local/index.js' },
+  './lib/*': './lib/*',
+  './.jsii': './.jsii',
+  './package.json': './package.json',
+});
+project.package.addField('typesVersions', {
+  '*': { 'client': ['lib/client/index.d.ts'], 'local': ['lib/local/index.d.ts'] },
+});
+
 // Minify the Lambda bundles (projen's lambda bundling options have no `minify`): smaller asset,
 // faster cold start. esbuild output is deterministic, so the asset hash stays stable.
 for (const task of project.tasks.all) {

@@ -66,6 +66,22 @@ for (const [name, configure] of Object.entries(configurations)) {
     console.log(`ok   ${name}: synthesized with aws-cdk-lib ${cdkVersion}, cdk-nag ${nagVersion} AwsSolutions clean`);
   }
 }
+// Sub-path entry points resolve from the package (ESM here; CJS uses the same exports map).
+const client = await import('cdk-direct-upload/client');
+if (typeof client.uploadFile !== 'function' || client.ErrorCodes?.FILE_TOO_LARGE !== 'FILE_TOO_LARGE') {
+  failed++;
+  console.log('FAIL cdk-direct-upload/client does not export uploadFile and the protocol');
+} else {
+  console.log('ok   cdk-direct-upload/client exports uploadFile and the protocol');
+}
+const localUrl = import.meta.resolve('cdk-direct-upload/local');
+if (!localUrl.endsWith('/lib/local/index.js')) {
+  failed++;
+  console.log(`FAIL cdk-direct-upload/local resolves to ${localUrl}`);
+} else {
+  console.log('ok   cdk-direct-upload/local resolves to lib/local/index.js');
+}
+
 const control = build(configurations.default, { stripAcknowledgements: true });
 if (control.violations.length === 0) {
   failed++;
@@ -73,6 +89,6 @@ if (control.violations.length === 0) {
 } else {
   console.log(`ok   negative control: without acknowledgements cdk-nag 3 reports ${control.violations.length} rule(s)`);
 }
-const passed = Object.keys(configurations).length + 1 - failed;
+const passed = Object.keys(configurations).length + 3 - failed;
 console.log(`compat: ${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

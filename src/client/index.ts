@@ -6,7 +6,7 @@
  * the signer lists the parts S3 already holds and only the others are sent. `signal` aborts (the
  * multipart upload is aborted server-side too).
  *
- * Not part of the construct's jsii API: import it from `cdk-direct-upload/lib/client`. No DOM types or
+ * Not part of the construct's jsii API: import it from `cdk-direct-upload/client`. No DOM types or
  * globals at module scope.
  */
 import type {
@@ -295,3 +295,6 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+// The wire protocol, for clients that call the signer themselves.
+export * from '../signer/protocol';
