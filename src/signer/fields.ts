@@ -47,14 +47,14 @@ export function readKey(fields: Record<string, unknown>, policy: UploadPolicy, s
   return accept(key);
 }
 
-/** S3 upload ids are opaque printable ASCII (base64url-like on AWS). */
-const UPLOAD_ID_RE = /^[\x21-\x7e]{1,1024}$/;
+/** S3 upload ids are opaque base64-like tokens; anything else is refused before it reaches S3. */
+const UPLOAD_ID_RE = /^[A-Za-z0-9._~+/=-]{1,1024}$/;
 
 export function readUploadId(fields: Record<string, unknown>): Outcome<string> {
   const uploadId = fields.uploadId;
   if (uploadId === undefined) return invalid('uploadId is required: the id returned when the multipart upload was created.');
   if (typeof uploadId !== 'string' || !UPLOAD_ID_RE.test(uploadId)) {
-    return invalid('uploadId must be the string returned when the multipart upload was created (printable ASCII, at most 1024 characters).');
+    return invalid('uploadId must be the string returned when the multipart upload was created (letters, digits and ._~+/=- only, at most 1024 characters).');
   }
   return accept(uploadId);
 }
