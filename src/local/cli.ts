@@ -21,6 +21,8 @@ export interface DemoArgs {
   readonly cdnPort: number;
   /** Extra browser origins to allow besides the demo page's. */
   readonly origins: readonly string[];
+  /** `--quota <maxUploads>/<windowSeconds>`: the construct's uploadQuota, on a local DynamoDB. */
+  readonly quota?: { readonly maxUploads: number; readonly windowSeconds: number };
   readonly help: boolean;
 }
 
@@ -36,6 +38,8 @@ a CDN route and a demo page. Ports: 0 picks a free one.
   --cdn-port <n>      CDN route                (default 3002)
   --host <address>    address to listen on     (default 127.0.0.1)
   --origin <url>      another browser origin to allow (repeatable)
+  --quota <n>/<s>     per-caller upload quota: at most n uploads per s seconds
+                      (DynamoDB stand-in; 429 QUOTA_EXCEEDED beyond it)   (default: off)
   -h, --help          this text`;
 
 const PORT_FLAGS: Record<string, keyof Pick<DemoArgs, 'port' | 's3Port' | 'sqsPort' | 'signerPort' | 'cdnPort'>> = {
@@ -48,7 +52,9 @@ const PORT_FLAGS: Record<string, keyof Pick<DemoArgs, 'port' | 's3Port' | 'sqsPo
 
 /** Parses the command line; throws an Error naming the bad flag. */
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
-  const args = { host: '127.0.0.1', port: 3000, s3Port: 4568, sqsPort: 9324, signerPort: 3001, cdnPort: 3002, origins: [] as string[], help: false };
+  const args: { -readonly [K in keyof DemoArgs]: DemoArgs[K] } & { origins: string[] } = {
+    host: '127.0.0.1', port: 3000, s3Port: 4568, sqsPort: 9324, signerPort: 3001, cdnPort: 3002, origins: [], help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].includes('=') ? argv[i].split(/=(.*)/s, 2) : [argv[i], undefined];
     if (flag === '-h' || flag === '--help') {
@@ -72,6 +78,10 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
         throw new Error(`--origin must be an origin such as https://app.example.com (got "${value}")`);
       }
       args.origins.push(url.origin);
+    } else if (flag === '--quota') {
+      const m = /^(\d+)\/(\d+)$/.exec(value);
+      if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`--quota must be <uploads>/<seconds>, e.g. 10/3600 (got "${value}")`);
+      args.quota = { maxUploads: Number(m[1]), windowSeconds: Number(m[2]) };
     } else {
       throw new Error(`Unknown option ${flag}; see --help`);
     }
@@ -117,6 +127,7 @@ async function main(): Promise<number> {
     portOptionNames: { s3: '--s3-port', sqs: '--sqs-port', signer: '--signer-port', cdn: '--cdn-port' },
     allowedOrigins: [...demoOrigins(demo.url), ...args.origins],
     log: (line) => console.error(line),
+    ...(args.quota ? { uploadQuota: args.quota } : {}),
   }).catch(reportStartError);
   if (!stack) {
     await demo.stop();
@@ -134,6 +145,7 @@ async function main(): Promise<number> {
     `  SQS         ${stack.queueUrl}`,
     `  DLQ         ${stack.deadLetterQueueUrl}   (after ${stack.maxReceiveCount} receives)`,
     `  origins     ${stack.allowedOrigins.join(', ')}`,
+    ...(args.quota ? [`  quota       ${args.quota.maxUploads} uploads per ${args.quota.windowSeconds} s per caller (DynamoDB stand-in ${stack.dynamoDbEndpoint})`] : []),
     '',
   ].join('\n'));
 

@@ -6,7 +6,7 @@
  * `@20minutes/s3rver`, `fauxqs`, `@aws-sdk/client-s3`, `@aws-sdk/client-sqs`.
  */
 export { startLocalStack, localPolicy } from './local-stack';
-export type { LocalStack, LocalStackOptions, LocalStackPorts } from './local-stack';
+export type { LocalStack, LocalStackOptions, LocalStackPorts, LocalUploadQuota } from './local-stack';
 export { startDemoServer, demoContentSecurityPolicy } from './demo-server';
 export type { DemoServer, DemoServerOptions, DemoMessage } from './demo-server';
 export { LOCAL_USER_HEADER, toHttpApiEvent, localAuthorizerContext } from './http-api';
@@ -15,4 +15,6 @@ export { decodeS3EventKey, encodeS3EventKey } from './s3-events';
 export type { S3EventNotification, S3EventRecord, S3TestEvent, ObjectCreatedEventName } from './s3-events';
 export { PortError } from './net';
 export { S3RVER_CREDENTIALS } from './s3';
+export { startLocalEventSource } from './event-source';
+export type { LocalEventSource, LocalEventSourceOptions, LocalBatchHandler, LocalSqsRecord } from './event-source';
 export type { LocalCredentials } from './s3';

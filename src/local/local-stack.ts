@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createCdnListener } from './cdn';
+import { LocalDynamoDb, startLocalDynamoDb } from './dynamodb';
 import {
   createHttpApiListener,
   HttpApiCors,
@@ -44,6 +45,7 @@ import {
 } from '../queue-defaults';
 import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../signer/config';
 import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
+import { DYNAMODB_ENDPOINT_ENV, QUOTA_ENV, QuotaSettings } from '../signer/quota';
 import { loadVerifierConfig } from '../verifier/config';
 import {
   REJECTED_OBJECTS_ENV,
@@ -60,6 +62,16 @@ export interface LocalStackPorts {
   readonly sqs?: number;
   readonly signer?: number;
   readonly cdn?: number;
+  /** DynamoDB stand-in, with `uploadQuota` only. */
+  readonly dynamodb?: number;
+}
+
+/** The construct's `uploadQuota`, locally. */
+export interface LocalUploadQuota {
+  /** Most new uploads per caller per window. */
+  readonly maxUploads: number;
+  /** Window length in seconds. */
+  readonly windowSeconds: number;
 }
 
 /** Options of {@link startLocalStack}. Every one is optional. */
@@ -116,6 +128,13 @@ export interface LocalStackOptions {
   readonly verifierLog?: (line: string) => void;
   /** Types the CDN route serves inline; others get `Content-Disposition: attachment`. @default DEFAULT_INLINE_CONTENT_TYPES */
   readonly inlineContentTypes?: readonly string[];
+  /**
+   * Enforce a per-caller upload quota as the construct's `uploadQuota` does: the real signer counts each
+   * new upload with a conditional `UpdateItem` on a DynamoDB stand-in (dynalite, in memory; install
+   * `dynalite` and `@aws-sdk/client-dynamodb` as dev dependencies).
+   * @default - no quota
+   */
+  readonly uploadQuota?: LocalUploadQuota;
 }
 
 /** A running local stack. */
@@ -152,6 +171,14 @@ export interface LocalStack {
   /** Clients for the local S3 and SQS (destroyed by `stop()`). */
   readonly s3: S3Client;
   readonly sqs: SQSClient;
+  /** The DynamoDB stand-in's endpoint, with `uploadQuota`. */
+  readonly dynamoDbEndpoint?: string;
+  /** The quota table's name, with `uploadQuota`. */
+  readonly quotaTableName?: string;
+  /** Fault injection: stops the S3 stand-in (the signer's multipart calls then fail to connect). */
+  stopS3(): Promise<void>;
+  /** Fault injection: stops the DynamoDB stand-in (with `uploadQuota`; a no-op without). */
+  stopDynamoDb(): Promise<void>;
   /**
    * Resolves when every object-created notification so far is on the queue (and, with the verifier,
    * when the verifier has processed every visible message of the verification queue).
@@ -332,7 +359,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const cdnUrl = origin(host, cdnPort);
 
     // Signer: the real handler, configured from the environment the Lambda would have.
+    let dynamoDb: LocalDynamoDb | undefined;
+    let quota: QuotaSettings | undefined;
+    if (options.uploadQuota) {
+      quota = { table: 'direct-upload-quota', ...options.uploadQuota };
+      const running = await startLocalDynamoDb({
+        host,
+        port: options.ports?.dynamodb ?? 0,
+        region,
+        tableName: quota.table,
+        credentials,
+        portOption: options.portOptionNames?.dynamodb ?? 'ports.dynamodb',
+      });
+      dynamoDb = running;
+      cleanups.push(() => running.stop());
+    }
     const signerEnvironment: Record<string, string> = {
+      ...(quota && dynamoDb ? { [QUOTA_ENV]: JSON.stringify(quota), [DYNAMODB_ENDPOINT_ENV]: dynamoDb.endpoint } : {}),
       [POLICY_ENV]: serializePolicy(policy),
       [BUCKET_ENV]: bucket,
       [PUBLIC_BASE_URL_ENV]: cdnUrl,
@@ -378,6 +421,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       signerEnvironment,
       s3: s3.client,
       sqs: sqs.client,
+      dynamoDbEndpoint: dynamoDb?.endpoint,
+      quotaTableName: quota?.table,
+      stopS3: () => s3.stop(),
+      stopDynamoDb: async () => dynamoDb?.stop(),
       flush,
       stop: () => (stopped ??= cleanup()),
     };

@@ -13,6 +13,7 @@ import {
   UploadPolicy,
   URL_SUFFIX_ENV,
 } from '../policy';
+import { DYNAMODB_ENDPOINT_ENV, parseQuotaSettings, QUOTA_ENV, QuotaSettings } from './quota';
 
 /** Region the function runs in (set by the Lambda runtime): the bucket's region. */
 export const REGION_ENV = 'AWS_REGION';
@@ -50,6 +51,10 @@ export interface SignerConfig {
   readonly endpoint?: string;
   /** Returns the credentials to sign with; called per request so it always sees current values. */
   readonly credentials: () => SignerCredentials;
+  /** The per-caller upload quota, when enabled ({@link QUOTA_ENV}). */
+  readonly quota?: QuotaSettings;
+  /** Local stack only: a DynamoDB endpoint origin for the quota table. */
+  readonly dynamoDbEndpoint?: string;
 }
 
 // S3 bucket naming rules (general purpose buckets): 3-63 characters, lower-case letters, digits,
@@ -92,7 +97,14 @@ export function loadSignerConfig(env: Record<string, string | undefined>): Signe
   }
 
   const publicBaseUrl = readPublicBaseUrl(env[PUBLIC_BASE_URL_ENV], problems);
-  const endpoint = readEndpoint(env[S3_ENDPOINT_ENV], problems);
+  const endpoint = readEndpoint(env[S3_ENDPOINT_ENV], problems, S3_ENDPOINT_ENV);
+  const dynamoDbEndpoint = readEndpoint(env[DYNAMODB_ENDPOINT_ENV], problems, DYNAMODB_ENDPOINT_ENV);
+  let quota: QuotaSettings | undefined;
+  try {
+    quota = parseQuotaSettings(env[QUOTA_ENV]);
+  } catch (err) {
+    problems.push(err instanceof Error ? err.message : String(err));
+  }
 
   if (policy?.accelerate && !endpoint && bucket.includes('.')) {
     problems.push(`${POLICY_ENV} enables Transfer Acceleration but ${BUCKET_ENV} "${bucket}" contains dots, which acceleration does not support`);
@@ -113,6 +125,8 @@ export function loadSignerConfig(env: Record<string, string | undefined>): Signe
     publicBaseUrl,
     policy,
     ...(endpoint ? { endpoint } : {}),
+    ...(quota ? { quota } : {}),
+    ...(dynamoDbEndpoint ? { dynamoDbEndpoint } : {}),
     credentials: () => readCredentials(env),
   };
 }
@@ -140,7 +154,7 @@ function readPublicBaseUrl(value: string | undefined, problems: string[]): strin
   return value.replace(/\/+$/, '');
 }
 
-function readEndpoint(value: string | undefined, problems: string[]): string | undefined {
+function readEndpoint(value: string | undefined, problems: string[], name: string): string | undefined {
   if (!value) {
     return undefined;
   }
@@ -151,7 +165,7 @@ function readEndpoint(value: string | undefined, problems: string[]): string | u
     (url.pathname !== '/' && url.pathname !== '') ||
     url.search || url.hash || url.username || url.password
   ) {
-    problems.push(`${S3_ENDPOINT_ENV} must be an http(s) origin without path, e.g. "http://127.0.0.1:4568" (got "${value}")`);
+    problems.push(`${name} must be an http(s) origin without path, e.g. "http://127.0.0.1:4568" (got "${value}")`);
     return undefined;
   }
   return url.origin;

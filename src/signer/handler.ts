@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
-import { errorResponse, jsonResponse, jsonTextResponse, rejectionResponse, SignerResponse } from './http';
-import { callerScope } from './identity';
-import { MultipartStore, sdkMultipartStore } from './multipart';
+import { errorResponse, jsonResponse, jsonTextResponse, Rejection, rejectionResponse, SignerResponse } from './http';
+import { ANONYMOUS_SCOPE, callerScope } from './identity';
+import { DependencyUnavailableError, guardedStore, MultipartStore, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
 import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
 import {
@@ -22,6 +22,7 @@ import {
   UPLOADS_PATH,
   UPPY_SIGN_PATH,
 } from './protocol';
+import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
 import { readJsonBody, validateCreateUploadRequest } from './request';
 import { uppySignRoute } from './uppy';
 import { extensionFor } from '../policy';
@@ -39,6 +40,11 @@ export interface SignerHandlerOptions {
   readonly log?: (line: string) => void;
   /** The S3 calls of multipart uploads. @default - `@aws-sdk/client-s3`, loaded on first use */
   readonly multipartStore?: MultipartStore;
+  /**
+   * The upload counter, used only when the configuration has a quota.
+   * @default - DynamoDB through `@aws-sdk/client-dynamodb`, loaded on the first counted upload
+   */
+  readonly quotaStore?: QuotaStore;
 }
 
 const LOG_PREFIX = '[cdk-direct-upload signer]';
@@ -53,14 +59,16 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
   const newId = options.randomUUID ?? randomUUID;
   const log = options.log ?? defaultLog;
   const { policy } = config;
-  let store = options.multipartStore;
+  let store: MultipartStore | undefined;
   const routes: RouteContext = {
     config,
     presigner: createRequestPresigner(config),
-    store: () => (store ??= sdkMultipartStore(config)),
+    // S3 failures (unreachable, 5xx, throttled) become DependencyUnavailableError: a 503, not a 500.
+    store: () => (store ??= guardedStore(options.multipartStore ?? sdkMultipartStore(config))),
     now,
     log,
   };
+  const admit = quotaGate(config, options, now, log);
   const newKey = (scope: string, contentType: string) => `${policy.prefix}/${scope}/${newId()}${extensionFor(contentType)}`;
   const writeUpload = jsonSafeOrigin(config) ? presignedUploadJson : JSON.stringify;
   // Expiry times have second precision: format each one once (it is the same for every request in that second).
@@ -86,6 +94,11 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
 
     const request = validateCreateUploadRequest(body.value, policy);
     if (!request.ok) return rejectionResponse(request.rejection);
+
+    if (admit) {
+      const refused = await admit(scope.value, event);
+      if (refused) return rejectionResponse(refused);
+    }
 
     const { contentType, size, checksum, mode } = request.value;
     // The extension comes from the (allowed) content type, never from the client's filename.
@@ -135,7 +148,8 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     const outcome = route.path === MULTIPART_PARTS_PATH ? await signPartsRoute(routes, scope.value, body.value)
       : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope.value, body.value)
         : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope.value, body.value)
-          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope.value, body.value, (type) => newKey(scope.value, type))
+          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope.value, body.value, (type) => newKey(scope.value, type),
+            admit && (() => admit(scope.value, event)))
             : undefined;
     if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);
     return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
@@ -145,11 +159,43 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     try {
       return await handle(event);
     } catch (err) {
-      // Only genuine faults land here: every bad input is answered above with a 4xx.
       const requestId = requestIdOf(event);
+      if (err instanceof DependencyUnavailableError) {
+        log(`${LOG_PREFIX} ${err.dependency} unavailable (request ${requestId}): ${describeError(err.cause)}`);
+        return rejectionResponse(serviceUnavailable(err.dependency));
+      }
+      // Only genuine faults land here: every bad input is answered above with a 4xx.
       log(`${LOG_PREFIX} internal error (request ${requestId}): ${describeError(err)}`);
       return errorResponse(500, ErrorCodes.INTERNAL_ERROR,
         `The upload signer failed unexpectedly; retry later, and if it persists report request id ${requestId} to the operator.`);
+    }
+  };
+}
+
+/**
+ * The quota check, or undefined when the configuration has no quota (the single-upload path then
+ * neither loads nor calls anything). Anonymous callers share one scope, so they are counted per source
+ * IP instead (weak against address rotation; the route throttle still bounds the total).
+ */
+function quotaGate(
+  config: SignerConfig, options: SignerHandlerOptions, now: () => Date, log: (line: string) => void,
+): ((scope: string, event: APIGatewayProxyEventV2) => Promise<Rejection | undefined>) | undefined {
+  const quota = config.quota;
+  if (!quota) return undefined;
+  const counter = options.quotaStore ?? dynamoDbQuotaStore({
+    settings: quota, region: config.region, credentials: config.credentials, endpoint: config.dynamoDbEndpoint,
+  });
+  return async (scope, event) => {
+    const subject = scope === ANONYMOUS_SCOPE && config.policy.auth === 'none'
+      ? `${ANONYMOUS_SCOPE}@${event.requestContext?.http?.sourceIp ?? 'unknown'}`
+      : scope;
+    try {
+      const decision = await counter.consume(subject, now());
+      return decision.allowed ? undefined : quotaExceeded(quota.maxUploads, quota.windowSeconds, decision.retryAfterSeconds);
+    } catch (err) {
+      // Fail closed: without the counter no upload is signed.
+      log(`${LOG_PREFIX} upload quota unavailable (request ${requestIdOf(event)}): ${describeError(err)}`);
+      return serviceUnavailable('The upload quota service');
     }
   };
 }

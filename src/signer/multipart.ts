@@ -62,6 +62,61 @@ export interface MultipartStore {
   abort(key: string, uploadId: string): Promise<boolean>;
 }
 
+/**
+ * A dependency (S3 here) could not serve a request: unreachable, timed out, throttled or failing (5xx).
+ * The handler answers 503 SERVICE_UNAVAILABLE; any other S3 error stays a fault (500).
+ */
+export class DependencyUnavailableError extends Error {
+  constructor(public readonly dependency: string, public readonly cause: unknown) {
+    super(`${dependency} is unavailable`);
+    this.name = 'DependencyUnavailableError';
+  }
+}
+
+/**
+ * True for errors that say "the service is not answering properly" rather than "this request is wrong":
+ * no HTTP response at all (connection refused or reset, DNS, timeouts), 5xx, and throttling.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown } | undefined;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status === undefined) return true;
+  return status >= 500 || status === 429 || e?.name === 'SlowDown' || e?.name === 'ThrottlingException';
+}
+
+/** Wraps a store so that unavailability surfaces as {@link DependencyUnavailableError}. */
+export function guardedStore(store: MultipartStore, dependency = 'S3'): MultipartStore {
+  const guard = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      throw isUnavailable(err) ? new DependencyUnavailableError(dependency, err) : err;
+    }
+  };
+  return {
+    create: (key, contentType) => guard(() => store.create(key, contentType)),
+    listParts: (key, uploadId) => guard(() => store.listParts(key, uploadId)),
+    complete: (key, uploadId, parts, size) => guard(() => store.complete(key, uploadId, parts, size)),
+    abort: (key, uploadId) => guard(() => store.abort(key, uploadId)),
+  };
+}
+
+/**
+ * Bounded S3 calls. Each call has a total budget (an abort signal covers connecting, every attempt and
+ * the backoff between them), so a dead or hung S3 ends in a 503 long before the function's timeout
+ * (20 s): at most 5 s per call, 12 s for CompleteMultipartUpload (S3 may take a while to assemble parts);
+ * the slowest route (complete: ListParts, then CompleteMultipartUpload) answers within ~17 s.
+ */
+export const S3_SDK_TIMEOUTS = Object.freeze({
+  maxAttempts: 2,
+  connectionTimeout: 1000,
+  /** Per attempt, whole request (thrown, not only warned: `throwOnRequestTimeout`). */
+  requestTimeout: 3000,
+  callBudget: 5000,
+  completeRequestTimeout: 10_000,
+  completeBudget: 12_000,
+});
+
 type S3Module = typeof S3;
 
 let sdk: S3Module | undefined;
@@ -91,15 +146,25 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
       ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: S3_SDK_TIMEOUTS.maxAttempts,
+      requestHandler: {
+        connectionTimeout: S3_SDK_TIMEOUTS.connectionTimeout,
+        requestTimeout: S3_SDK_TIMEOUTS.requestTimeout,
+        // Without it, recent @smithy/node-http-handler only logs a warning when requestTimeout passes.
+        throwOnRequestTimeout: true,
+      },
     });
     return { client: cached, m };
   };
   const Bucket = config.bucket;
+  const bounded = (budget: number, requestTimeout?: number) =>
+    ({ abortSignal: AbortSignal.timeout(budget), ...(requestTimeout ? { requestTimeout } : {}) });
 
   return {
     async create(key, contentType) {
       const { client, m } = s3();
-      const res = await client.send(new m.CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType }));
+      const res = await client.send(new m.CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType }),
+        bounded(S3_SDK_TIMEOUTS.callBudget));
       if (!res.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
       return res.UploadId;
     },
@@ -110,7 +175,8 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
       let marker: string | undefined;
       try {
         for (let page = 0; page < MAX_PARTS / 1000 + 1; page++) {
-          const res = await client.send(new m.ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+          const res = await client.send(new m.ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+            bounded(S3_SDK_TIMEOUTS.callBudget));
           for (const p of res.Parts ?? []) {
             parts.push({ partNumber: p.PartNumber ?? 0, size: p.Size ?? 0, etag: unquote(p.ETag) });
           }
@@ -132,13 +198,13 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
         UploadId: uploadId,
         MpuObjectSize: size,
         MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })) },
-      }));
+      }), bounded(S3_SDK_TIMEOUTS.completeBudget, S3_SDK_TIMEOUTS.completeRequestTimeout));
     },
 
     async abort(key, uploadId) {
       const { client, m } = s3();
       try {
-        await client.send(new m.AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }));
+        await client.send(new m.AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }), bounded(S3_SDK_TIMEOUTS.callBudget));
         return true;
       } catch (err) {
         if (isNoSuchUpload(err)) return false;

@@ -213,6 +213,16 @@ export const ErrorCodes = {
   PART_SIZE_MISMATCH: 'PART_SIZE_MISMATCH',
   /** The operation is not offered (e.g. DeleteObject while it is not enabled). */
   OPERATION_NOT_ALLOWED: 'OPERATION_NOT_ALLOWED',
+  /**
+   * The caller used up its upload quota for the current window (`uploadQuota`); the `retry-after`
+   * header says in how many seconds the next window starts.
+   */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
+  /**
+   * A dependency the request needs (S3 for multipart, DynamoDB for the quota) is unreachable or failing;
+   * nothing was signed. Retry later (`retry-after`).
+   */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** The signer is misconfigured (a deployment fault, not the caller's). */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;

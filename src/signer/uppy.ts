@@ -14,7 +14,7 @@
  * - DeleteObject → refused unless the policy enables it.
  */
 import { readKey, readObject, readPartNumber, readUploadId, invalid } from './fields';
-import { accept, Outcome, reject } from './http';
+import { accept, Outcome, reject, Rejection } from './http';
 import { maxPartNumber } from './multipart';
 import { abortQuietly, RouteContext, uploadNotFound } from './multipart-routes';
 import { ErrorCodes, UppySignResponse } from './protocol';
@@ -29,6 +29,7 @@ const EXTRA_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({ '.jpe
 
 export async function uppySignRoute(
   ctx: RouteContext, scope: string, body: unknown, newKey: (contentType: string) => string,
+  admit?: () => Promise<Rejection | undefined>,
 ): Promise<Outcome<UppySignResponse>> {
   const { policy } = ctx.config;
   const read = readObject(body, FIELDS, EXAMPLE);
@@ -58,6 +59,9 @@ export async function uppySignRoute(
   if (!hasUploadId && (method === 'PUT' || method === 'POST')) {
     const type = method === 'PUT' ? readContentType(fields.contentType, policy, true) : createContentType(fields, policy);
     if (!type.ok) return type;
+    // A new object counts against the caller's quota (parts, listing, completion do not).
+    const refused = await admit?.();
+    if (refused) return { ok: false, rejection: refused };
     const key = newKey(type.value);
     if (method === 'PUT') {
       const signed = ctx.presigner.presignPost({

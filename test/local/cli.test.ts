@@ -20,6 +20,12 @@ describe('parseDemoArgs', () => {
     expect(() => parseDemoArgs(['--origin', 'nope'])).toThrow(/--origin must be an origin/);
     expect(() => parseDemoArgs(['--frobnicate', '1'])).toThrow(/Unknown option --frobnicate/);
     expect(() => parseDemoArgs(['--port'])).toThrow(/--port needs a value/);
+    expect(() => parseDemoArgs(['--quota', '10'])).toThrow(/--quota must be <uploads>\/<seconds>, e\.g\. 10\/3600/);
+    expect(() => parseDemoArgs(['--quota', '0/60'])).toThrow(/--quota must be/);
+  });
+  test('--quota enables the per-caller upload quota', () => {
+    expect(parseDemoArgs(['--quota', '10/3600']).quota).toEqual({ maxUploads: 10, windowSeconds: 3600 });
+    expect(parseDemoArgs([]).quota).toBeUndefined();
   });
 });
 
