@@ -134,7 +134,7 @@ project.package.addField('exports', {
   './package.json': './package.json',
 });
 project.package.addField('typesVersions', {
-  '*': { 'client': ['lib/client/index.d.ts'], 'local': ['lib/local/index.d.ts'] },
+  '*': { client: ['lib/client/index.d.ts'], local: ['lib/local/index.d.ts'] },
 });
 
 // Minify the Lambda bundles (projen's lambda bundling options have no `minify`): smaller asset,

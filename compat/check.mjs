@@ -1,17 +1,27 @@
 // Consumer-side compatibility check, run by .ci/run after `npx projen package`:
 // installs the packaged tarball next to the newest aws-cdk-lib and cdk-nag 3, then
 //  1. synthesizes the default and a full configuration (upper end of the supported aws-cdk-lib range),
-//  2. runs cdk-nag 3's AwsSolutions pack (aws-cdk-lib Validations API): no unacknowledged finding,
+//  2. runs cdk-nag 3's AwsSolutions, HIPAA Security and NIST 800-53 R5 packs (aws-cdk-lib Validations API):
+//     no unacknowledged finding,
 //  3. negative control: with the construct's acknowledgements stripped, cdk-nag 3 does report findings.
-import { App, Aspects, Stack, aws_kms as kms, aws_certificatemanager as acm } from 'aws-cdk-lib';
+import { App, Aspects, Duration, Stack, aws_kms as kms, aws_certificatemanager as acm, aws_sns as sns } from 'aws-cdk-lib';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import * as nag from 'cdk-nag';
 import { DirectUploadBucket } from 'cdk-direct-upload';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 
 const ACK_KEY = 'aws:cdk:acknowledged-rules';
+
+// The packs the construct answers for; a pack this cdk-nag line does not ship is reported, not silently skipped.
+const PACKS = [['AwsSolutions', nag.AwsSolutionsChecks], ['HIPAA Security', nag.HIPAASecurityChecks], ['NIST 800-53 R5', nag.NIST80053R5Checks]];
+for (const [name, Pack] of PACKS) {
+  if (typeof Pack !== 'function') {
+    console.log(`FAIL cdk-nag does not export the ${name} pack`);
+    process.exit(1);
+  }
+}
 
 function build(configure, { stripAcknowledgements = false } = {}) {
   const app = new App();
@@ -27,8 +37,9 @@ function build(configure, { stripAcknowledgements = false } = {}) {
     }, { priority: 10_000 });
   }
   const assembly = app.synth();
-  const report = new AwsSolutionsChecks().validateScope(app);
-  return { assembly, violations: report.violations.map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(', ')}`) };
+  const violations = PACKS.flatMap(([, Pack]) => new Pack().validateScope(app).violations)
+    .map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+  return { assembly, violations };
 }
 
 const configurations = {
@@ -40,8 +51,10 @@ const configurations = {
     domainNames: ['files.example.com'],
     certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
     webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y',
+    uploadQuota: { maxUploads: 100, window: Duration.hours(1) },
+    alarmTopic: sns.Topic.fromTopicArn(stack, 'Alarms', 'arn:aws:sns:eu-west-1:123456789012:alarms'),
   }),
-  relaxed: () => ({ allowAnonymousUploads: true, serverAccessLogs: false }),
+  relaxed: () => ({ allowAnonymousUploads: true, serverAccessLogs: false, createAlarms: false }),
 };
 
 const require = createRequire(import.meta.url);
@@ -63,7 +76,7 @@ for (const [name, configure] of Object.entries(configurations)) {
     console.log(`FAIL ${name}: ${violations.length} unacknowledged finding(s)${assetOk ? '' : ', a Lambda asset is missing'}`);
     for (const v of violations) console.log(`  ${v}`);
   } else {
-    console.log(`ok   ${name}: synthesized with aws-cdk-lib ${cdkVersion}, cdk-nag ${nagVersion} AwsSolutions clean`);
+    console.log(`ok   ${name}: synthesized with aws-cdk-lib ${cdkVersion}, cdk-nag ${nagVersion} ${PACKS.map(([n]) => n).join(', ')} clean`);
   }
 }
 // Sub-path entry points resolve from the package (ESM here; CJS uses the same exports map).

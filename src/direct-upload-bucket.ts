@@ -3,6 +3,7 @@ import {
   Aws,
   CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   Size,
   SizeRoundingBehavior,
@@ -14,6 +15,9 @@ import {
   aws_certificatemanager as acm,
   aws_cloudfront as cloudfront,
   aws_cloudfront_origins as origins,
+  aws_cloudwatch as cloudwatch,
+  aws_cloudwatch_actions as cwactions,
+  aws_dynamodb as dynamodb,
   aws_iam as iam,
   aws_kms as kms,
   aws_lambda as lambda,
@@ -21,6 +25,7 @@ import {
   aws_logs as logs,
   aws_s3 as s3,
   aws_s3_notifications as s3n,
+  aws_sns as sns,
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
@@ -63,6 +68,7 @@ import {
   DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
 } from './queue-defaults';
 import { SIGNER_PATHS, UPLOADS_PATH } from './signer/protocol';
+import { QUOTA_ENV, QUOTA_KEY_ATTRIBUTE, QUOTA_TTL_ATTRIBUTE } from './signer/quota';
 import { SignerFunction } from './signer/signer-function';
 import {
   REJECTED_OBJECTS_ENV,
@@ -73,6 +79,27 @@ import {
   VERIFIED_VALUE,
 } from './verifier/protocol';
 import { VerifierFunction } from './verifier/verifier-function';
+
+/**
+ * A per-caller upload quota: at most `maxUploads` new uploads per caller in each fixed `window`.
+ * Counted in a DynamoDB table with one conditional, atomic `UpdateItem` per new upload (single PUT, POST
+ * form, multipart create, Uppy PutObject / CreateMultipartUpload; never per part). Over the quota the
+ * signer answers `429 QUOTA_EXCEEDED` with `retry-after`; when DynamoDB cannot be reached it refuses with
+ * `503 SERVICE_UNAVAILABLE` (fails closed). The caller is the identity that scopes keys (JWT claim, IAM
+ * principal); anonymous callers are counted per source IP.
+ */
+export interface UploadQuotaOptions {
+  /**
+   * Most new uploads one caller may start per window: an integer from 1 to 1,000,000.
+   */
+  readonly maxUploads: number;
+
+  /**
+   * Length of the fixed window, a whole number of seconds from 1 second to 31 days. Windows are aligned
+   * to multiples of this length since the Unix epoch (e.g. whole hours for `Duration.hours(1)`).
+   */
+  readonly window: Duration;
+}
 
 /**
  * Properties for a {@link DirectUploadBucket}. Every property is optional: the defaults are the
@@ -178,6 +205,15 @@ export interface DirectUploadBucketProps {
   readonly throttle?: apigwv2.ThrottleSettings;
 
   /**
+   * Limit how many uploads each caller may start per time window (a DynamoDB counter, see
+   * {@link UploadQuotaOptions}). Route throttling (`throttle`) bounds the total request rate; the quota
+   * bounds what one authenticated caller can do with it.
+   *
+   * @default - no per-caller quota
+   */
+  readonly uploadQuota?: UploadQuotaOptions;
+
+  /**
    * Memory of the signer function, in MiB (CPU scales with it).
    *
    * @default 256
@@ -190,6 +226,31 @@ export interface DirectUploadBucketProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  // ---------------------------------------------------------------- operations
+  /**
+   * Create CloudWatch alarms: dead-letter queue not empty, signer function errors, signer API 5xx,
+   * a spike of signer API 4xx (`clientErrorAlarmThreshold`), and verifier function errors.
+   *
+   * @default true
+   */
+  readonly createAlarms?: boolean;
+
+  /**
+   * SNS topic notified when an alarm fires and when it recovers. Requires `createAlarms`.
+   *
+   * @default - no alarm actions (the alarms are visible in the CloudWatch console only)
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * The 4xx responses of the signer API in 5 minutes above which the client-error alarm fires
+   * (rejected types and sizes, unknown routes, throttled or over-quota callers, failed authorization).
+   * Set it above your normal level.
+   *
+   * @default 100
+   */
+  readonly clientErrorAlarmThreshold?: number;
 
   // ---------------------------------------------------------------- bucket
   /**
@@ -372,6 +433,13 @@ const DEFAULTS = {
   multipartThreshold: Size.bytes(DEFAULT_MULTIPART_THRESHOLD),
   multipartPartSize: Size.bytes(DEFAULT_PART_SIZE),
   allowDeleteObject: false,
+  // The signer answers by itself within ~17 s even when S3 hangs (bounded SDK calls, see
+  // signer/multipart.ts); the function timeout is the backstop, and the API waits a little longer than
+  // the function so the function is never left running after the client got its answer.
+  signerTimeout: Duration.seconds(20),
+  apiIntegrationTimeout: Duration.seconds(25),
+  createAlarms: true,
+  clientErrorAlarmThreshold: 100,
 } as const;
 
 /**
@@ -416,6 +484,20 @@ export class DirectUploadBucket extends Construct {
    * when `verifyUploads` is on. Kept 14 days; alarm on it or consume it for auditing.
    */
   public readonly rejectionQueue?: sqs.Queue;
+  /** The upload counters, when `uploadQuota` is set. */
+  public readonly quotaTable?: dynamodb.Table;
+  /** Every alarm this construct created (empty with `createAlarms: false`). */
+  public readonly alarms: cloudwatch.Alarm[];
+  /** The dead-letter queue holds messages (a notification or verification failed `maxReceiveCount` times). */
+  public readonly deadLetterQueueAlarm?: cloudwatch.Alarm;
+  /** The signer function failed (errors or timeouts). */
+  public readonly signerErrorsAlarm?: cloudwatch.Alarm;
+  /** The signer API answered 5xx (including 503 when S3 or the quota table is unavailable). */
+  public readonly serverErrorsAlarm?: cloudwatch.Alarm;
+  /** The signer API answered more 4xx than `clientErrorAlarmThreshold` in 5 minutes. */
+  public readonly clientErrorsAlarm?: cloudwatch.Alarm;
+  /** The verifier function failed (errors or timeouts), when `verifyUploads` is on. */
+  public readonly verifierErrorsAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: DirectUploadBucketProps = {}) {
     super(scope, id);
@@ -483,6 +565,8 @@ export class DirectUploadBucket extends Construct {
     if (!serverAccessLogs) {
       acknowledge(this.bucket, [
         { id: 'AwsSolutions-S1', reason: 'Server access logs were turned off explicitly with serverAccessLogs: false.' },
+        { id: 'HIPAA.Security-S3BucketLoggingEnabled', reason: 'Server access logs were turned off explicitly with serverAccessLogs: false.' },
+        { id: 'NIST.800.53.R5-S3BucketLoggingEnabled', reason: 'Server access logs were turned off explicitly with serverAccessLogs: false.' },
       ]);
     }
 
@@ -595,12 +679,27 @@ export class DirectUploadBucket extends Construct {
     }));
     props.encryptionKey?.grant(signerRole, 'kms:GenerateDataKey');
 
+    const quotaEnvironment: Record<string, string> = {};
+    if (props.uploadQuota) {
+      this.quotaTable = this.createQuotaTable(removalPolicy);
+      // One conditional UpdateItem per new upload; nothing else (no reads, no deletes: TTL expires items).
+      signerRole.addToPrincipalPolicy(new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.quotaTable.tableArn],
+      }));
+      quotaEnvironment[QUOTA_ENV] = Stack.of(this).toJsonString({
+        table: this.quotaTable.tableName,
+        maxUploads: props.uploadQuota.maxUploads,
+        windowSeconds: props.uploadQuota.window.toSeconds(),
+      });
+    }
+
     this.signerFunction = new SignerFunction(this, 'Signer', {
       description: 'cdk-direct-upload: signs direct-to-S3 upload requests',
       role: signerRole,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.signerMemorySize ?? DEFAULTS.signerMemorySize,
-      timeout: Duration.seconds(10),
+      timeout: DEFAULTS.signerTimeout,
       logGroup: signerLogGroup,
       environment: {
         [POLICY_ENV]: serializePolicy(policy),
@@ -608,6 +707,7 @@ export class DirectUploadBucket extends Construct {
         [PUBLIC_BASE_URL_ENV]: this.cdnUrl,
         [URL_SUFFIX_ENV]: Aws.URL_SUFFIX,
         NODE_OPTIONS: '--enable-source-maps',
+        ...quotaEnvironment,
       },
     });
     acknowledge(signerRole, [
@@ -671,7 +771,9 @@ export class DirectUploadBucket extends Construct {
       }),
     };
     // Every route: the same function, the same authorizer (each route checks the caller's scope itself).
-    const integration = new integrations.HttpLambdaIntegration('SignerIntegration', this.signerFunction);
+    const integration = new integrations.HttpLambdaIntegration('SignerIntegration', this.signerFunction, {
+      timeout: DEFAULTS.apiIntegrationTimeout,
+    });
     const routeAuthorizer = props.authorizer ?? (anonymous ? new apigwv2.HttpNoneAuthorizer() : new authorizers.HttpIamAuthorizer());
     for (const path of SIGNER_PATHS) {
       this.api.addRoutes({ path, methods: [apigwv2.HttpMethod.POST], integration, authorizer: routeAuthorizer });
@@ -695,6 +797,23 @@ export class DirectUploadBucket extends Construct {
       value: this.distribution.distributionDomainName,
       description: 'CloudFront domain serving the uploads',
     });
+
+    // ------------------------------------------------------------------ alarms
+    this.alarms = [];
+    if (props.createAlarms ?? DEFAULTS.createAlarms) {
+      const made = this.createAlarms(props);
+      this.alarms.push(...Object.values(made).filter((a): a is cloudwatch.Alarm => a !== undefined));
+      this.deadLetterQueueAlarm = made.deadLetterQueue;
+      this.signerErrorsAlarm = made.signerErrors;
+      this.serverErrorsAlarm = made.serverErrors;
+      this.clientErrorsAlarm = made.clientErrors;
+      this.verifierErrorsAlarm = made.verifierErrors;
+      new CfnOutput(this, 'AlarmNames', {
+        value: Fn.join(',', this.alarms.map((a) => a.alarmName)),
+        description: 'CloudWatch alarms of the upload stack (comma-separated)',
+      });
+    }
+    this.acknowledgeCompliancePacks(props);
   }
 
   /**
@@ -923,11 +1042,109 @@ export class DirectUploadBucket extends Construct {
     acknowledge(this.distribution, acks);
   }
 
+  /** The quota counters: one item per caller and window, expired by TTL. */
+  private createQuotaTable(removalPolicy: RemovalPolicy): dynamodb.Table {
+    const table = new dynamodb.Table(this, 'QuotaTable', {
+      partitionKey: { name: QUOTA_KEY_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecovery: true,
+      timeToLiveAttribute: QUOTA_TTL_ATTRIBUTE,
+      removalPolicy,
+    });
+    acknowledge(table, [
+      { id: 'HIPAA.Security-DynamoDBInBackupPlan', reason: QUOTA_BACKUP_REASON },
+      { id: 'NIST.800.53.R5-DynamoDBInBackupPlan', reason: QUOTA_BACKUP_REASON },
+    ]);
+    return table;
+  }
+
+  /** The operator's alarms; every one with the topic's alarm and OK actions when `alarmTopic` is set. */
+  private createAlarms(props: DirectUploadBucketProps) {
+    const fiveMinutes = Duration.minutes(5);
+    const make = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `cdk-direct-upload: ${description}`,
+      });
+      if (props.alarmTopic) {
+        alarm.addAlarmAction(new cwactions.SnsAction(props.alarmTopic));
+        alarm.addOkAction(new cwactions.SnsAction(props.alarmTopic));
+      } else {
+        acknowledge(alarm, [
+          { id: 'HIPAA.Security-CloudWatchAlarmAction', reason: NO_ALARM_TOPIC_REASON },
+          { id: 'NIST.800.53.R5-CloudWatchAlarmAction', reason: NO_ALARM_TOPIC_REASON },
+        ]);
+      }
+      return alarm;
+    };
+    return {
+      deadLetterQueue: make('DeadLetterQueueAlarm',
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
+        0, 'messages in the dead-letter queue: a notification or verification failed repeatedly; inspect and redrive'),
+      signerErrors: make('SignerErrorsAlarm',
+        this.signerFunction.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        0, 'the signer function failed (errors or timeouts)'),
+      serverErrors: make('ServerErrorsAlarm',
+        this.api.metricServerError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        0, 'the signer API answered 5xx (a dependency such as S3 or the quota table unavailable, or a fault)'),
+      clientErrors: make('ClientErrorsAlarm',
+        this.api.metricClientError({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        props.clientErrorAlarmThreshold ?? DEFAULTS.clientErrorAlarmThreshold,
+        'a spike of 4xx from the signer API (rejected uploads, throttled or over-quota callers, failed authorization)'),
+      verifierErrors: this.verifierFunction ? make('VerifierErrorsAlarm',
+        this.verifierFunction.metricErrors({ period: fiveMinutes, statistic: cloudwatch.Stats.SUM }),
+        0, 'the upload verifier failed (errors or timeouts); its messages are retried, then dead-lettered') : undefined,
+    };
+  }
+
+  /**
+   * Findings of the HIPAA Security and NIST 800-53 R5 packs that the defaults answer differently, each
+   * with its reason; the rest of those packs passes as is.
+   */
+  private acknowledgeCompliancePacks(props: DirectUploadBucketProps): void {
+    const packs = ['HIPAA.Security', 'NIST.800.53.R5'];
+    const both = (rule: string, reason: string) => packs.map((p) => ({ id: `${p}-${rule}`, reason }));
+    const buckets = [this.bucket, ...(this.accessLogsBucket ? [this.accessLogsBucket] : [])];
+    for (const bucket of buckets) {
+      acknowledge(bucket, [
+        ...both('S3BucketReplicationEnabled', 'Cross-region replication is a disaster-recovery choice with its cost and data-residency consequences; add a replication rule on the exposed bucket if you need it. Uploaded objects are immutable (server-chosen, never reused keys).'),
+        ...both('S3BucketVersioningEnabled', 'Keys are chosen by the server and never reused, so objects are not overwritten in normal use; versioning would keep rejected (deleted) uploads as non-current versions, which is what deleting them avoids. Enable it on the exposed bucket for backup needs.'),
+        ...(bucket === this.bucket && props.encryptionKey ? [] : both('S3DefaultEncryptionKMS', bucket === this.bucket
+          ? 'Encrypted at rest with SSE-S3 by default; pass encryptionKey for SSE-KMS with a customer-managed key.'
+          : 'S3 server access logs can only be delivered to a bucket encrypted with SSE-S3, which this bucket uses.')),
+      ]);
+    }
+    const logsReason = 'Encrypted at rest by CloudWatch Logs with service-managed keys. The logs hold request metadata (route, status, caller id, keys), never credentials, signatures or file contents.';
+    const functions = [this.signerFunction, ...(this.verifierFunction ? [this.verifierFunction] : [])];
+    for (const fn of functions) {
+      acknowledge(fn, [
+        ...both('LambdaConcurrency', fn === this.signerFunction
+          ? 'Reserved concurrency would cap uploads and take capacity from the account pool; the signer is bounded by the API\'s route throttle (throttle) instead.'
+          : 'The verifier is bounded by its SQS event source (batches, retries, dead-letter queue); reserved concurrency would only slow verification during bursts.'),
+        ...both('LambdaDLQ', fn === this.signerFunction
+          ? 'The signer is invoked synchronously by the HTTP API (the caller gets the error); a Lambda DLQ only applies to asynchronous invocations.'
+          : 'The verifier is invoked by an SQS event source mapping: failed messages go to the source queue\'s dead-letter queue (maxReceiveCount), not a Lambda DLQ.'),
+        ...both('LambdaInsideVPC', 'The function calls only public AWS APIs (S3, SQS, DynamoDB) with IAM; a VPC would add NAT or endpoints and cold-start cost without protecting anything.'),
+      ]);
+      acknowledge(fn.role!, both('IAMNoInlinePolicy', 'The role\'s policy is generated from grants on this construct\'s own resources (least privilege, one prefix, one table, one log group); a managed policy would be no narrower and could be attached elsewhere.'), true);
+    }
+    const logGroups = this.node.findAll().filter((c): c is logs.LogGroup => c instanceof logs.LogGroup);
+    for (const lg of logGroups) acknowledge(lg, both('CloudWatchLogGroupEncrypted', logsReason));
+  }
+
   /** CDK creates its own helper functions for bucket notifications and auto-delete; explain them to cdk-nag. */
   private acknowledgeCdkInternals(): void {
     const stack = Stack.of(this);
     const internals = stack.node.children.filter((c) =>
       c.node.id.startsWith('BucketNotificationsHandler') || c.node.id.startsWith('Custom::S3AutoDeleteObjects'));
+    // Newer aws-cdk-lib releases give the notifications handler's policy a construct under the bucket.
+    const notifications = this.bucket.node.tryFindChild('Notifications');
+    if (notifications) internals.push(notifications);
     for (const internal of internals) {
       acknowledge(internal, [
         {
@@ -938,10 +1155,19 @@ export class DirectUploadBucket extends Construct {
         },
         { id: 'AwsSolutions-IAM5', reason: 'aws-cdk-lib\'s own helper function needs PutBucketNotification / object deletion on resources only known at deploy time.' },
         { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses the runtime of its own helper function; it is not configurable.' },
+        ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
+          { id: `${pack}-IAMNoInlinePolicy`, reason: 'aws-cdk-lib\'s own helper function role; its inline policy is generated by aws-cdk-lib for this stack\'s buckets only.' },
+          { id: `${pack}-LambdaConcurrency`, reason: 'aws-cdk-lib\'s own helper function, run only by CloudFormation during deployments.' },
+          { id: `${pack}-LambdaDLQ`, reason: 'aws-cdk-lib\'s own helper function, invoked synchronously by CloudFormation (custom resource), which reports its failure.' },
+          { id: `${pack}-LambdaInsideVPC`, reason: 'aws-cdk-lib\'s own helper function calls only the S3 API during deployments.' },
+        ]),
       ], true);
     }
   }
 }
+
+const QUOTA_BACKUP_REASON = 'The table holds short-lived upload counters that expire by TTL within two windows; point-in-time recovery is on, and a backup plan would restore nothing of value.';
+const NO_ALARM_TOPIC_REASON = 'No alarmTopic was given, so the alarm has no action; it is visible in the CloudWatch console and ready for actions (pass alarmTopic, or add actions to the exposed alarm).';
 
 const BASIC_EXECUTION_ROLE_FINDING = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 
@@ -1100,6 +1326,33 @@ function validateProps(props: DirectUploadBucketProps): void {
       if (!isValidContentType(t)) {
         problems.push(`inlineContentTypes entry "${t}" is not a lower-case "type/subtype" without parameters or wildcards; use e.g. "image/png".`);
       }
+    }
+  }
+
+  // quota and alarms
+  if (props.uploadQuota) {
+    const { maxUploads, window } = props.uploadQuota;
+    if (!Token.isUnresolved(maxUploads) && (!Number.isInteger(maxUploads) || maxUploads < 1 || maxUploads > 1_000_000)) {
+      problems.push(`uploadQuota.maxUploads must be an integer from 1 to 1000000 (got ${maxUploads}); e.g. maxUploads: 100.`);
+    }
+    if (window === undefined || window === null) {
+      problems.push('uploadQuota.window is required; e.g. window: Duration.hours(1).');
+    } else if (!window.isUnresolved()) {
+      const ms = window.toMilliseconds();
+      if (ms % 1000 !== 0 || ms < 1000 || ms > 31 * 86_400_000) {
+        problems.push(`uploadQuota.window must be a whole number of seconds from 1 second to 31 days (got ${window.toHumanString()}); use e.g. Duration.hours(1).`);
+      }
+    }
+  }
+  const alarmsOn = props.createAlarms ?? DEFAULTS.createAlarms;
+  if (props.alarmTopic && !alarmsOn) {
+    problems.push('alarmTopic is set but createAlarms is false; remove one of them.');
+  }
+  if (props.clientErrorAlarmThreshold !== undefined && !Token.isUnresolved(props.clientErrorAlarmThreshold)) {
+    if (!alarmsOn) {
+      problems.push('clientErrorAlarmThreshold is set but createAlarms is false; remove one of them.');
+    } else if (!Number.isInteger(props.clientErrorAlarmThreshold) || props.clientErrorAlarmThreshold < 1) {
+      problems.push(`clientErrorAlarmThreshold must be a positive integer number of 4xx responses per 5 minutes (got ${props.clientErrorAlarmThreshold}).`);
     }
   }
 

@@ -1,20 +1,76 @@
-import { Aspects, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_kms as kms } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_kms as kms, aws_sns as sns } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks } from 'cdk-nag';
 import { DirectUploadBucketProps } from '../src';
 import { synth } from './util';
 
-/** Runs cdk-nag's AwsSolutions pack on the construct; returns every unacknowledged finding. */
-function nagFindings(props: DirectUploadBucketProps | ((stack: Stack) => DirectUploadBucketProps)) {
+type Props = DirectUploadBucketProps | ((stack: Stack) => DirectUploadBucketProps);
+
+/** The packs this library answers for, with the prefix of their rule ids. */
+const PACKS: ReadonlyArray<readonly [string, () => NagPack]> = [
+  ['AwsSolutions-', () => new AwsSolutionsChecks({ verbose: true })],
+  ['HIPAA.Security-', () => new HIPAASecurityChecks({ verbose: true })],
+  ['NIST.800.53.R5-', () => new NIST80053R5Checks({ verbose: true })],
+];
+
+/** Runs a cdk-nag pack (AwsSolutions by default) on the construct; returns every unacknowledged finding. */
+function nagFindings(props: Props, pack: readonly [string, () => NagPack] = PACKS[0]) {
   const { stack } = synth(props, (_uploads, s) => {
-    Aspects.of(s).add(new AwsSolutionsChecks({ verbose: true }));
+    Aspects.of(s).add(pack[1]());
   });
   const annotations = Annotations.fromStack(stack);
-  const pattern = Match.stringLikeRegexp('AwsSolutions-');
+  const pattern = Match.stringLikeRegexp(pack[0].replace(/\./g, '\\.'));
   return [...annotations.findError('*', pattern), ...annotations.findWarning('*', pattern)]
     .map((m) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`);
 }
+
+/** Every option on: quota, alarms with a topic, JWT, KMS, custom domain, WAF, auto-delete. */
+const FULL: Props = (stack) => ({
+  authorizer: new HttpJwtAuthorizer('Jwt', 'https://issuer.example.com', { jwtAudience: ['client'] }),
+  allowedOrigins: ['https://app.example.com'],
+  encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
+  domainNames: ['files.example.com'],
+  certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+  webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y',
+  removalPolicy: RemovalPolicy.DESTROY,
+  autoDeleteObjects: true,
+  uploadQuota: { maxUploads: 100, window: Duration.hours(1) },
+  alarmTopic: sns.Topic.fromTopicArn(stack, 'Alarms', 'arn:aws:sns:eu-west-1:123456789012:alarms'),
+});
+
+describe.each(PACKS.slice(1).map((p) => [p[0].slice(0, -1), p] as const))('cdk-nag %s', (_name, pack) => {
+  test('default configuration: no unacknowledged finding', () => {
+    expect(nagFindings({}, pack)).toEqual([]);
+  });
+
+  test('full configuration (quota, alarm topic, KMS, JWT, domain, WAF): no unacknowledged finding', () => {
+    expect(nagFindings(FULL, pack)).toEqual([]);
+  });
+
+  test('relaxed and verifier variants: no unacknowledged finding', () => {
+    expect(nagFindings({ allowAnonymousUploads: true, serverAccessLogs: false, createAlarms: false }, pack)).toEqual([]);
+    expect(nagFindings({ verifyUploads: false, uploadQuota: { maxUploads: 5, window: Duration.minutes(1) } }, pack)).toEqual([]);
+  });
+
+  test('acknowledgements are real: without them the pack reports exactly the known findings', () => {
+    const { stack } = synth(FULL, (_uploads, s) => {
+      Aspects.of(s).add({
+        visit(node) {
+          const cfn = node as unknown as { getMetadata?: (k: string) => unknown; addMetadata?: (k: string, v: unknown) => void };
+          if (cfn.getMetadata?.('cdk_nag')) cfn.addMetadata?.('cdk_nag', { rules_to_suppress: [] });
+        },
+      });
+      Aspects.of(s).add(pack[1]());
+    });
+    const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp(pack[0].replace(/\./g, '\\.')));
+    const ids = new Set(errors.map((e) => String(e.entry.data).split(/[:[]/)[0].slice(pack[0].length)));
+    expect([...ids].sort()).toEqual([
+      'CloudWatchLogGroupEncrypted', 'DynamoDBInBackupPlan', 'IAMNoInlinePolicy', 'LambdaConcurrency', 'LambdaDLQ', 'LambdaInsideVPC',
+      'S3BucketReplicationEnabled', 'S3BucketVersioningEnabled', 'S3DefaultEncryptionKMS',
+    ]);
+  });
+});
 
 describe('cdk-nag AwsSolutions', () => {
   test('default configuration: no unacknowledged finding', () => {
@@ -22,16 +78,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   test('full configuration: no unacknowledged finding', () => {
-    expect(nagFindings((stack) => ({
-      authorizer: new HttpJwtAuthorizer('Jwt', 'https://issuer.example.com', { jwtAudience: ['client'] }),
-      allowedOrigins: ['https://app.example.com'],
-      encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
-      domainNames: ['files.example.com'],
-      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
-      webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y',
-      removalPolicy: RemovalPolicy.DESTROY,
-      autoDeleteObjects: true,
-    }))).toEqual([]);
+    expect(nagFindings(FULL)).toEqual([]);
   });
 
   test('relaxed configuration (anonymous, no server access logs): acknowledged, with reasons', () => {
