@@ -1,6 +1,9 @@
 /**
- * A small closed-loop HTTP load generator (what autocannon does by default): N keep-alive connections,
- * each sending its next request as soon as the previous answer is in, for a fixed time. It runs in a
+ * A small HTTP load generator: N keep-alive connections for a fixed time, either closed loop (what
+ * autocannon does by default: each connection sends its next request as soon as the previous answer is
+ * in) or paced at a fixed total rate (request k is due at k / rate seconds; a connection that is free
+ * waits for the next due request and sends it; one that is late sends at once, and its latency is
+ * measured from the due time, so a server that falls behind shows it in the percentiles). It runs in a
  * worker thread, so on a 2-core machine the server under test keeps a core of its own.
  */
 import { Worker } from 'node:worker_threads';
@@ -17,6 +20,8 @@ export interface LoadOptions {
   readonly durationMs: number;
   /** The status that counts as a success. */
   readonly expectStatus: number;
+  /** Paced: total requests per second over all connections. Unset: closed loop, as fast as the server answers. */
+  readonly ratePerSecond?: number;
 }
 
 export interface LoadResult {
@@ -42,9 +47,10 @@ const statusCounts = {};
 let errors = 0;
 let recording = false;
 let stopped = false;
-function once() {
+const t0 = process.hrtime.bigint();
+let scheduled = 0;
+function once(start) {
   return new Promise((resolve) => {
-    const start = process.hrtime.bigint();
     const req = http.request({ agent, host: target.hostname, port: target.port, path: target.pathname, method: o.method, headers }, (res) => {
       res.on('data', () => {});
       res.on('end', () => {
@@ -60,7 +66,26 @@ function once() {
     req.end(body);
   });
 }
-async function client() { while (!stopped) await once(); }
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function client() {
+  while (!stopped) {
+    if (!o.ratePerSecond) {
+      await once(process.hrtime.bigint());
+      continue;
+    }
+    const due = t0 + BigInt(Math.round((scheduled++ * 1e9) / o.ratePerSecond));
+    const wait = Number(due - process.hrtime.bigint()) / 1e6;
+    if (wait > 0) {
+      // On time: the request goes out now (the timer's own lateness is not the server's).
+      await sleep(wait);
+      if (stopped) return;
+      await once(process.hrtime.bigint());
+    } else {
+      // Late, because the previous answers took too long: count the wait against the server.
+      await once(due);
+    }
+  }
+}
 const clients = Array.from({ length: o.connections }, client);
 setTimeout(() => {
   recording = true;

@@ -7,7 +7,7 @@
 import { runColdStart } from '../../bench/figures/cold-start';
 import { runCostModel } from '../../bench/figures/cost-model';
 import { runLoadFigure } from '../../bench/figures/load';
-import { FILE_SIZE, runServerCost } from '../../bench/figures/server-cost';
+import { FILE_SIZE, runServerCost, SERVER_COST_SETTINGS } from '../../bench/figures/server-cost';
 import { runSigning, SIGNING_NAMES } from '../../bench/figures/signing';
 import { runSynth } from '../../bench/figures/synth';
 import { FigureOptions, FigureResult } from '../../bench/lib/report';
@@ -51,20 +51,29 @@ describe('bench figures (quick smoke runs, no timing assertions)', () => {
     expect(row(result, 'signer bundle (minified)')).toBeLessThan(row(result, 'full-S3-client bundle (minified)'));
   });
 
-  test('(3) server cost: both flows store the file; only the traditional app receives its bytes', async () => {
+  test('(3) server cost: both flows store the file, sparse and at load; only the traditional app receives its bytes', async () => {
     const result = await runServerCost(quick);
 
     expectWellFormed(result, 3);
     expect(row(result, 'direct: bytes received by the app')).toBeLessThan(8 * 1024);
     expect(row(result, 'traditional: bytes received by the app')).toBeGreaterThan(FILE_SIZE);
+    const raw = result.raw as Record<'sparse' | 'atLoad', Record<'direct' | 'traditional', { uploads: number; clients: number }>> & { atRate: { requests: number; errors: number } };
+    // Every scenario ran with the clients it says, and the paced signer answered every request.
+    expect(raw.sparse.direct.clients).toBe(1);
+    expect(raw.atLoad.traditional.clients).toBe(SERVER_COST_SETTINGS.quick.atLoad.clients);
+    expect(raw.atLoad.direct.uploads).toBe(SERVER_COST_SETTINGS.quick.atLoad.clients * SERVER_COST_SETTINGS.quick.atLoad.direct);
+    expect(raw.atRate.requests).toBeGreaterThan(0);
+    expect(raw.atRate.errors).toBe(0);
   });
 
-  test('(4) load: the signer answers every request with 200', async () => {
+  test('(4) load: the signer answers every request with 200, saturated and paced', async () => {
     const result = await runLoadFigure(quick);
 
     expectWellFormed(result, 4);
-    expect(row(result, 'errors')).toBe(0);
-    expect(row(result, 'throughput')).toBeGreaterThan(0);
+    expect(row(result, 'saturated: errors')).toBe(0);
+    expect(row(result, 'saturated: throughput')).toBeGreaterThan(0);
+    expect(row(result, 'paced 100 req/s: errors')).toBe(0);
+    expect(row(result, 'paced 100 req/s: throughput')).toBeGreaterThan(0);
   });
 
   test('(5) synth: both apps synthesize; the construct adds resources', async () => {
