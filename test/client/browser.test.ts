@@ -3,17 +3,13 @@
  * run in headless Chromium against the local stack (cross-origin signer and S3 calls, CORS included):
  * a small image as one PUT and a PDF large enough to go multipart, with progress.
  */
-import { existsSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
-import * as path from 'node:path';
+import { Server } from 'node:http';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { build } from 'esbuild';
-import { Browser, chromium } from 'playwright-core';
+import { Browser } from 'playwright-core';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import { close, listen, origin } from '../../src/local/net';
-import { drain, makePng } from '../local/helpers';
+import { close } from '../../src/local/net';
+import { bundleForBrowser, drain, launchChromium, makePng, servePage } from '../local/helpers';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MIB = 1024 * 1024;
 const PNG = makePng(24, 16);
 
@@ -48,33 +44,14 @@ let pageUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH.`);
-  const bundle = await build({
-    stdin: { contents: ENTRY, resolveDir: path.resolve(__dirname, '../..'), loader: 'ts' },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'chrome120',
-    write: false,
-    logLevel: 'silent',
-  });
-  const script = bundle.outputFiles[0].contents;
-  page = createServer((req, res) => {
-    if (req.url === '/client.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    else res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>client</title><script src="/client.js"></script>');
-  });
-  pageUrl = origin('127.0.0.1', await listen(page, '127.0.0.1', 0, 'client page', 'port'));
+  ({ server: page, url: pageUrl } = await servePage(await bundleForBrowser(ENTRY, 'ts'), 'client'));
   stack = await startLocalStack({
     allowedOrigins: [pageUrl],
     log: () => undefined,
     verifyUploads: false,
     policy: { allowedContentTypes: ['image/png', 'application/pdf'], maxFileSize: 20 * MIB, multipartThreshold: 6 * MIB, partSize: 5 * MIB },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -3,15 +3,13 @@
  * cross-origin upload from an allowed origin works end to end and the image renders from the CDN
  * route; from an origin that is not allowed, CORS stops it (at the signer and at the bucket).
  */
-import { existsSync } from 'node:fs';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { drain, makePng, signFor } from './helpers';
+import { Browser, BrowserContext, Page } from 'playwright-core';
+import { drain, launchChromium, makePng, signFor } from './helpers';
 import { DemoServer, startDemoServer } from '../../src/local/demo-server';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { decodeS3EventKey } from '../../src/local/s3-events';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PNG = makePng(48, 32, [220, 38, 38]);
 
 /** The fields of an HTMLImageElement read here (the test's TypeScript has no DOM types). */
@@ -29,27 +27,13 @@ let browser: Browser;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}; install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
-  }
   allowed = await startDemoServer();
   other = await startDemoServer();
   stack = await startLocalStack({ allowedOrigins: [allowed.url], log: () => undefined });
   allowed.use(stack);
   other.use(stack);
   await drain(stack); // the s3:TestEvent
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -2,10 +2,16 @@
  * Shared helpers for the local stack's end-to-end tests.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { build } from 'esbuild';
+import { Browser, chromium } from 'playwright-core';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import type { LocalStack } from '../../src/local/local-stack';
+import { listen, origin } from '../../src/local/net';
 import type { S3EventNotification } from '../../src/local/s3-events';
 import type { CreateUploadRequest, ErrorResponse, PresignedUpload } from '../../src/signer/protocol';
 
@@ -111,3 +117,43 @@ function crc32(data: Buffer): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 /* eslint-enable no-bitwise */
+
+/** Debian's Chromium, driven by playwright-core (no browser download); `CHROMIUM_PATH` overrides it. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Launches headless Chromium with the flags this machine's closed network needs; fails (never skips) without it. */
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}; install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Bundles a browser entry (JS/TS source, resolved from the repo root) with esbuild into one IIFE script. */
+export async function bundleForBrowser(entry: string, loader: 'js' | 'ts' = 'js'): Promise<Uint8Array> {
+  const bundle = await build({
+    stdin: { contents: entry, resolveDir: path.resolve(__dirname, '../..'), loader },
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: 'chrome120',
+    write: false,
+    minify: true,
+    logLevel: 'silent',
+  });
+  return bundle.outputFiles[0].contents;
+}
+
+/** Serves a page that loads `script` on an ephemeral loopback port; returns the server and its origin. */
+export async function servePage(script: Uint8Array, title: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    if (req.url === '/page.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><meta charset="utf-8"><title>${title}</title><script src="/page.js"></script>`);
+  });
+  const url = origin('127.0.0.1', await listen(server, '127.0.0.1', 0, `${title} page`, 'port'));
+  return { server, url };
+}

@@ -3,16 +3,13 @@
  * local stack, through `POST /uppy/sign` and the README's five-line `signRequest`: a small image goes
  * up as one POST-policy form, a larger file in parts; both land under the server-chosen keys.
  */
-import { existsSync } from 'node:fs';
-import { createServer, Server } from 'node:http';
+import { Server } from 'node:http';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { build } from 'esbuild';
-import { Browser, chromium } from 'playwright-core';
-import { drain, makePng } from './helpers';
+import { Browser } from 'playwright-core';
+import { bundleForBrowser, drain, launchChromium, makePng, servePage } from './helpers';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import { close, listen, origin } from '../../src/local/net';
+import { close } from '../../src/local/net';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MIB = 1024 * 1024;
 const PNG = makePng(40, 30);
 
@@ -60,26 +57,7 @@ let pageUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; install Debian's chromium or set CHROMIUM_PATH.`);
-  const bundle = await build({
-    stdin: { contents: ENTRY, resolveDir: process.cwd(), loader: 'js' },
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'chrome120',
-    write: false,
-    minify: true,
-    logLevel: 'silent',
-  });
-  const script = bundle.outputFiles[0].contents;
-  page = createServer((req, res) => {
-    if (req.url === '/uppy.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(script);
-    } else {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>uppy</title><script src="/uppy.js"></script>');
-    }
-  });
-  pageUrl = origin('127.0.0.1', await listen(page, '127.0.0.1', 0, 'Uppy page', 'port'));
+  ({ server: page, url: pageUrl } = await servePage(await bundleForBrowser(ENTRY), 'uppy'));
   stack = await startLocalStack({
     allowedOrigins: [pageUrl],
     log: () => undefined,
@@ -87,11 +65,7 @@ beforeAll(async () => {
     policy: { allowedContentTypes: ['image/png', 'application/pdf'], maxFileSize: 20 * MIB, multipartThreshold: 6 * MIB, partSize: 5 * MIB },
   });
   await drain(stack);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
