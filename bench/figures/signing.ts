@@ -43,13 +43,7 @@ export async function checkSameWork(config: SignerConfig): Promise<void> {
     size: BENCH_UPLOAD_REQUEST.size,
     signingDate: new Date('2024-05-06T07:08:09Z'),
   };
-  const credentials = config.credentials();
-  const floor = createFloorSigner({
-    host: `${config.bucket}.${ACCELERATE_HOST_SUFFIX}`,
-    region: config.region,
-    ...credentials,
-    expiresInSeconds: config.policy.expiresInSeconds,
-  });
+  const floor = floorSignerFor(config);
   const signatures = {
     signer: signatureOf((await createPutPresigner(config).presignPut(input)).url),
     previous: signatureOf((await createS3RequestPresignerPut(config).presignPut(input)).url),
@@ -65,6 +59,16 @@ export async function checkSameWork(config: SignerConfig): Promise<void> {
   if (signedHeaders !== 'content-length;content-type;host' || /x-amz-checksum|x-amz-sdk-checksum/i.test(sdkUrl)) {
     throw new Error(`getSignedUrl does not sign the same request (signed headers "${signedHeaders}"): ${sdkUrl}`);
   }
+}
+
+/** The node:crypto floor, signing the same request (accelerate host) with the same credentials. */
+function floorSignerFor(config: SignerConfig) {
+  return createFloorSigner({
+    host: `${config.bucket}.${ACCELERATE_HOST_SUFFIX}`,
+    region: config.region,
+    ...config.credentials(),
+    expiresInSeconds: config.policy.expiresInSeconds,
+  });
 }
 
 export async function runSigning(options: FigureOptions): Promise<FigureResult> {
@@ -86,13 +90,7 @@ export async function runSigning(options: FigureOptions): Promise<FigureResult> 
   const previous = createS3RequestPresignerPut(config);
   const signatureV4 = createSignatureV4Put(config);
   const getSignedUrl = createGetSignedUrlPut(config);
-  const credentials = config.credentials();
-  const floor = createFloorSigner({
-    host: `${config.bucket}.${ACCELERATE_HOST_SUFFIX}`,
-    region: config.region,
-    ...credentials,
-    expiresInSeconds: config.policy.expiresInSeconds,
-  });
+  const floor = floorSignerFor(config);
   const input = { key: KEY, contentType: BENCH_UPLOAD_REQUEST.contentType, size: BENCH_UPLOAD_REQUEST.size };
 
   const contenders: Contender[] = [
