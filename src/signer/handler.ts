@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
 import { errorResponse, jsonResponse, jsonTextResponse, Rejection, rejectionResponse, SignerResponse } from './http';
-import { Caller, resolveCaller } from './identity';
+import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, MultipartStore, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
 import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
@@ -174,7 +174,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
 }
 
 /**
- * The quota check of one caller's {@link Caller.quotaSubject}, or undefined when the configuration has
+ * The quota check of a caller's quota subject ({@link resolveCaller}), or undefined when the configuration has
  * no quota (the single-upload path then neither loads nor calls anything).
  */
 function quotaGate(
