@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
 import { errorResponse, jsonResponse, jsonTextResponse, Rejection, rejectionResponse, SignerResponse } from './http';
-import { ANONYMOUS_SCOPE, callerScope } from './identity';
+import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, MultipartStore, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
 import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
@@ -86,8 +86,8 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       return errorResponse(405, ErrorCodes.METHOD_NOT_ALLOWED, `${UPLOADS_PATH} only accepts POST (got ${route.method}).`, { allow: 'POST' });
     }
 
-    const scope = callerScope(event.requestContext, policy);
-    if (!scope.ok) return rejectionResponse(scope.rejection);
+    const caller = resolveCaller(event.requestContext, policy);
+    if (!caller.ok) return rejectionResponse(caller.rejection);
 
     const body = readJsonBody(event);
     if (!body.ok) return rejectionResponse(body.rejection);
@@ -96,13 +96,13 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     if (!request.ok) return rejectionResponse(request.rejection);
 
     if (admit) {
-      const refused = await admit(scope.value, event);
+      const refused = await admit(caller.value.quotaSubject, event);
       if (refused) return rejectionResponse(refused);
     }
 
     const { contentType, size, checksum, mode } = request.value;
     // The extension comes from the (allowed) content type, never from the client's filename.
-    const key = newKey(scope.value, contentType);
+    const key = newKey(caller.value.scope, contentType);
     if (mode === 'MULTIPART') {
       return jsonResponse(200, await createMultipartPlan(routes, key, contentType, size));
     }
@@ -140,16 +140,17 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     if (route.method !== 'POST') {
       return errorResponse(405, ErrorCodes.METHOD_NOT_ALLOWED, `${route.path} only accepts POST (got ${route.method}).`, { allow: 'POST' });
     }
-    const scope = callerScope(event.requestContext, policy);
-    if (!scope.ok) return rejectionResponse(scope.rejection);
+    const caller = resolveCaller(event.requestContext, policy);
+    if (!caller.ok) return rejectionResponse(caller.rejection);
+    const { scope, quotaSubject } = caller.value;
     const body = readJsonBody(event);
     if (!body.ok) return rejectionResponse(body.rejection);
 
-    const outcome = route.path === MULTIPART_PARTS_PATH ? await signPartsRoute(routes, scope.value, body.value)
-      : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope.value, body.value)
-        : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope.value, body.value)
-          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope.value, body.value, (type) => newKey(scope.value, type),
-            admit && (() => admit(scope.value, event)))
+    const outcome = route.path === MULTIPART_PARTS_PATH ? await signPartsRoute(routes, scope, body.value)
+      : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope, body.value)
+        : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope, body.value)
+          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type) => newKey(scope, type),
+            admit && (() => admit(quotaSubject, event)))
             : undefined;
     if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);
     return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
@@ -173,22 +174,18 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
 }
 
 /**
- * The quota check, or undefined when the configuration has no quota (the single-upload path then
- * neither loads nor calls anything). Anonymous callers share one scope, so they are counted per source
- * IP instead (weak against address rotation; the route throttle still bounds the total).
+ * The quota check of a caller's quota subject ({@link resolveCaller}), or undefined when the configuration has
+ * no quota (the single-upload path then neither loads nor calls anything).
  */
 function quotaGate(
   config: SignerConfig, options: SignerHandlerOptions, now: () => Date, log: (line: string) => void,
-): ((scope: string, event: APIGatewayProxyEventV2) => Promise<Rejection | undefined>) | undefined {
+): ((subject: string, event: APIGatewayProxyEventV2) => Promise<Rejection | undefined>) | undefined {
   const quota = config.quota;
   if (!quota) return undefined;
   const counter = options.quotaStore ?? dynamoDbQuotaStore({
     settings: quota, region: config.region, credentials: config.credentials, endpoint: config.dynamoDbEndpoint,
   });
-  return async (scope, event) => {
-    const subject = scope === ANONYMOUS_SCOPE && config.policy.auth === 'none'
-      ? `${ANONYMOUS_SCOPE}@${event.requestContext?.http?.sourceIp ?? 'unknown'}`
-      : scope;
+  return async (subject, event) => {
     try {
       const decision = await counter.consume(subject, now());
       return decision.allowed ? undefined : quotaExceeded(quota.maxUploads, quota.windowSeconds, decision.retryAfterSeconds);

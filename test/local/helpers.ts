@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { Browser, chromium } from 'playwright-core';
@@ -45,6 +46,17 @@ export async function putSigned(
   const res = await fetch(url, { method: 'PUT', headers, body });
   const text = await res.text();
   return { status: res.status, code: /<Code>([^<]+)<\/Code>/.exec(text)?.[1], text };
+}
+
+/** Whether the local bucket holds `key` (HeadObject); errors other than 404 fail the test. */
+export async function objectExists(stack: LocalStack, key: string): Promise<boolean> {
+  try {
+    await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
+    return true;
+  } catch (err) {
+    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
 }
 
 /** Base64 MD5, as `Content-MD5` carries it. */

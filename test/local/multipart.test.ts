@@ -4,7 +4,7 @@
  * Small limits keep it fast: 6 MiB threshold, 5 MiB parts (S3's minimum), 20 MiB maximum.
  */
 import { HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
-import { drain, recordsOf } from './helpers';
+import { drain, objectExists, recordsOf } from './helpers';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { decodeS3EventKey } from '../../src/local/s3-events';
@@ -65,15 +65,7 @@ async function putPart(url: string, bytes: Buffer): Promise<{ status: number; et
   return { status: res.status, etag: res.headers.get('etag'), text: await res.text() };
 }
 
-async function exists(key: string): Promise<boolean> {
-  try {
-    await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
-    return true;
-  } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
-    throw err;
-  }
-}
+const exists = (key: string): Promise<boolean> => objectExists(stack, key);
 
 /** A failed call: the code, a message, and nothing signed. */
 function expectRefused(res: { status: number; body: unknown }, status: number, code: string): void {

@@ -7,7 +7,7 @@
  *   own scope, with content-type and content-length signed as headers.
  */
 import fc from 'fast-check';
-import { DEFAULT_ARN, iamAuthorizer, jwtAuthorizer, makeEvent, queryParams, testConfig } from './helpers';
+import { COGNITO_ROLE_ARN, cognitoAuthorizer, DEFAULT_ARN, iamAuthorizer, jwtAuthorizer, makeEvent, queryParams, testConfig } from './helpers';
 import { createSignerHandler } from '../../src/signer/handler';
 import { scopeForIdentity } from '../../src/signer/identity';
 import { ErrorCodes } from '../../src/signer/protocol';
@@ -143,6 +143,41 @@ describe('fuzzed signer', () => {
         if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(sub)) expect(scope.startsWith('~')).toBe(true);
       }
     }), { numRuns: 4000, seed: 7 });
+  });
+});
+
+describe('fuzzed caller isolation', () => {
+  const deleting = createSignerHandler(testConfig({}, { allowedContentTypes: ['image/png'], allowDeleteObject: true }));
+  const cognitoCaller = fc.record({
+    identityPoolId: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('eu-west-1:p1', 'eu-west-1:p2') }, identity),
+    identityId: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('eu-west-1:a', 'eu-west-1:b', 'eu-west-1:a:b') }, identity),
+    authenticated: fc.boolean(),
+    userArn: fc.constantFrom(COGNITO_ROLE_ARN, 'arn:aws:sts::123456789012:assumed-role/Cognito_UploadsAuth_Role/alice'),
+  });
+
+  test('Cognito callers with hostile ids: 3,000 pairs, another identity\'s key is never signed', async () => {
+    let distinctPairs = 0;
+    await fc.assert(fc.asyncProperty(cognitoCaller, cognitoCaller, async (a, b) => {
+      const owner = await deleting(makeEvent({ body: { contentType: 'image/png', size: 10 }, authorizer: cognitoAuthorizer(a.identityId, a) }));
+      if (a.identityPoolId === '' || a.identityId === '') {
+        expect(owner.statusCode).toBe(401);
+        return;
+      }
+      expect(owner.statusCode).toBe(200);
+      const key = String(JSON.parse(owner.body ?? '{}').key);
+      // Never the pool's shared role ARN, whatever the session is called.
+      expect(key.startsWith(`uploads/${scopeForIdentity(a.userArn)}/`)).toBe(false);
+      const other = await deleting(makeEvent({ path: '/uppy/sign', body: { method: 'DELETE', key }, authorizer: cognitoAuthorizer(b.identityId, b) }));
+      const same = a.identityPoolId === b.identityPoolId && a.identityId === b.identityId;
+      if (same) {
+        expect(other.statusCode).toBe(200);
+      } else {
+        distinctPairs++;
+        check(other, undefined, undefined);
+        expect(other.statusCode).toBe(b.identityPoolId === '' || b.identityId === '' ? 401 : 403);
+      }
+    }), { numRuns: 3000, seed: 11 });
+    expect(distinctPairs).toBeGreaterThan(1500);
   });
 });
 

@@ -142,6 +142,42 @@ export function iamAuthorizer(userArn: string | undefined, userId?: string): unk
   };
 }
 
+/** A Cognito identity pool (enhanced flow) identity: every caller of the pool shares one role session ARN. */
+export const COGNITO_POOL_ID = 'eu-west-1:4f3c2b1a-0000-4000-8000-000000000001';
+export const COGNITO_ROLE_ARN = 'arn:aws:sts::123456789012:assumed-role/Cognito_UploadsAuth_Role/CognitoIdentityCredentials';
+
+export interface CognitoCaller {
+  /** @default COGNITO_POOL_ID */
+  readonly identityPoolId?: string;
+  /** @default true */
+  readonly authenticated?: boolean;
+  /** @default COGNITO_ROLE_ARN */
+  readonly userArn?: string;
+}
+
+/** `requestContext.authorizer` for an IAM-signed request with Cognito identity pool credentials. */
+export function cognitoAuthorizer(identityId: string, caller: CognitoCaller = {}): unknown {
+  const identityPoolId = caller.identityPoolId ?? COGNITO_POOL_ID;
+  const authenticated = caller.authenticated ?? true;
+  return {
+    iam: {
+      accessKey: 'ASIAEXAMPLE',
+      accountId: '123456789012',
+      callerId: 'AROAEXAMPLECOGNITO:CognitoIdentityCredentials',
+      cognitoIdentity: {
+        amr: authenticated
+          ? ['authenticated', 'cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE', `cognito-idp.eu-west-1.amazonaws.com/eu-west-1_EXAMPLE:CognitoSignIn:${identityId}`]
+          : ['unauthenticated'],
+        identityId,
+        identityPoolId,
+      },
+      principalOrgId: null,
+      userArn: caller.userArn ?? COGNITO_ROLE_ARN,
+      userId: 'AROAEXAMPLECOGNITO:CognitoIdentityCredentials',
+    },
+  };
+}
+
 export function jwtAuthorizer(claims: Record<string, unknown>): unknown {
   return { jwt: { claims, scopes: null }, principalId: '', integrationLatency: 0 };
 }

@@ -5,6 +5,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   call,
+  cognitoAuthorizer,
   DEFAULT_ARN,
   errorOf,
   iamAuthorizer,
@@ -180,6 +181,36 @@ describe('quota enforced by DynamoDB (dynalite)', () => {
     expect((await call(handler, ev())).status).toBe(200);
     expect((await call(handler, ev())).status).toBe(429);
     expect(scopeForIdentity(DEFAULT_ARN)).toMatch(/^~/); // hashed: the key is the scope, never the raw ARN
+  });
+});
+
+describe('Cognito identity pool callers (IAM authorization)', () => {
+  /** A handler with a quota of one upload per window, and a caller from a given pool identity and IP. */
+  function cognitoSetup(windowSeconds: number) {
+    const now = new Date(TEST_NOW.getTime() + (++tableSeq) * 86_400_000);
+    const handler = createSignerHandler(
+      testConfig({ quota: { table: TABLE, maxUploads: 1, windowSeconds }, dynamoDbEndpoint: db.endpoint }),
+      { now: () => now, log: () => undefined },
+    );
+    return (identityId: string, authenticated: boolean, sourceIp = '198.51.100.1') => {
+      const event = makeEvent({ body: uploadBody(), authorizer: cognitoAuthorizer(`eu-west-1:${identityId}`, { authenticated }) });
+      (event.requestContext.http as { sourceIp: string }).sourceIp = sourceIp;
+      return call(handler, event).then((r) => r.status);
+    };
+  }
+
+  test('authenticated identities of one pool (one shared role ARN) are counted apart', async () => {
+    const as = cognitoSetup(11);
+    expect(await as('alice', true)).toBe(200);
+    expect(await as('alice', true)).toBe(429);
+    expect(await as('bob', true)).toBe(200);
+  });
+
+  test('unauthenticated identities, which anybody can mint, share the per-source-IP count of anonymous callers', async () => {
+    const as = cognitoSetup(13);
+    expect(await as('guest-1', false)).toBe(200);
+    expect(await as('guest-2', false)).toBe(429);
+    expect(await as('guest-3', false, '198.51.100.2')).toBe(200);
   });
 });
 
