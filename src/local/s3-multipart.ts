@@ -2,6 +2,7 @@
  * Multipart behaviour real S3 has and s3rver lacks, added to the S3 stand-in so the end-to-end tests
  * see what production sees:
  * - ListParts (`GET ?uploadId`) and AbortMultipartUpload (`DELETE ?uploadId`), signed like any request;
+ * - ListMultipartUploads (`GET /bucket?uploads`, with `prefix`; one page of up to 1,000);
  * - `NoSuchUpload` for an unknown upload id, or one used with another key (UploadPart, Complete);
  * - part numbers 1 to 10,000;
  * - completion checks: parts in ascending order (`InvalidPartOrder`), each present with its ETag
@@ -95,6 +96,14 @@ export function addMultipartEmulation(s3rver: S3rver, currentRequest: () => S3rv
     try {
       await next();
     } catch (err) {
+      if (err instanceof S3Error && err.code === 'NotImplemented' && ctx.method === 'GET' && ctx.params.bucket
+        && !ctx.params.key && ctx.query.uploads !== undefined) {
+        if (!ctx.state.account) throw new S3Error('AccessDenied', 'Access Denied');
+        const prefix = typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '';
+        ctx.type = 'application/xml';
+        ctx.body = await listUploadsXml(path.dirname(uploadDir(ctx.params.bucket, 'x')), ctx.params.bucket, prefix);
+        return;
+      }
       const uploadId = ctx.query.uploadId;
       const operation = ctx.method === 'GET' ? 'list' : ctx.method === 'DELETE' ? 'abort' : undefined;
       if (!(err instanceof S3Error) || err.code !== 'MethodNotAllowed' || typeof uploadId !== 'string' || !operation
@@ -130,6 +139,24 @@ async function listPartsXml(dir: string, bucket: string, key: string, uploadId: 
     + `<Bucket>${esc(bucket)}</Bucket><Key>${esc(key)}</Key><UploadId>${uploadId}</UploadId>`
     + `<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>${numbers[numbers.length - 1] ?? 0}</NextPartNumberMarker>`
     + `<MaxParts>10000</MaxParts><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+}
+
+async function listUploadsXml(root: string, bucket: string, prefix: string): Promise<string> {
+  const uploads: Array<{ key: string; id: string; initiated: Date }> = [];
+  for (const id of existsSync(root) ? await readdir(root) : []) {
+    const keyFile = path.join(root, id, 'key');
+    if (!UPLOAD_ID_RE.test(id) || !existsSync(keyFile)) continue;
+    const key = (await readFile(keyFile)).toString();
+    if (key.startsWith(prefix)) uploads.push({ key, id, initiated: (await stat(keyFile)).mtime });
+  }
+  // S3's order: by key, then by initiation time.
+  uploads.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime()));
+  const esc = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+    + `<Bucket>${esc(bucket)}</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker><Prefix>${esc(prefix)}</Prefix>`
+    + `<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>${uploads.slice(0, 1000).map((u) => `<Upload><Key>${esc(u.key)}</Key>`
+      + `<UploadId>${u.id}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`).join('')}`
+    + '</ListMultipartUploadsResult>';
 }
 
 function noSuchUpload(uploadId: string): S3Error {

@@ -7,7 +7,7 @@
 import { SignerConfig } from './config';
 import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject } from './http';
-import { ListedPart, MultipartStore, PartLayout, partLayout, partLength } from './multipart';
+import { CompletionConflictError, ListedPart, MultipartStore, PartLayout, partLayout, partLength } from './multipart';
 import { RequestPresigner } from './presign';
 import {
   AbortedUpload,
@@ -114,7 +114,14 @@ export async function completeRoute(ctx: RouteContext, scope: string, body: unkn
     await abortQuietly(ctx, key, uploadId);
     return problem;
   }
-  await store.complete(key, uploadId, listed, size);
+  try {
+    await store.complete(key, uploadId, listed, size);
+  } catch (err) {
+    if (!(err instanceof CompletionConflictError)) throw err;
+    if (err.reason === 'upload-gone') return uploadNotFound();
+    return reject(409, ErrorCodes.PARTS_CHANGED,
+      'A part was uploaded again while the upload was being completed; nothing was stored and the upload is unchanged. Complete it again once every part is uploaded.');
+  }
   return accept({ key: key, size: size, publicUrl: `${ctx.config.publicBaseUrl}/${key}` });
 }
 

@@ -56,6 +56,11 @@ export interface MultipartStore {
   create(key: string, contentType: string): Promise<string>;
   /** Every part, in part-number order; undefined when no such upload exists for this key. */
   listParts(key: string, uploadId: string): Promise<ListedPart[] | undefined>;
+  /**
+   * The ids of every multipart upload in progress for exactly this key (ListMultipartUploads with the
+   * key as prefix), oldest first.
+   */
+  listUploads(key: string): Promise<string[]>;
   /** Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it). */
   complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<void>;
   /** False when no such upload exists. */
@@ -72,6 +77,21 @@ export class DependencyUnavailableError extends Error {
     this.name = 'DependencyUnavailableError';
   }
 }
+
+/**
+ * S3 refused a completion because the upload changed after the signer listed it: a part was uploaded
+ * again (new ETag: `InvalidPart`, `InvalidPartOrder`), or the upload was completed or aborted meanwhile
+ * (`NoSuchUpload`). The caller's doing, not a fault: the route answers 409 / 404, and S3 left the
+ * upload as it was (a completion that fails changes nothing).
+ */
+export class CompletionConflictError extends Error {
+  constructor(public readonly reason: 'parts-changed' | 'upload-gone', public readonly cause: unknown) {
+    super(reason === 'parts-changed' ? 'a part changed during completion' : 'the upload no longer exists');
+    this.name = 'CompletionConflictError';
+  }
+}
+
+const PARTS_CHANGED_ERRORS: readonly string[] = ['InvalidPart', 'InvalidPartOrder'];
 
 /**
  * True for errors that say "the service is not answering properly" rather than "this request is wrong":
@@ -96,7 +116,17 @@ export function guardedStore(store: MultipartStore, dependency = 'S3'): Multipar
   return {
     create: (key, contentType) => guard(() => store.create(key, contentType)),
     listParts: (key, uploadId) => guard(() => store.listParts(key, uploadId)),
-    complete: (key, uploadId, parts, size) => guard(() => store.complete(key, uploadId, parts, size)),
+    listUploads: (key) => guard(() => store.listUploads(key)),
+    complete: async (key, uploadId, parts, size) => {
+      try {
+        return await guard(() => store.complete(key, uploadId, parts, size));
+      } catch (err) {
+        const name = (err as { name?: string; Code?: string } | undefined)?.name;
+        if (name !== undefined && PARTS_CHANGED_ERRORS.includes(name)) throw new CompletionConflictError('parts-changed', err);
+        if (isNoSuchUpload(err)) throw new CompletionConflictError('upload-gone', err);
+        throw err;
+      }
+    },
     abort: (key, uploadId) => guard(() => store.abort(key, uploadId)),
   };
 }
@@ -188,6 +218,24 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
         throw err;
       }
       return parts.sort((a, b) => a.partNumber - b.partNumber);
+    },
+
+    async listUploads(key) {
+      const { client, m } = s3();
+      const ids: string[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      // A key has few uploads (one, unless its create URL was replayed); ten pages bound a hostile case.
+      for (let page = 0; page < 10; page++) {
+        const res = await client.send(new m.ListMultipartUploadsCommand({
+          Bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker,
+        }), bounded(S3_SDK_TIMEOUTS.callBudget));
+        for (const u of res.Uploads ?? []) if (u.Key === key && u.UploadId) ids.push(u.UploadId);
+        if (!res.IsTruncated) break;
+        keyMarker = res.NextKeyMarker;
+        uploadIdMarker = res.NextUploadIdMarker;
+      }
+      return ids;
     },
 
     async complete(key, uploadId, parts, size) {

@@ -211,6 +211,11 @@ export const ErrorCodes = {
   PART_UNEXPECTED: 'PART_UNEXPECTED',
   /** Completion refused (and the upload aborted): a part's size differs from the layout. */
   PART_SIZE_MISMATCH: 'PART_SIZE_MISMATCH',
+  /**
+   * Completion refused because a part was uploaded again between the signer's listing and S3's
+   * completion: nothing was stored, the upload is unchanged; complete again.
+   */
+  PARTS_CHANGED: 'PARTS_CHANGED',
   /** The operation is not offered (e.g. DeleteObject while it is not enabled). */
   OPERATION_NOT_ALLOWED: 'OPERATION_NOT_ALLOWED',
   /**

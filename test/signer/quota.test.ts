@@ -52,6 +52,7 @@ afterAll(async () => {
 const creatingStore: MultipartStore = {
   create: async () => 'upload-1',
   listParts: async () => [],
+  listUploads: async () => ['upload-1'],
   complete: async () => undefined,
   abort: async () => true,
 };

@@ -33,6 +33,10 @@ function memoryStore() {
       const u = uploads.get(uploadId);
       return u && u.key === key ? [...u.parts] : undefined;
     },
+    async listUploads(key) {
+      calls.push(`uploads ${key}`);
+      return [...uploads.entries()].filter(([, u]) => u.key === key).map(([id]) => id);
+    },
     async complete(_key, uploadId, parts, size) {
       calls.push(`complete ${uploadId} ${parts.length} ${size}`);
       uploads.delete(uploadId);
@@ -213,6 +217,34 @@ describe('native multipart plan', () => {
       expect(computeSigV4Signature('PUT', p.url, { 'content-length': String(p.size) }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(p.url).get('X-Amz-Signature'));
     }
     expect(calls).toEqual([`create uploads/${SCOPE}/${PNG_UUID}.pdf application/pdf`]);
+  });
+});
+
+describe('native multipart completion races', () => {
+  /** What S3's CompleteMultipartUpload throws (the SDK's shape) when a listed part was replaced or the upload went away. */
+  const s3Error = (name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: name === 'NoSuchUpload' ? 404 : 400 } });
+
+  test.each([
+    ['InvalidPart', 409, 'PARTS_CHANGED'],
+    ['InvalidPartOrder', 409, 'PARTS_CHANGED'],
+    ['NoSuchUpload', 404, 'UPLOAD_NOT_FOUND'],
+  ])('S3 answering %s to the completion (a part re-uploaded, or the upload aborted, after the listing): %i %s, the upload left as it is, no fault logged', async (name, status, code) => {
+    const lines: string[] = [];
+    const memory = memoryStore();
+    const store: MultipartStore = { ...memory.store, complete: async () => { throw s3Error(name); } };
+    const handler = createSignerHandler(testConfig({}, { allowedContentTypes: ['application/pdf'], multipartThreshold: 10 * MIB, partSize: 5 * MIB }), {
+      now: () => TEST_NOW, randomUUID: () => PNG_UUID, log: (line) => lines.push(line), multipartStore: store,
+    });
+    const post = (path: string, body: unknown) => call(handler, makeEvent({ path, body, authorizer: iamAuthorizer(DEFAULT_ARN) }));
+    const plan = await post('/uploads', { contentType: 'application/pdf', size: 12 * MIB });
+    const { key, uploadId } = plan.body as { key: string; uploadId: string };
+    memory.uploads.get(uploadId)!.parts.push(
+      { partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 2, size: 5 * MIB, etag: 'b' }, { partNumber: 3, size: 2 * MIB, etag: 'c' });
+    const res = await post('/uploads/multipart/complete', { key, uploadId, size: 12 * MIB });
+    refused(res, status, code);
+    expect(memory.calls.filter((c) => c.startsWith('abort'))).toEqual([]);
+    expect(memory.uploads.get(uploadId)?.parts).toHaveLength(3);
+    expect(lines).toEqual([]);
   });
 });
 
