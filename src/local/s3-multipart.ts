@@ -89,6 +89,20 @@ export function addMultipartEmulation(s3rver: S3rver, currentRequest: () => S3rv
     return complete(bucket, uploadId, parts);
   };
 
+  // ListMultipartUploads is a bucket-level GET to `/<bucket>/`: SDK v3 signs that path with its trailing
+  // slash, s3rver canonicalizes path-style bucket requests without it. Its virtual-host branch builds
+  // `/<bucket>` + mount path; set both after its vhost middleware so the canonical path is the one sent.
+  const vhostAt = s3rver.middleware.findIndex((m) => m.name === 'vhost');
+  if (vhostAt < 0) throw new Error('s3rver has no vhost middleware to follow; update the ListMultipartUploads emulation');
+  s3rver.middleware.splice(vhostAt + 1, 0, async (context, next) => {
+    const ctx = context as Ctx & { mountPath?: string; path: string; state: { vhost?: boolean } };
+    if (ctx.method === 'GET' && ctx.query.uploads !== undefined && !ctx.state.vhost && /^\/[^/]+\/$/.test(ctx.path)) {
+      ctx.state.vhost = true;
+      ctx.mountPath = `${ctx.mountPath ?? ''}/`;
+    }
+    await next();
+  });
+
   // ListParts and AbortMultipartUpload: s3rver's router answers MethodNotAllowed *after* authenticating;
   // answer them instead when the request was signed.
   s3rver.middleware.unshift(async (context, next) => {

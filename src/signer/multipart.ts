@@ -36,6 +36,35 @@ export function partLength(layout: PartLayout, partNumber: number): number {
 }
 
 /**
+ * A layout with a caller-chosen part size (Uppy's chunks), when S3 can complete it: parts of 5 MiB to
+ * 5 GiB, at most 10,000 of them. Undefined otherwise.
+ */
+export function layoutWithPartSize(size: number, partSize: number): PartLayout | undefined {
+  if (!Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(partSize)
+    || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE || Math.ceil(size / partSize) > MAX_PARTS) {
+    return undefined;
+  }
+  return { size, partSize, partCount: Math.ceil(size / partSize) };
+}
+
+/**
+ * The last key segment of a multipart upload, `<id>_<size>_<partSize><ext>`: the layout fixed when the
+ * upload was created travels in the key itself. The key is the server's (a create URL is signed for it,
+ * S3 refuses any other), so a caller cannot change the layout afterwards, and the routes need no state.
+ */
+export function layoutKeyName(id: string, layout: PartLayout, extension: string): string {
+  return `${id}_${layout.size}_${layout.partSize}${extension}`;
+}
+
+const LAYOUT_KEY_RE = /_([1-9][0-9]{0,15})_([1-9][0-9]{0,15})(?:\.[A-Za-z0-9]{1,10})?$/;
+
+/** The layout a multipart key carries ({@link layoutKeyName}), or undefined for any other key. */
+export function layoutOfKey(key: string): PartLayout | undefined {
+  const match = LAYOUT_KEY_RE.exec(key.slice(key.lastIndexOf('/') + 1));
+  return match ? layoutWithPartSize(Number(match[1]), Number(match[2])) : undefined;
+}
+
+/**
  * The highest part number that can still complete within `maxFileSize`: every part but the last is at
  * least 5 MiB (S3 refuses to complete otherwise), so more parts than this cannot fit.
  */

@@ -118,7 +118,7 @@ test('happy path: plan, three signed parts, completion; S3 holds the exact bytes
   const bytes = file(12 * MIB + 123);
   const p = await plan(bytes.length);
   expect(p).toMatchObject({
-    key: expect.stringMatching(/^uploads\/alice\/[0-9a-f-]{36}\.pdf$/),
+    key: expect.stringMatching(new RegExp(`^uploads/alice/[0-9a-f-]{36}_${12 * MIB + 123}_${5 * MIB}\\.pdf$`)),
     uploadId: expect.any(String),
     partSize: 5 * MIB,
     partCount: 3,
@@ -140,6 +140,18 @@ test('happy path: plan, three signed parts, completion; S3 holds the exact bytes
   const records = recordsOf(await drain(stack));
   expect(records.map((r) => [r.eventName, decodeS3EventKey(r.s3.object.key), r.s3.object.size]))
     .toEqual([['ObjectCreated:CompleteMultipartUpload', p.key, bytes.length]]);
+});
+
+test('the parts route signs only the layout the upload was created with: another size is refused, no part beyond the file', async () => {
+  const p = await plan(11 * MIB);
+  expectRefused(await call('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, size: 20 * MIB, partNumbers: [3] }), 400, 'INVALID_REQUEST');
+  expectRefused(await call('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, partNumbers: [4] }), 400, 'INVALID_PART_NUMBER');
+  const all = await call<SignPartsResponse>('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, partNumbers: [1, 2, 3] });
+  expect(all.body.parts.reduce((sum, x) => sum + x.size, 0)).toBe(11 * MIB);
+  // S3 refuses a full-size third part: the signed length is the file's remainder.
+  expect((await putPart(all.body.parts[2].url, file(5 * MIB))).status).toBe(403);
+  expect((await putPart(all.body.parts[2].url, file(MIB))).status).toBe(200);
+  await call('/uploads/multipart/abort', { key: p.key, uploadId: p.uploadId });
 });
 
 test('a part of another length is refused by S3 (content-length is signed)', async () => {
@@ -201,11 +213,10 @@ describe('completion is refused, and the upload aborted, unless S3 holds exactly
     expect(await exists(p.key)).toBe(false);
   });
 
-  test('a part of the wrong size for the declared file: 409 PART_SIZE_MISMATCH', async () => {
+  test('a part of the wrong size for the declared file (uploaded without a signed length): 409 PART_SIZE_MISMATCH', async () => {
     const p = await plan(11 * MIB);
-    const other = await call<SignPartsResponse>('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, size: 7 * MIB, partNumbers: [2] });
     await putPart(p.parts[0].url, file(5 * MIB));
-    await putPart(other.body.parts[0].url, file(2 * MIB));
+    await stack.s3.send(new UploadPartCommand({ Bucket: stack.bucket, Key: p.key, UploadId: p.uploadId, PartNumber: 2, Body: file(2 * MIB) }));
     await putPart(p.parts[2].url, file(MIB));
     expectRefused(await call('/uploads/multipart/complete', { key: p.key, uploadId: p.uploadId, size: 11 * MIB }), 409, 'PART_SIZE_MISMATCH');
     expect(await exists(p.key)).toBe(false);
@@ -266,8 +277,8 @@ describe('bad input: a 4xx with code and message, nothing signed, nothing create
   test('unknown upload ids: 404 UPLOAD_NOT_FOUND (also an id used with another of the caller\'s keys)', async () => {
     const other = await plan(7 * MIB);
     for (const [key, uploadId] of [[p.key, 'f'.repeat(32)], [p.key, 'nope'], [other.key, p.uploadId]]) {
-      expectRefused(await call('/uploads/multipart/parts', { key, uploadId, size: 11 * MIB }), 404, 'UPLOAD_NOT_FOUND');
-      expectRefused(await call('/uploads/multipart/complete', { key, uploadId, size: 11 * MIB }), 404, 'UPLOAD_NOT_FOUND');
+      expectRefused(await call('/uploads/multipart/parts', { key, uploadId }), 404, 'UPLOAD_NOT_FOUND');
+      expectRefused(await call('/uploads/multipart/complete', { key, uploadId }), 404, 'UPLOAD_NOT_FOUND');
       expectRefused(await call('/uploads/multipart/abort', { key, uploadId }), 404, 'UPLOAD_NOT_FOUND');
     }
     await call('/uploads/multipart/abort', { key: other.key, uploadId: other.uploadId });

@@ -10,7 +10,7 @@ import { scopeForIdentity } from '../../src/signer/identity';
 import { guardedStore, isUnavailable, MultipartStore, S3_SDK_TIMEOUTS } from '../../src/signer/multipart';
 
 const MIB = 1024 * 1024;
-const KEY = `uploads/${scopeForIdentity(DEFAULT_ARN)}/0b6f8a4e-3c1d-4f2a-9e7b-5d6c4b3a2f10.pdf`;
+const KEY = `uploads/${scopeForIdentity(DEFAULT_ARN)}/0b6f8a4e-3c1d-4f2a-9e7b-5d6c4b3a2f10_${8 * 1024 * 1024}_${5 * 1024 * 1024}.pdf`;
 const policy = { allowedContentTypes: ['application/pdf'], multipartThreshold: 6 * MIB, partSize: 5 * MIB };
 const event = (path: string, body: unknown) => makeEvent({ path, body, authorizer: iamAuthorizer(DEFAULT_ARN) });
 
