@@ -100,7 +100,8 @@ describe('Uppy operations', () => {
     const { sign } = setup();
     const res = await sign({ method: 'PUT', key: 'a1b2-photo.png', contentType: 'image/png', size: 4321, filename: 'photo.png' });
     expect(res.status).toBe(200);
-    const policy = verifyPostPolicy(res.body.fields as Record<string, string>, { secretAccessKey: TEST_SECRET_ACCESS_KEY, region: TEST_REGION, bucket: TEST_BUCKET, now: TEST_NOW });
+    const policy = verifyPostPolicy(res.body.fields as Record<string, string>,
+      { secretAccessKey: TEST_SECRET_ACCESS_KEY, region: TEST_REGION, bucket: TEST_BUCKET, now: TEST_NOW });
     expect(policy.conditions).toEqual(expect.arrayContaining([['content-length-range', 4321, 4321]]));
     refused(await sign({ method: 'PUT', key: 'x.png', contentType: 'image/png', size: 25 * MIB + 1 }), 413, 'FILE_TOO_LARGE');
   });
