@@ -5,8 +5,10 @@
  * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
  * - a body whose MD5 differs from a `Content-MD5` header is refused (`BadDigest`) and not stored;
  * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
- * - multipart uploads behave as in S3 (ListParts, AbortMultipartUpload, NoSuchUpload, part checks and
- *   `x-amz-mp-object-size` at completion): see s3-multipart.ts.
+ * - multipart uploads behave as in S3 (ListParts, ListMultipartUploads, AbortMultipartUpload, NoSuchUpload,
+ *   part checks and `x-amz-mp-object-size` at completion): see s3-multipart.ts;
+ * - SigV4 canonical requests are built as S3 builds them (bucket paths with a trailing `/`, the query
+ *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts.
  *
  * Not emulated: POST policy conditions (form uploads are accepted without checking their policy or
  * signature), Transfer Acceleration, versioning, bucket policies.
@@ -21,6 +23,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
 import { addMultipartEmulation } from './s3-multipart';
+import { useS3CanonicalRequests } from './s3-signature';
 import { UploadCorsRule } from '../delivery';
 
 /** Credentials the S3 stand-in accepts (and the local signer signs with). */
@@ -137,8 +140,10 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const sourceIp = (ctx.ip || '127.0.0.1').replace(/^::ffff:/, '');
     return requests.run({ ctx: ctx as RequestContext, sourceIp }, next);
   });
-  addMultipartEmulation(s3rver, () => requests.getStore()?.ctx);
-  guardStore(s3rver.store, () => requests.getStore()?.ctx);
+  const currentRequest = () => requests.getStore()?.ctx;
+  const stopCanonicalRequests = useS3CanonicalRequests(currentRequest);
+  addMultipartEmulation(s3rver, currentRequest);
+  guardStore(s3rver.store, currentRequest);
 
   const sequencer = createSequencer();
   s3rver.on('event', (event) => {
@@ -165,6 +170,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const stopLogger = () => {
     s3rver.logger.exceptions.unhandle();
     s3rver.logger.close();
+    stopCanonicalRequests();
   };
   let port: number;
   try {
