@@ -7,6 +7,10 @@
  * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
  * - multipart uploads behave as in S3 (ListParts, ListMultipartUploads, AbortMultipartUpload, NoSuchUpload,
  *   part checks and `x-amz-mp-object-size` at completion): see s3-multipart.ts;
+ * - writes are staged and committed as a new version: `If-None-Match: *` (PutObject, CompleteMultipartUpload)
+ *   answers 412 `PreconditionFailed` when the key exists, the first of concurrent conditional writes wins,
+ *   an overwritten object's tags stay with the old version (the new one has none), and a refused write
+ *   (BadDigest) leaves the current object as it was: see s3-versions.ts;
  * - SigV4 canonical requests are built as S3 builds them (bucket paths with a trailing `/`, the query
  *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts.
  *
@@ -24,6 +28,7 @@ import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
 import { addMultipartEmulation } from './s3-multipart';
 import { useS3CanonicalRequests } from './s3-signature';
+import { addVersioning } from './s3-versions';
 import { UploadCorsRule } from '../delivery';
 
 /** Credentials the S3 stand-in accepts (and the local signer signs with). */
@@ -98,6 +103,9 @@ const GUARDED_STORE_METHODS: readonly string[] = [
   'deleteSubresource',
 ];
 
+/** Directories of the stand-in's own beside the buckets (noncurrent versions, staged writes). */
+const INTERNAL_DIRECTORY = /^\._S3rver_/;
+
 /** Store methods that stay callable without a signature: CORS evaluation happens before authentication. */
 function isPublicStoreCall(method: string, args: unknown[]): boolean {
   return method === 'getSubresource' && (args[2] === 'cors' || args[2] === 'website');
@@ -143,6 +151,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const currentRequest = () => requests.getStore()?.ctx;
   const stopCanonicalRequests = useS3CanonicalRequests(currentRequest);
   addMultipartEmulation(s3rver, currentRequest);
+  addVersioning(s3rver, options.directory, currentRequest);
   guardStore(s3rver.store, currentRequest);
 
   const sequencer = createSequencer();
@@ -242,6 +251,9 @@ function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | 
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
+
+  const listBuckets = (target.listBuckets as () => Promise<Array<{ name: string }>>).bind(store);
+  target.listBuckets = async () => (await listBuckets()).filter((b) => !INTERNAL_DIRECTORY.test(b.name));
 
   // Real S3 answers 416 InvalidRange to a ranged GET of an empty object; s3rver announces one byte it
   // never sends (the client then waits forever). Make the range unsatisfiable, as S3 does.

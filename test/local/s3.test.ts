@@ -6,10 +6,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  GetObjectCommand,
+  GetObjectTaggingCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from '../../src/local/s3';
 
@@ -101,5 +107,104 @@ describe('ListMultipartUploads paging', () => {
     expect(rest.IsTruncated).toBe(false);
     const afterKey = await s3.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'page/', KeyMarker: 'page/a' }));
     expect(afterKey.Uploads?.map((u) => u.UploadId)).toEqual([ids[2]]);
+  });
+});
+
+/** The S3 error a command ends with (code and HTTP status), or 'ok'. */
+async function outcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof S3ServiceException) return `${err.$metadata.httpStatusCode} ${err.name}`;
+    throw err;
+  }
+}
+
+async function body(Key: string, VersionId?: string): Promise<string> {
+  const res = await s3.client.send(new GetObjectCommand({ Bucket, Key, VersionId }));
+  return res.Body!.transformToString();
+}
+
+/** Starts a one-part multipart upload of `text` and returns what completing it needs. */
+async function partUploaded(Key: string, text: string): Promise<{ UploadId: string; ETag: string }> {
+  const { UploadId } = await s3.client.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+  const { ETag } = await s3.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: text }));
+  return { UploadId: UploadId!, ETag: ETag! };
+}
+
+function complete(Key: string, upload: { UploadId: string; ETag: string }, IfNoneMatch?: string) {
+  return s3.client.send(new CompleteMultipartUploadCommand({
+    Bucket, Key, UploadId: upload.UploadId, IfNoneMatch, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: upload.ETag }] },
+  }));
+}
+
+describe('conditional writes (If-None-Match: *)', () => {
+  test('PutObject: 412 PreconditionFailed when the key exists, and the object is unchanged', async () => {
+    const Key = 'cond/put.txt';
+    expect(await outcome(s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'first', IfNoneMatch: '*' })))).toBe('ok');
+    expect(await outcome(s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'second', IfNoneMatch: '*' }))))
+      .toBe('412 PreconditionFailed');
+    expect(await body(Key)).toBe('first');
+  });
+
+  test('CompleteMultipartUpload: 412 when the key was written after the upload began; the upload stays listed', async () => {
+    const Key = 'cond/mpu.bin';
+    const upload = await partUploaded(Key, 'multipart bytes');
+    // An upload in progress is no object: a conditional PutObject to the key succeeds meanwhile.
+    expect(await outcome(s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'put first', IfNoneMatch: '*' })))).toBe('ok');
+    expect(await outcome(complete(Key, upload, '*'))).toBe('412 PreconditionFailed');
+    expect(await body(Key)).toBe('put first');
+    const listed = await s3.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: Key }));
+    expect(listed.Uploads?.map((u) => u.UploadId)).toEqual([upload.UploadId]);
+  });
+
+  test('CompleteMultipartUpload with If-None-Match on a new key succeeds', async () => {
+    const Key = 'cond/mpu-new.bin';
+    expect(await outcome(complete(Key, await partUploaded(Key, 'only upload'), '*'))).toBe('ok');
+    expect(await body(Key)).toBe('only upload');
+  });
+
+  test('of two concurrent conditional writes, exactly one succeeds', async () => {
+    const Key = 'cond/race.txt';
+    const results = await Promise.all(['a', 'b', 'c'].map((text) =>
+      outcome(s3.client.send(new PutObjectCommand({ Bucket, Key, Body: text.repeat(100_000), IfNoneMatch: '*' })))));
+    expect(results.sort()).toEqual(['412 PreconditionFailed', '412 PreconditionFailed', 'ok']);
+  });
+
+  test('without the header an overwrite succeeds', async () => {
+    const Key = 'cond/plain.txt';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'one' }));
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'two' }));
+    expect(await body(Key)).toBe('two');
+  });
+});
+
+describe('tags on overwrite', () => {
+  test('an overwritten object has no tags (S3 never carries tags to the new object)', async () => {
+    const Key = 'tags/overwrite.png';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'checked bytes' }));
+    await s3.client.send(new PutObjectTaggingCommand({ Bucket, Key, Tagging: { TagSet: [{ Key: 'verified', Value: 'true' }] } }));
+    expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket, Key }))).TagSet).toEqual([{ Key: 'verified', Value: 'true' }]);
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'replaced, unchecked bytes' }));
+    expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket, Key }))).TagSet ?? []).toEqual([]);
+  });
+
+  test('a completed multipart upload over a tagged object has no tags either', async () => {
+    const Key = 'tags/overwrite-mpu.png';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'checked bytes' }));
+    await s3.client.send(new PutObjectTaggingCommand({ Bucket, Key, Tagging: { TagSet: [{ Key: 'verified', Value: 'true' }] } }));
+    await complete(Key, await partUploaded(Key, 'replaced'));
+    expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket, Key }))).TagSet ?? []).toEqual([]);
+  });
+
+  test('a write refused for its Content-MD5 leaves the object and its tags as they were', async () => {
+    const Key = 'tags/bad-digest.png';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'kept' }));
+    await s3.client.send(new PutObjectTaggingCommand({ Bucket, Key, Tagging: { TagSet: [{ Key: 'verified', Value: 'true' }] } }));
+    expect(await outcome(s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'other', ContentMD5: '1B2M2Y8AsgTpgAmY7PhCfg==' }))))
+      .toBe('400 BadDigest');
+    expect(await body(Key)).toBe('kept');
+    expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket, Key }))).TagSet).toEqual([{ Key: 'verified', Value: 'true' }]);
   });
 });
