@@ -7,15 +7,17 @@
  * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
  * - multipart uploads behave as in S3 (ListParts, ListMultipartUploads, AbortMultipartUpload, NoSuchUpload,
  *   part checks and `x-amz-mp-object-size` at completion): see s3-multipart.ts;
- * - writes are staged and committed as a new version: `If-None-Match: *` (PutObject, CompleteMultipartUpload)
- *   answers 412 `PreconditionFailed` when the key exists, the first of concurrent conditional writes wins,
- *   an overwritten object's tags stay with the old version (the new one has none), and a refused write
- *   (BadDigest) leaves the current object as it was: see s3-versions.ts;
+ * - the bucket is versioned: each write is staged and committed as a new version (`x-amz-version-id`, and
+ *   `versionId` in the object-created event); `If-None-Match: *` (PutObject, CompleteMultipartUpload)
+ *   answers 412 `PreconditionFailed` when the key exists, the first of concurrent conditional writes wins;
+ *   an overwritten object's tags stay with the old version (the new one has none); a refused write
+ *   (BadDigest) leaves the current object as it was; GetObject, HeadObject, Get/PutObjectTagging and
+ *   DeleteObject take `versionId` (delete markers included): see s3-versions.ts;
  * - SigV4 canonical requests are built as S3 builds them (bucket paths with a trailing `/`, the query
  *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts.
  *
  * Not emulated: POST policy conditions (form uploads are accepted without checking their policy or
- * signature), Transfer Acceleration, versioning, bucket policies.
+ * signature), Transfer Acceleration, bucket policies, ListObjectVersions, lifecycle rules.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { rm } from 'node:fs/promises';
@@ -93,7 +95,8 @@ interface RangedObject {
 
 /** Koa context fields read here (s3rver's context is a Koa context). */
 interface RequestContext extends S3rver.Context {
-  readonly state: { account?: unknown };
+  /** `versionId`: the version the request created (set by the version layer). */
+  readonly state: { account?: unknown; versionId?: string };
 }
 
 /** The store's operations (its helpers, called by these, are not guarded again). */
@@ -167,6 +170,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         key: record.s3.object.key,
         size: Number(record.s3.object.size ?? 0),
         eTag: (record.s3.object.eTag ?? '').replace(/"/g, ''),
+        versionId: ctx?.state.versionId,
         sourceIp: request?.sourceIp ?? '127.0.0.1',
         time: new Date(record.eventTime),
         sequencer: sequencer(),

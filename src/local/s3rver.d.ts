@@ -107,3 +107,11 @@ declare module '@20minutes/s3rver/lib/signature/v4' {
 declare module '@20minutes/s3rver/lib/utils' {
   export function encodeURIComponentRFC3986(value: string): string;
 }
+
+declare module '@20minutes/s3rver/lib/stores/filesystem' {
+  /** s3rver's filesystem store (its methods are typed where they are used). */
+  class FilesystemStore {
+    constructor(rootDirectory: string);
+  }
+  export = FilesystemStore;
+}

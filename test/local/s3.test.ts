@@ -8,8 +8,10 @@ import * as path from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -18,9 +20,11 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from '../../src/local/s3';
+import type { ObjectCreated } from '../../src/local/s3-events';
 
 let s3: LocalS3;
 let directory: string;
+const created: ObjectCreated[] = [];
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(tmpdir(), 'local-s3-test-'));
@@ -32,6 +36,7 @@ beforeAll(async () => {
     corsRules: [],
     credentials: S3RVER_CREDENTIALS,
     directory,
+    onObjectCreated: (event) => created.push(event),
   });
 });
 
@@ -206,5 +211,103 @@ describe('tags on overwrite', () => {
       .toBe('400 BadDigest');
     expect(await body(Key)).toBe('kept');
     expect((await s3.client.send(new GetObjectTaggingCommand({ Bucket, Key }))).TagSet).toEqual([{ Key: 'verified', Value: 'true' }]);
+  });
+});
+
+describe('versioning (the bucket is versioned, as the construct\'s is)', () => {
+  const tag = (Key: string, VersionId: string | undefined, Value: string) =>
+    s3.client.send(new PutObjectTaggingCommand({ Bucket, Key, VersionId, Tagging: { TagSet: [{ Key: 'verified', Value }] } }));
+  const tags = async (Key: string, VersionId?: string) =>
+    (await s3.client.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId }))).TagSet ?? [];
+
+  test('every write creates a new versionId; reads without one serve the current version', async () => {
+    const Key = 'ver/a.txt';
+    const one = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'one' }));
+    const two = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'two' }));
+    const three = await complete(Key, await partUploaded(Key, 'three'));
+    const ids = [one.VersionId, two.VersionId, three.VersionId];
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(new Set(ids).size).toBe(3);
+    expect(await body(Key)).toBe('three');
+    expect(await body(Key, one.VersionId)).toBe('one');
+    expect(await body(Key, two.VersionId)).toBe('two');
+    const head = await s3.client.send(new HeadObjectCommand({ Bucket, Key, VersionId: one.VersionId }));
+    expect([head.ContentLength, head.VersionId]).toEqual([3, one.VersionId]);
+    expect((await s3.client.send(new GetObjectCommand({ Bucket, Key }))).VersionId).toBe(three.VersionId);
+  });
+
+  test('the object-created event carries the versionId the write answered', async () => {
+    const Key = 'ver/event.txt';
+    const put = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'evented' }));
+    const done = await complete(Key, await partUploaded(Key, 'evented again'));
+    expect(created.filter((e) => e.key === Key).map((e) => [e.eventName, e.versionId])).toEqual([
+      ['ObjectCreated:Put', put.VersionId],
+      ['ObjectCreated:CompleteMultipartUpload', done.VersionId],
+    ]);
+  });
+
+  test('tags belong to a version: tagging one version leaves the others as they are', async () => {
+    const Key = 'ver/tags.png';
+    const old = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'old' }));
+    await tag(Key, old.VersionId, 'true');
+    const current = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'new' }));
+    expect(await tags(Key)).toEqual([]);
+    expect(await tags(Key, old.VersionId)).toEqual([{ Key: 'verified', Value: 'true' }]);
+    await tag(Key, current.VersionId, 'current');
+    await tag(Key, old.VersionId, 'old');
+    expect(await tags(Key)).toEqual([{ Key: 'verified', Value: 'current' }]);
+    expect(await tags(Key, current.VersionId)).toEqual([{ Key: 'verified', Value: 'current' }]);
+    expect(await tags(Key, old.VersionId)).toEqual([{ Key: 'verified', Value: 'old' }]);
+    const tagged = await s3.client.send(new GetObjectTaggingCommand({ Bucket, Key }));
+    expect(tagged.VersionId).toBe(current.VersionId);
+  });
+
+  test('an unknown versionId is NoSuchVersion', async () => {
+    const Key = 'ver/unknown.txt';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }));
+    const VersionId = 'A'.repeat(32);
+    expect(await outcome(s3.client.send(new GetObjectCommand({ Bucket, Key, VersionId })))).toBe('404 NoSuchVersion');
+    expect(await outcome(s3.client.send(new GetObjectTaggingCommand({ Bucket, Key, VersionId })))).toBe('404 NoSuchVersion');
+    expect(await outcome(tag(Key, VersionId, 'true'))).toBe('404 NoSuchVersion');
+  });
+
+  test('DeleteObject without versionId adds a delete marker; the versions stay readable', async () => {
+    const Key = 'ver/deleted.txt';
+    const put = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'kept as noncurrent' }));
+    const del = await s3.client.send(new DeleteObjectCommand({ Bucket, Key }));
+    expect(del.DeleteMarker).toBe(true);
+    expect(del.VersionId).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(await outcome(s3.client.send(new GetObjectCommand({ Bucket, Key })))).toBe('404 NoSuchKey');
+    expect(await body(Key, put.VersionId)).toBe('kept as noncurrent');
+    expect(await outcome(s3.client.send(new GetObjectCommand({ Bucket, Key, VersionId: del.VersionId })))).toBe('405 MethodNotAllowed');
+    // A conditional write treats a delete marker as no object.
+    expect(await outcome(s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'again', IfNoneMatch: '*' })))).toBe('ok');
+  });
+
+  test('DeleteObject with versionId removes that version; removing the current one makes the previous current', async () => {
+    const Key = 'ver/remove.txt';
+    const one = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'one' }));
+    await tag(Key, one.VersionId, 'true');
+    const two = await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'two' }));
+    const del = await s3.client.send(new DeleteObjectCommand({ Bucket, Key, VersionId: two.VersionId }));
+    expect(del.VersionId).toBe(two.VersionId);
+    expect(await outcome(s3.client.send(new GetObjectCommand({ Bucket, Key, VersionId: two.VersionId })))).toBe('404 NoSuchVersion');
+    expect(await body(Key)).toBe('one');
+    expect(await tags(Key)).toEqual([{ Key: 'verified', Value: 'true' }]);
+    await s3.client.send(new DeleteObjectCommand({ Bucket, Key, VersionId: one.VersionId }));
+    expect(await outcome(s3.client.send(new GetObjectCommand({ Bucket, Key })))).toBe('404 NoSuchKey');
+    // A new object at the key starts without the deleted versions' tags.
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'three' }));
+    expect(await tags(Key)).toEqual([]);
+  });
+
+  test('noncurrent versions are not listed as objects, nor their folders as buckets', async () => {
+    const Key = 'ver/listed.txt';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'one' }));
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'two' }));
+    const listed = await s3.client.send(new ListObjectsV2Command({ Bucket, Prefix: Key }));
+    expect(listed.Contents?.map((o) => [o.Key, o.Size])).toEqual([[Key, 3]]);
+    const res = await s3.client.send(new ListObjectsV2Command({ Bucket }));
+    expect(res.Contents?.every((o) => !o.Key!.includes('_S3rver_'))).toBe(true);
   });
 });
