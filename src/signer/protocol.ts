@@ -235,6 +235,11 @@ export const ErrorCodes = {
    * completion: nothing was stored, the upload is unchanged; complete again.
    */
   PARTS_CHANGED: 'PARTS_CHANGED',
+  /**
+   * More multipart uploads exist for this key than one part request aborts (its CreateMultipartUpload URL
+   * was replayed many times); no part is signed. Start a new upload.
+   */
+  UPLOAD_REPLAYED: 'UPLOAD_REPLAYED',
   /** The operation is not offered (e.g. DeleteObject while it is not enabled). */
   OPERATION_NOT_ALLOWED: 'OPERATION_NOT_ALLOWED',
   /**

@@ -32,6 +32,8 @@ import {
 
 const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn', 'size', 'chunkSize', 'filename'] as const;
 const EXAMPLE = '{"method":"PUT","key":"photo.png","contentType":"image/png","size":12345}';
+/** Other uploads of a key (a replayed create URL's) aborted per part request; more, and the request is refused. */
+const MAX_ABORTS_PER_REQUEST = 10;
 const USE_ADAPTER = 'use uppySigner() from cdk-direct-upload/client as the AwsS3 options (its signRequest sends them)';
 
 /** Extensions that name a type besides the canonical one in CONTENT_TYPE_EXTENSIONS. */
@@ -146,8 +148,12 @@ async function signPart(
   if (!part.ok) return part;
   const uploads = await ctx.store().listUploads(key);
   if (!uploads.includes(uploadId)) return uploadNotFound();
-  for (const other of uploads) {
-    if (other !== uploadId) await abortQuietly(ctx, key, other);
+  const others = uploads.filter((id) => id !== uploadId);
+  // A bounded batch per request keeps the call well inside the function's timeout however often the URL was replayed.
+  await Promise.all(others.slice(0, MAX_ABORTS_PER_REQUEST).map((id) => abortQuietly(ctx, key, id)));
+  if (others.length > MAX_ABORTS_PER_REQUEST) {
+    return reject(409, ErrorCodes.UPLOAD_REPLAYED,
+      `This key has ${uploads.length} multipart uploads (its create URL was used again); the extra ones are being aborted and no part is signed. Start a new upload.`);
   }
   return accept(presigned(ctx, {
     method: 'PUT',

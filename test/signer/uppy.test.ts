@@ -168,6 +168,18 @@ describe('Uppy operations', () => {
     refused(await sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'first', partNumber: 1 }), 404, 'UPLOAD_NOT_FOUND');
   });
 
+  test('a create URL replayed many times: each part request aborts at most 10 others and signs nothing until they are gone', async () => {
+    const { sign, uploads } = setup();
+    for (let i = 0; i < 25; i++) uploads.set(`u${i}`, { key: LAYOUT_PDF_KEY, parts: [] });
+    const ask = () => sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'u24', partNumber: 1 });
+    refused(await ask(), 409, 'UPLOAD_REPLAYED');
+    expect(uploads.size).toBe(15);
+    refused(await ask(), 409, 'UPLOAD_REPLAYED');
+    expect(uploads.size).toBe(5);
+    expect((await ask()).status).toBe(200);
+    expect([...uploads.keys()]).toEqual(['u24']);
+  });
+
   test('ListParts, AbortMultipartUpload: presigned for the caller\'s key with the upload id, no S3 call', async () => {
     const { sign, calls } = setup();
     for (const method of ['GET', 'DELETE'] as const) {
