@@ -4,6 +4,7 @@
  */
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -285,6 +286,15 @@ describe('versioning (the bucket is versioned, as the construct\'s is)', () => {
     // A new object at the key starts without the deleted versions' tags.
     await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'three' }));
     expect(await tags(Key)).toEqual([]);
+  });
+
+  test('CopyObject is refused as not emulated rather than copied past versioning and tags', async () => {
+    const Key = 'ver/copy-target.txt';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key: 'ver/copy-source.txt', Body: 'source' }));
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'target' }));
+    expect(await outcome(s3.client.send(new CopyObjectCommand({ Bucket, Key, CopySource: `${Bucket}/ver/copy-source.txt` }))))
+      .toBe('501 NotImplemented');
+    expect(await body(Key)).toBe('target');
   });
 
   test('noncurrent versions are not listed as objects, nor their folders as buckets', async () => {
