@@ -307,3 +307,13 @@ describe('versioning (the bucket is versioned, as the construct\'s is)', () => {
     expect(res.Contents?.every((o) => !o.Key!.includes('_S3rver_'))).toBe(true);
   });
 });
+
+describe('unsigned requests', () => {
+  test('a multipart/form-data content type does not make a bucket or object request exempt from signing', async () => {
+    const headers = { 'content-type': 'multipart/form-data; boundary=x' };
+    const create = await fetch(`${s3.endpoint}/${Bucket}/forged/key.bin?uploads`, { method: 'POST', headers, body: '--x--' });
+    expect([create.status, /<Code>([^<]+)</.exec(await create.text())?.[1]]).toEqual([403, 'AccessDenied']);
+    const listed = await s3.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'forged/' }));
+    expect(listed.Uploads ?? []).toEqual([]);
+  });
+});
