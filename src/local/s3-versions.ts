@@ -168,11 +168,12 @@ export function addVersioning(s3rver: S3rver, root: string, currentRequest: () =
   const store = s3rver.store as unknown as FilesystemStore;
   const versions = new VersionStore(store, root);
   const staging = path.join(root, '._S3rver_staging');
+  let stagingReady: Promise<unknown> | undefined;
 
   store.putObject = async (object) => {
     const ctx = currentRequest() as Ctx | undefined;
     const versionId = newVersionId();
-    await mkdir(staging, { recursive: true });
+    await (stagingReady ??= mkdir(staging, { recursive: true }));
     const staged = path.join(staging, versionId);
     // putContent checks Content-MD5 (and removes the staged file when it differs): the current version
     // is untouched by a refused write.
