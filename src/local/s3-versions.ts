@@ -16,8 +16,10 @@
  *   DeleteObject without `versionId` adds a delete marker; with it, removes that version for good (the
  *   previous version becomes current again when the current one is removed).
  *
- * Not emulated: ListObjectVersions, `x-amz-tagging` on PutObject, CopyObject (copies write in place,
- * unversioned), a delete marker over a key that has no current object, 409 `ConditionalRequestConflict`.
+ * Not emulated: ListObjectVersions, `x-amz-tagging` on PutObject, `VersionId` entries of DeleteObjects
+ * (each key gets a delete marker), a delete marker over a key that has no current object, 409
+ * `ConditionalRequestConflict`. CopyObject is refused (501 `NotImplemented`): s3rver's copy would write in
+ * place, unversioned, keeping the destination's tags.
  *
  * Noncurrent versions live beside the buckets, under `._S3rver_versions/<bucket>/<sha256(key)>/`, with a
  * `versions.json` manifest (oldest first): s3rver's listings never see them.
@@ -166,11 +168,12 @@ export function addVersioning(s3rver: S3rver, root: string, currentRequest: () =
   const store = s3rver.store as unknown as FilesystemStore;
   const versions = new VersionStore(store, root);
   const staging = path.join(root, '._S3rver_staging');
+  let stagingReady: Promise<unknown> | undefined;
 
   store.putObject = async (object) => {
     const ctx = currentRequest() as Ctx | undefined;
     const versionId = newVersionId();
-    await mkdir(staging, { recursive: true });
+    await (stagingReady ??= mkdir(staging, { recursive: true }));
     const staged = path.join(staging, versionId);
     // putContent checks Content-MD5 (and removes the staged file when it differs): the current version
     // is untouched by a refused write.
@@ -314,6 +317,10 @@ export function addVersioning(s3rver: S3rver, root: string, currentRequest: () =
     }
     await versions.saveVersions(bucket, key, remaining);
   });
+
+  (store as unknown as { copyObject: () => Promise<never> }).copyObject = async () => {
+    throw new S3Error('NotImplemented', 'CopyObject is not emulated by the local S3 stand-in (it would bypass versioning).');
+  };
   return versions;
 }
 

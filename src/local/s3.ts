@@ -35,7 +35,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
 import { addMultipartEmulation } from './s3-multipart';
-import { addPostPolicyChecks } from './s3-post-policy';
+import { addPostPolicyChecks, isFormPost } from './s3-post-policy';
 import { useS3CanonicalRequests } from './s3-signature';
 import { addVersioning } from './s3-versions';
 import { UploadCorsRule } from '../delivery';
@@ -121,11 +121,6 @@ function isPublicStoreCall(method: string, args: unknown[]): boolean {
   return method === 'getSubresource' && (args[2] === 'cors' || args[2] === 'website');
 }
 
-/** Form uploads carry their signature in the form: their policy is judged instead (s3-post-policy.ts). */
-function isFormUpload(ctx: RequestContext): boolean {
-  const type = ctx.get('content-type');
-  return ctx.method === 'POST' && type.toLowerCase().startsWith('multipart/form-data');
-}
 
 const escapeXml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
@@ -266,7 +261,9 @@ function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | 
     if (typeof original !== 'function') continue;
     target[name] = function guarded(this: unknown, ...args: unknown[]) {
       const ctx = currentRequest();
-      if (ctx && ctx.method !== 'OPTIONS' && !ctx.state.account && !isPublicStoreCall(name, args) && !isFormUpload(ctx)) {
+      // A form upload (POST to the bucket itself) carries its signature in the form: its policy is judged
+      // instead (s3-post-policy.ts). Any other request needs a signature, whatever its content type.
+      if (ctx && ctx.method !== 'OPTIONS' && !ctx.state.account && !isPublicStoreCall(name, args) && !isFormPost(ctx)) {
         throw new S3Error('AccessDenied', 'Access Denied');
       }
       return (original as (...a: unknown[]) => unknown).apply(this, args);

@@ -4,6 +4,7 @@
  */
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
@@ -287,6 +288,15 @@ describe('versioning (the bucket is versioned, as the construct\'s is)', () => {
     expect(await tags(Key)).toEqual([]);
   });
 
+  test('CopyObject is refused as not emulated rather than copied past versioning and tags', async () => {
+    const Key = 'ver/copy-target.txt';
+    await s3.client.send(new PutObjectCommand({ Bucket, Key: 'ver/copy-source.txt', Body: 'source' }));
+    await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'target' }));
+    expect(await outcome(s3.client.send(new CopyObjectCommand({ Bucket, Key, CopySource: `${Bucket}/ver/copy-source.txt` }))))
+      .toBe('501 NotImplemented');
+    expect(await body(Key)).toBe('target');
+  });
+
   test('noncurrent versions are not listed as objects, nor their folders as buckets', async () => {
     const Key = 'ver/listed.txt';
     await s3.client.send(new PutObjectCommand({ Bucket, Key, Body: 'one' }));
@@ -295,5 +305,15 @@ describe('versioning (the bucket is versioned, as the construct\'s is)', () => {
     expect(listed.Contents?.map((o) => [o.Key, o.Size])).toEqual([[Key, 3]]);
     const res = await s3.client.send(new ListObjectsV2Command({ Bucket }));
     expect(res.Contents?.every((o) => !o.Key!.includes('_S3rver_'))).toBe(true);
+  });
+});
+
+describe('unsigned requests', () => {
+  test('a multipart/form-data content type does not make a bucket or object request exempt from signing', async () => {
+    const headers = { 'content-type': 'multipart/form-data; boundary=x' };
+    const create = await fetch(`${s3.endpoint}/${Bucket}/forged/key.bin?uploads`, { method: 'POST', headers, body: '--x--' });
+    expect([create.status, /<Code>([^<]+)</.exec(await create.text())?.[1]]).toEqual([403, 'AccessDenied']);
+    const listed = await s3.client.send(new ListMultipartUploadsCommand({ Bucket, Prefix: 'forged/' }));
+    expect(listed.Uploads ?? []).toEqual([]);
   });
 });
