@@ -4,16 +4,30 @@
  * real S3 does, because the end-to-end tests rely on it:
  * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
  * - a body whose MD5 differs from a `Content-MD5` header is refused (`BadDigest`) and not stored;
- * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
- * - multipart uploads behave as in S3 (ListParts, AbortMultipartUpload, NoSuchUpload, part checks and
- *   `x-amz-mp-object-size` at completion): see s3-multipart.ts.
+ * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`;
+ * - multipart uploads behave as in S3 (ListParts, ListMultipartUploads, AbortMultipartUpload, NoSuchUpload,
+ *   part checks and `x-amz-mp-object-size` at completion): see s3-multipart.ts;
+ * - the bucket is versioned: each write is staged and committed as a new version (`x-amz-version-id`, and
+ *   `versionId` in the object-created event); `If-None-Match: *` (PutObject, CompleteMultipartUpload)
+ *   answers 412 `PreconditionFailed` when the key exists, the first of concurrent conditional writes wins;
+ *   an overwritten object's tags stay with the old version (the new one has none); a refused write
+ *   (BadDigest) leaves the current object as it was; GetObject, HeadObject, Get/PutObjectTagging and
+ *   DeleteObject take `versionId` (delete markers included): see s3-versions.ts;
+ * - SigV4 canonical requests are built as S3 builds them (bucket paths with a trailing `/`, the query
+ *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts;
+ * - form uploads (POST) are judged by their policy before anything is stored: SigV4 signature over the
+ *   base64 policy, expiry, every condition (`eq`, `starts-with`, `content-length-range`, `bucket`), every
+ *   field covered, S3's error codes and messages: see s3-post-policy.ts;
+ * - error documents are escaped once, as S3 escapes them (s3rver escapes them twice).
  *
- * Not emulated: POST policy conditions (form uploads are accepted without checking their policy or
- * signature), Transfer Acceleration, versioning, bucket policies.
+ * Not emulated: Transfer Acceleration, bucket policies (the CDN stand-in applies the verification gate
+ * itself), ListObjectVersions, lifecycle rules, SigV2 POST forms, 409 `ConditionalRequestConflict`.
+ * Each module's header lists its own limits.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { rm } from 'node:fs/promises';
 import { createServer, Server } from 'node:http';
+import * as path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import AWSAccount from '@20minutes/s3rver/lib/models/account';
 import S3Error from '@20minutes/s3rver/lib/models/error';
@@ -21,6 +35,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
 import { addMultipartEmulation } from './s3-multipart';
+import { addPostPolicyChecks, isFormPost } from './s3-post-policy';
+import { useS3CanonicalRequests } from './s3-signature';
+import { addVersioning } from './s3-versions';
 import { UploadCorsRule } from '../delivery';
 
 /** Credentials the S3 stand-in accepts (and the local signer signs with). */
@@ -85,7 +102,8 @@ interface RangedObject {
 
 /** Koa context fields read here (s3rver's context is a Koa context). */
 interface RequestContext extends S3rver.Context {
-  readonly state: { account?: unknown };
+  /** `versionId`: the version the request created (set by the version layer). */
+  readonly state: { account?: unknown; versionId?: string };
 }
 
 /** The store's operations (its helpers, called by these, are not guarded again). */
@@ -95,16 +113,22 @@ const GUARDED_STORE_METHODS: readonly string[] = [
   'deleteSubresource',
 ];
 
+/** Directories of the stand-in's own beside the buckets (noncurrent versions, staged writes). */
+const INTERNAL_DIRECTORY = /^\._S3rver_/;
+
 /** Store methods that stay callable without a signature: CORS evaluation happens before authentication. */
 function isPublicStoreCall(method: string, args: unknown[]): boolean {
   return method === 'getSubresource' && (args[2] === 'cors' || args[2] === 'website');
 }
 
-/** Form uploads (POST policy): s3rver does not verify their signature or policy; let them through. */
-function isFormUpload(ctx: RequestContext): boolean {
-  const type = ctx.get('content-type');
-  return ctx.method === 'POST' && type.toLowerCase().startsWith('multipart/form-data');
-}
+
+const escapeXml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
+// s3rver escapes error documents twice (`"` arrives as `&amp;quot;`): S3 escapes them once.
+S3Error.prototype.toXML = function toXML(this: S3Error): string {
+  const detail = Object.entries(this.detail ?? {}).map(([name, value]) => `<${name}>${escapeXml(String(value))}</${name}>`).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(this.code)}</Code><Message>${escapeXml(this.message)}</Message>${detail}</Error>`;
+};
 
 /** Starts the S3 stand-in with the bucket created and configured. */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
@@ -137,8 +161,13 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const sourceIp = (ctx.ip || '127.0.0.1').replace(/^::ffff:/, '');
     return requests.run({ ctx: ctx as RequestContext, sourceIp }, next);
   });
-  addMultipartEmulation(s3rver, () => requests.getStore()?.ctx);
-  guardStore(s3rver.store, () => requests.getStore()?.ctx);
+  const currentRequest = () => requests.getStore()?.ctx;
+  const stopCanonicalRequests = useS3CanonicalRequests(currentRequest);
+  addMultipartEmulation(s3rver, currentRequest);
+  addVersioning(s3rver, options.directory, currentRequest);
+  const secretFor = (accessKeyId: string) => AWSAccount.registry.get(accessKeyId)?.accessKeys.get(accessKeyId);
+  addPostPolicyChecks(s3rver, path.join(options.directory, '._S3rver_staging'), secretFor, currentRequest);
+  guardStore(s3rver.store, currentRequest);
 
   const sequencer = createSequencer();
   s3rver.on('event', (event) => {
@@ -153,6 +182,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         key: record.s3.object.key,
         size: Number(record.s3.object.size ?? 0),
         eTag: (record.s3.object.eTag ?? '').replace(/"/g, ''),
+        versionId: ctx?.state.versionId,
         sourceIp: request?.sourceIp ?? '127.0.0.1',
         time: new Date(record.eventTime),
         sequencer: sequencer(),
@@ -165,6 +195,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const stopLogger = () => {
     s3rver.logger.exceptions.unhandle();
     s3rver.logger.close();
+    stopCanonicalRequests();
   };
   let port: number;
   try {
@@ -230,12 +261,17 @@ function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | 
     if (typeof original !== 'function') continue;
     target[name] = function guarded(this: unknown, ...args: unknown[]) {
       const ctx = currentRequest();
-      if (ctx && ctx.method !== 'OPTIONS' && !ctx.state.account && !isPublicStoreCall(name, args) && !isFormUpload(ctx)) {
+      // A form upload (POST to the bucket itself) carries its signature in the form: its policy is judged
+      // instead (s3-post-policy.ts). Any other request needs a signature, whatever its content type.
+      if (ctx && ctx.method !== 'OPTIONS' && !ctx.state.account && !isPublicStoreCall(name, args) && !isFormPost(ctx)) {
         throw new S3Error('AccessDenied', 'Access Denied');
       }
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
+
+  const listBuckets = (target.listBuckets as () => Promise<Array<{ name: string }>>).bind(store);
+  target.listBuckets = async () => (await listBuckets()).filter((b) => !INTERNAL_DIRECTORY.test(b.name));
 
   // Real S3 answers 416 InvalidRange to a ranged GET of an empty object; s3rver announces one byte it
   // never sends (the client then waits forever). Make the range unsatisfiable, as S3 does.
