@@ -114,7 +114,10 @@ export async function completeRoute(ctx: RouteContext, scope: string, body: unkn
     await abortQuietly(ctx, key, uploadId);
     return problem;
   }
-  await store.complete(key, uploadId, listed, size);
+  if (!await store.complete(key, uploadId, listed, size)) {
+    await abortQuietly(ctx, key, uploadId);
+    return objectExists(key);
+  }
   return accept({ key: key, size: size, publicUrl: `${ctx.config.publicBaseUrl}/${key}` });
 }
 
@@ -164,6 +167,12 @@ export async function abortQuietly(ctx: RouteContext, key: string, uploadId: str
   } catch (err) {
     ctx.log(`[cdk-direct-upload signer] could not abort refused upload ${uploadId} of ${key}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** Keys are write-once: S3 refused to complete onto a key that already holds an object. */
+export function objectExists(key: string): Outcome<never> {
+  return reject(409, ErrorCodes.OBJECT_EXISTS,
+    `An object already exists at "${key}" and uploads never replace one; the upload was aborted. Ask the signer for a new upload.`);
 }
 
 export function uploadNotFound(): Outcome<never> {

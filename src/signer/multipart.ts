@@ -56,8 +56,11 @@ export interface MultipartStore {
   create(key: string, contentType: string): Promise<string>;
   /** Every part, in part-number order; undefined when no such upload exists for this key. */
   listParts(key: string, uploadId: string): Promise<ListedPart[] | undefined>;
-  /** Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it). */
-  complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<void>;
+  /**
+   * Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it), and
+   * `If-None-Match: *` (write-once). False when S3 refuses because an object exists at the key.
+   */
+  complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<boolean>;
   /** False when no such upload exists. */
   abort(key: string, uploadId: string): Promise<boolean>;
 }
@@ -128,6 +131,17 @@ function loadSdk(): S3Module {
   return sdk;
 }
 
+/**
+ * S3's answers to a conditional write that cannot happen: 412 PreconditionFailed (an object exists at
+ * the key) or 409 ConditionalRequestConflict (another write to the key is under way).
+ */
+function isWriteConflict(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  return status === 412 || e?.name === 'PreconditionFailed' || e?.Code === 'PreconditionFailed'
+    || e?.name === 'ConditionalRequestConflict' || e?.Code === 'ConditionalRequestConflict';
+}
+
 function isNoSuchUpload(err: unknown): boolean {
   const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchUpload' || e?.Code === 'NoSuchUpload' || e?.$metadata?.httpStatusCode === 404;
@@ -192,13 +206,20 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
 
     async complete(key, uploadId, parts, size) {
       const { client, m } = s3();
-      await client.send(new m.CompleteMultipartUploadCommand({
-        Bucket,
-        Key: key,
-        UploadId: uploadId,
-        MpuObjectSize: size,
-        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })) },
-      }), bounded(S3_SDK_TIMEOUTS.completeBudget, S3_SDK_TIMEOUTS.completeRequestTimeout));
+      try {
+        await client.send(new m.CompleteMultipartUploadCommand({
+          Bucket,
+          Key: key,
+          UploadId: uploadId,
+          MpuObjectSize: size,
+          IfNoneMatch: '*',
+          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })) },
+        }), bounded(S3_SDK_TIMEOUTS.completeBudget, S3_SDK_TIMEOUTS.completeRequestTimeout));
+        return true;
+      } catch (err) {
+        if (isWriteConflict(err)) return false;
+        throw err;
+      }
     },
 
     async abort(key, uploadId) {

@@ -211,6 +211,11 @@ export const ErrorCodes = {
   PART_UNEXPECTED: 'PART_UNEXPECTED',
   /** Completion refused (and the upload aborted): a part's size differs from the layout. */
   PART_SIZE_MISMATCH: 'PART_SIZE_MISMATCH',
+  /**
+   * Completion refused (and the upload aborted): an object already exists at the key. Keys are
+   * write-once (S3 conditional writes, `If-None-Match: *`); start a new upload for a new key.
+   */
+  OBJECT_EXISTS: 'OBJECT_EXISTS',
   /** The operation is not offered (e.g. DeleteObject while it is not enabled). */
   OPERATION_NOT_ALLOWED: 'OPERATION_NOT_ALLOWED',
   /**

@@ -125,7 +125,7 @@ export async function uppySignRoute(
         return problem;
       }
       return accept(presigned(ctx, {
-        method: 'POST', key: key.value, query, signedHeaders: { 'x-amz-mp-object-size': String(total) }, expiresIn,
+        method: 'POST', key: key.value, query, signedHeaders: { 'x-amz-mp-object-size': String(total), 'if-none-match': '*' }, expiresIn,
       }));
     }
   }

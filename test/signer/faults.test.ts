@@ -83,7 +83,7 @@ describe('which S3 errors are "unavailable"', () => {
   });
 
   test('guardedStore passes results and request errors through unchanged', async () => {
-    const inner: MultipartStore = { create: async () => 'id', listParts: async () => undefined, complete: async () => undefined, abort: async () => false };
+    const inner: MultipartStore = { create: async () => 'id', listParts: async () => undefined, complete: async () => true, abort: async () => false };
     const store = guardedStore(inner);
     await expect(store.create('k', 'image/png')).resolves.toBe('id');
     await expect(store.listParts('k', 'u')).resolves.toBeUndefined();

@@ -52,7 +52,7 @@ afterAll(async () => {
 const creatingStore: MultipartStore = {
   create: async () => 'upload-1',
   listParts: async () => [],
-  complete: async () => undefined,
+  complete: async () => true,
   abort: async () => true,
 };
 

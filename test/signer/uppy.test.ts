@@ -36,6 +36,7 @@ function memoryStore() {
     async complete(_key, uploadId, parts, size) {
       calls.push(`complete ${uploadId} ${parts.length} ${size}`);
       uploads.delete(uploadId);
+      return true;
     },
     async abort(key, uploadId) {
       calls.push(`abort ${uploadId}`);
@@ -118,14 +119,14 @@ describe('Uppy operations', () => {
     }
   });
 
-  test('CompleteMultipartUpload: signed with x-amz-mp-object-size = the listed total; over the limit or with a gap, aborted and refused', async () => {
+  test('CompleteMultipartUpload: signed with x-amz-mp-object-size = the listed total and if-none-match (write-once); over the limit or with a gap, aborted and refused', async () => {
     const { sign, uploads, calls } = setup({ maxFileSize: 20 * MIB });
     uploads.set('ok', { key: KEY, parts: [{ partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 2, size: 100, etag: 'b' }] });
     const ok = await sign({ method: 'POST', key: KEY, uploadId: 'ok' });
-    expect(ok.body.headers).toEqual({ 'x-amz-mp-object-size': String(5 * MIB + 100) });
+    expect(ok.body.headers).toEqual({ 'x-amz-mp-object-size': String(5 * MIB + 100), 'if-none-match': '*' });
     const url = ok.body.url as string;
-    expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('host;x-amz-mp-object-size');
-    expect(computeSigV4Signature('POST', url, { 'x-amz-mp-object-size': String(5 * MIB + 100) }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+    expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('host;if-none-match;x-amz-mp-object-size');
+    expect(computeSigV4Signature('POST', url, ok.body.headers as Record<string, string>, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
 
     uploads.set('big', { key: KEY, parts: [{ partNumber: 1, size: 15 * MIB, etag: 'a' }, { partNumber: 2, size: 6 * MIB, etag: 'b' }] });
     refused(await sign({ method: 'POST', key: KEY, uploadId: 'big' }), 413, 'FILE_TOO_LARGE');
