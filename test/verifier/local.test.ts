@@ -99,6 +99,26 @@ describe('with the verifier (the construct\'s default)', () => {
     expect((await cdnGet(stack, key)).status).toBe(200);
   });
 
+  test.each([
+    ['content-disposition', 'inline; filename="x.html"'],
+    ['content-encoding', 'gzip'],
+    ['content-language', 'de'],
+    ['cache-control', 'public, max-age=31536000'],
+    ['expires', 'Thu, 01 Jan 2037 00:00:00 GMT'],
+  ])('an unsigned %s header added to a presigned PUT is stored (as S3 does), so the upload is rejected, deleted and never served', async (header, value) => {
+    const png = makePng(3, 3);
+    const signed = await signFor(stack, png, { contentType: 'image/png' }, 'mallory');
+    const put = await putSigned(signed.url, { ...signed.headers, [header]: value }, png);
+    expect(put.status).toBe(200);
+    await stack.flush();
+
+    expect(await drain(stack)).toEqual([]);
+    const [record] = await rejections(stack);
+    expect(record).toMatchObject({ key: signed.key, rejection: { code: 'UNEXPECTED_HEADERS' }, action: 'deleted' });
+    expect(record.rejection.message).toContain(header);
+    expect((await cdnGet(stack, signed.key)).status).not.toBe(200);
+  });
+
   test('a consumer of the queue sees only verified uploads', async () => {
     const good = [await upload(stack, makePng(2, 2), 'image/png'), await upload(stack, makeJpeg(), 'image/jpeg', 'bob')];
     const bad = [await upload(stack, HTML, 'image/png', 'mallory'), await upload(stack, SVG, 'image/png', 'mallory')];
