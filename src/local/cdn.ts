@@ -87,15 +87,19 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
     const range = typeof req.headers.range === 'string' ? req.headers.range : undefined;
     try {
       const gate = options.gate;
+      // The gate reads the current version's tags, then serves exactly that version: bytes written after
+      // the check (a new, untagged version) are not served under the old version's tags.
+      let VersionId: string | undefined;
       if (gate && key.startsWith(`${gate.prefix}/`)) {
-        const { TagSet = [] } = await options.client.send(new GetObjectTaggingCommand({ Bucket: options.bucket, Key: key }));
-        if (!TagSet.some((t) => t.Key === gate.tagKey && t.Value === gate.tagValue)) {
+        const tagging = await options.client.send(new GetObjectTaggingCommand({ Bucket: options.bucket, Key: key }));
+        if (!(tagging.TagSet ?? []).some((t) => t.Key === gate.tagKey && t.Value === gate.tagValue)) {
           sendText(res, 403, 'Forbidden');
           return;
         }
+        VersionId = tagging.VersionId;
       }
       if (method === 'HEAD') {
-        const head = await options.client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: key }));
+        const head = await options.client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: key, VersionId }));
         res.writeHead(200, {
           ...originHeaders(head),
           ...disposition(head.ContentType),
@@ -105,7 +109,7 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
         res.end();
         return;
       }
-      const object = await options.client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key, Range: range }));
+      const object = await options.client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key, Range: range, VersionId }));
       const body = object.Body as Readable | undefined;
       res.writeHead(object.ContentRange ? 206 : 200, {
         ...originHeaders(object),

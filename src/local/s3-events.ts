@@ -27,7 +27,14 @@ export interface S3EventRecord {
     readonly s3SchemaVersion: '1.0';
     readonly configurationId: string;
     readonly bucket: { readonly name: string; readonly ownerIdentity: { readonly principalId: string }; readonly arn: string };
-    readonly object: { readonly key: string; readonly size: number; readonly eTag: string; readonly sequencer: string };
+    readonly object: {
+      readonly key: string;
+      readonly size: number;
+      readonly eTag: string;
+      /** Present when the bucket is versioned (as the upload bucket is). */
+      readonly versionId?: string;
+      readonly sequencer: string;
+    };
   };
 }
 
@@ -97,6 +104,8 @@ export interface ObjectCreated {
   readonly size: number;
   /** ETag without quotes. */
   readonly eTag: string;
+  /** The version the write created (versioned buckets). */
+  readonly versionId?: string;
   readonly sourceIp: string;
   readonly time: Date;
   /** Hex string that grows with each event for the same key (S3's ordering hint). */
@@ -134,6 +143,7 @@ export function objectCreatedEvent(created: ObjectCreated, options: ObjectCreate
             key: encodeS3EventKey(created.key),
             size: created.size,
             eTag: created.eTag,
+            ...(created.versionId !== undefined ? { versionId: created.versionId } : {}),
             sequencer: created.sequencer,
           },
         },

@@ -5,11 +5,19 @@
  * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
  * - a body whose MD5 differs from a `Content-MD5` header is refused (`BadDigest`) and not stored;
  * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
- * - multipart uploads behave as in S3 (ListParts, AbortMultipartUpload, NoSuchUpload, part checks and
- *   `x-amz-mp-object-size` at completion): see s3-multipart.ts.
+ * - multipart uploads behave as in S3 (ListParts, ListMultipartUploads, AbortMultipartUpload, NoSuchUpload,
+ *   part checks and `x-amz-mp-object-size` at completion): see s3-multipart.ts;
+ * - the bucket is versioned: each write is staged and committed as a new version (`x-amz-version-id`, and
+ *   `versionId` in the object-created event); `If-None-Match: *` (PutObject, CompleteMultipartUpload)
+ *   answers 412 `PreconditionFailed` when the key exists, the first of concurrent conditional writes wins;
+ *   an overwritten object's tags stay with the old version (the new one has none); a refused write
+ *   (BadDigest) leaves the current object as it was; GetObject, HeadObject, Get/PutObjectTagging and
+ *   DeleteObject take `versionId` (delete markers included): see s3-versions.ts;
+ * - SigV4 canonical requests are built as S3 builds them (bucket paths with a trailing `/`, the query
+ *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts.
  *
  * Not emulated: POST policy conditions (form uploads are accepted without checking their policy or
- * signature), Transfer Acceleration, versioning, bucket policies.
+ * signature), Transfer Acceleration, bucket policies, ListObjectVersions, lifecycle rules.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { rm } from 'node:fs/promises';
@@ -21,6 +29,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
 import { addMultipartEmulation } from './s3-multipart';
+import { useS3CanonicalRequests } from './s3-signature';
+import { addVersioning } from './s3-versions';
 import { UploadCorsRule } from '../delivery';
 
 /** Credentials the S3 stand-in accepts (and the local signer signs with). */
@@ -85,7 +95,8 @@ interface RangedObject {
 
 /** Koa context fields read here (s3rver's context is a Koa context). */
 interface RequestContext extends S3rver.Context {
-  readonly state: { account?: unknown };
+  /** `versionId`: the version the request created (set by the version layer). */
+  readonly state: { account?: unknown; versionId?: string };
 }
 
 /** The store's operations (its helpers, called by these, are not guarded again). */
@@ -94,6 +105,9 @@ const GUARDED_STORE_METHODS: readonly string[] = [
   'copyObject', 'deleteObject', 'initiateUpload', 'putPart', 'putObjectMultipart', 'getSubresource', 'putSubresource',
   'deleteSubresource',
 ];
+
+/** Directories of the stand-in's own beside the buckets (noncurrent versions, staged writes). */
+const INTERNAL_DIRECTORY = /^\._S3rver_/;
 
 /** Store methods that stay callable without a signature: CORS evaluation happens before authentication. */
 function isPublicStoreCall(method: string, args: unknown[]): boolean {
@@ -137,8 +151,11 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     const sourceIp = (ctx.ip || '127.0.0.1').replace(/^::ffff:/, '');
     return requests.run({ ctx: ctx as RequestContext, sourceIp }, next);
   });
-  addMultipartEmulation(s3rver, () => requests.getStore()?.ctx);
-  guardStore(s3rver.store, () => requests.getStore()?.ctx);
+  const currentRequest = () => requests.getStore()?.ctx;
+  const stopCanonicalRequests = useS3CanonicalRequests(currentRequest);
+  addMultipartEmulation(s3rver, currentRequest);
+  addVersioning(s3rver, options.directory, currentRequest);
+  guardStore(s3rver.store, currentRequest);
 
   const sequencer = createSequencer();
   s3rver.on('event', (event) => {
@@ -153,6 +170,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
         key: record.s3.object.key,
         size: Number(record.s3.object.size ?? 0),
         eTag: (record.s3.object.eTag ?? '').replace(/"/g, ''),
+        versionId: ctx?.state.versionId,
         sourceIp: request?.sourceIp ?? '127.0.0.1',
         time: new Date(record.eventTime),
         sequencer: sequencer(),
@@ -165,6 +183,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const stopLogger = () => {
     s3rver.logger.exceptions.unhandle();
     s3rver.logger.close();
+    stopCanonicalRequests();
   };
   let port: number;
   try {
@@ -236,6 +255,9 @@ function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | 
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
+
+  const listBuckets = (target.listBuckets as () => Promise<Array<{ name: string }>>).bind(store);
+  target.listBuckets = async () => (await listBuckets()).filter((b) => !INTERNAL_DIRECTORY.test(b.name));
 
   // Real S3 answers 416 InvalidRange to a ranged GET of an empty object; s3rver announces one byte it
   // never sends (the client then waits forever). Make the range unsatisfiable, as S3 does.

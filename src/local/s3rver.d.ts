@@ -88,3 +88,30 @@ declare module '@20minutes/s3rver/lib/models/account' {
   }
   export = AWSAccount;
 }
+
+declare module '@20minutes/s3rver/lib/signature/v4' {
+  /** The canonical request s3rver builds (the fields its SigV4 string-to-sign reads). */
+  interface CanonicalRequest {
+    readonly method: string;
+    readonly headers: Record<string, string | string[] | undefined>;
+    readonly timestamp: string | undefined;
+    readonly uri: string;
+    readonly querystring: string;
+  }
+  const v4: {
+    getStringToSign(canonicalRequest: CanonicalRequest, signature: unknown): string;
+  };
+  export = v4;
+}
+
+declare module '@20minutes/s3rver/lib/utils' {
+  export function encodeURIComponentRFC3986(value: string): string;
+}
+
+declare module '@20minutes/s3rver/lib/stores/filesystem' {
+  /** s3rver's filesystem store (its methods are typed where they are used). */
+  class FilesystemStore {
+    constructor(rootDirectory: string);
+  }
+  export = FilesystemStore;
+}

@@ -54,6 +54,21 @@ describe('objectCreatedEvent', () => {
     });
   });
 
+  test('carries object.versionId, as S3 does for a versioned bucket', () => {
+    const event = objectCreatedEvent({
+      eventName: 'ObjectCreated:CompleteMultipartUpload',
+      bucket: 'b',
+      key: 'k',
+      size: 1,
+      eTag: 'e',
+      versionId: '3HL4kqtJvjVBH40Nrjfkd3_7WHsyX5uz',
+      sourceIp: '127.0.0.1',
+      time: new Date(0),
+      sequencer: '00',
+    }, { region: 'eu-west-1' });
+    expect(event.Records[0].s3.object).toEqual({ key: 'k', size: 1, eTag: 'e', versionId: '3HL4kqtJvjVBH40Nrjfkd3_7WHsyX5uz', sequencer: '00' });
+  });
+
   test('the test event names the bucket', () => {
     expect(s3TestEvent('b', new Date(0))).toEqual({
       Service: 'Amazon S3',
