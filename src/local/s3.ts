@@ -4,7 +4,7 @@
  * real S3 does, because the end-to-end tests rely on it:
  * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
  * - a body whose MD5 differs from a `Content-MD5` header is refused (`BadDigest`) and not stored;
- * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`.
+ * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`;
  * - multipart uploads behave as in S3 (ListParts, ListMultipartUploads, AbortMultipartUpload, NoSuchUpload,
  *   part checks and `x-amz-mp-object-size` at completion): see s3-multipart.ts;
  * - the bucket is versioned: each write is staged and committed as a new version (`x-amz-version-id`, and
@@ -14,14 +14,20 @@
  *   (BadDigest) leaves the current object as it was; GetObject, HeadObject, Get/PutObjectTagging and
  *   DeleteObject take `versionId` (delete markers included): see s3-versions.ts;
  * - SigV4 canonical requests are built as S3 builds them (bucket paths with a trailing `/`, the query
- *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts.
+ *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts;
+ * - form uploads (POST) are judged by their policy before anything is stored: SigV4 signature over the
+ *   base64 policy, expiry, every condition (`eq`, `starts-with`, `content-length-range`, `bucket`), every
+ *   field covered, S3's error codes and messages: see s3-post-policy.ts;
+ * - error documents are escaped once, as S3 escapes them (s3rver escapes them twice).
  *
- * Not emulated: POST policy conditions (form uploads are accepted without checking their policy or
- * signature), Transfer Acceleration, bucket policies, ListObjectVersions, lifecycle rules.
+ * Not emulated: Transfer Acceleration, bucket policies (the CDN stand-in applies the verification gate
+ * itself), ListObjectVersions, lifecycle rules, SigV2 POST forms, 409 `ConditionalRequestConflict`.
+ * Each module's header lists its own limits.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { rm } from 'node:fs/promises';
 import { createServer, Server } from 'node:http';
+import * as path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import AWSAccount from '@20minutes/s3rver/lib/models/account';
 import S3Error from '@20minutes/s3rver/lib/models/error';
@@ -29,6 +35,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
 import { addMultipartEmulation } from './s3-multipart';
+import { addPostPolicyChecks } from './s3-post-policy';
 import { useS3CanonicalRequests } from './s3-signature';
 import { addVersioning } from './s3-versions';
 import { UploadCorsRule } from '../delivery';
@@ -114,11 +121,19 @@ function isPublicStoreCall(method: string, args: unknown[]): boolean {
   return method === 'getSubresource' && (args[2] === 'cors' || args[2] === 'website');
 }
 
-/** Form uploads (POST policy): s3rver does not verify their signature or policy; let them through. */
+/** Form uploads carry their signature in the form: their policy is judged instead (s3-post-policy.ts). */
 function isFormUpload(ctx: RequestContext): boolean {
   const type = ctx.get('content-type');
   return ctx.method === 'POST' && type.toLowerCase().startsWith('multipart/form-data');
 }
+
+const escapeXml = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+
+// s3rver escapes error documents twice (`"` arrives as `&amp;quot;`): S3 escapes them once.
+S3Error.prototype.toXML = function toXML(this: S3Error): string {
+  const detail = Object.entries(this.detail ?? {}).map(([name, value]) => `<${name}>${escapeXml(String(value))}</${name}>`).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(this.code)}</Code><Message>${escapeXml(this.message)}</Message>${detail}</Error>`;
+};
 
 /** Starts the S3 stand-in with the bucket created and configured. */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
@@ -155,6 +170,8 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const stopCanonicalRequests = useS3CanonicalRequests(currentRequest);
   addMultipartEmulation(s3rver, currentRequest);
   addVersioning(s3rver, options.directory, currentRequest);
+  const secretFor = (accessKeyId: string) => AWSAccount.registry.get(accessKeyId)?.accessKeys.get(accessKeyId);
+  addPostPolicyChecks(s3rver, path.join(options.directory, '._S3rver_staging'), secretFor, currentRequest);
   guardStore(s3rver.store, currentRequest);
 
   const sequencer = createSequencer();

@@ -75,6 +75,9 @@ declare module '@20minutes/s3rver/lib/models/error' {
     constructor(code: string, message: string, detail?: Record<string, string>);
     readonly code: string;
     readonly status: number;
+    readonly detail: Record<string, unknown>;
+    /** The XML error document. */
+    toXML(): string;
   }
   export = S3Error;
 }
@@ -82,6 +85,8 @@ declare module '@20minutes/s3rver/lib/models/error' {
 declare module '@20minutes/s3rver/lib/models/account' {
   class AWSAccount {
     static readonly registry: Map<string, AWSAccount>;
+    /** Access key id → secret access key. */
+    readonly accessKeys: Map<string, string>;
     constructor(accountId: number, displayName: string);
     createKeyPair(accessKeyId: string, secretAccessKey: string): void;
     revokeAccessKey(accessKeyId: string): void;

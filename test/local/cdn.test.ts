@@ -2,29 +2,23 @@
  * The CDN stand-in's verification gate against the versioned S3 stand-in: it serves only the bytes
  * whose version carries the verified tag, as the bucket policy makes S3 answer CloudFront.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { PutObjectCommand, PutObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { startTestS3 } from './helpers';
 import { createCdnListener } from '../../src/local/cdn';
 import { close, listen, origin } from '../../src/local/net';
-import { LocalS3, S3RVER_CREDENTIALS, localS3Client, startLocalS3 } from '../../src/local/s3';
+import { LocalS3, S3RVER_CREDENTIALS, localS3Client } from '../../src/local/s3';
 
 const Bucket = 'local-cdn-test';
 const gate = { prefix: 'uploads', tagKey: 'verified', tagValue: 'true' };
 let s3: LocalS3;
-let directory: string;
 let cdn: Server;
 let cdnUrl: string;
 /** Runs once right after the CDN's next GetObjectTagging answer, before it reads the object. */
 let afterGateCheck: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'local-cdn-test-'));
-  s3 = await startLocalS3({
-    host: '127.0.0.1', port: 0, bucket: Bucket, region: 'us-east-1', corsRules: [], credentials: S3RVER_CREDENTIALS, directory,
-  });
+  s3 = await startTestS3(Bucket);
   const client = localS3Client(s3.endpoint, 'us-east-1', S3RVER_CREDENTIALS);
   client.middlewareStack.add((next, context) => async (args) => {
     const result = await next(args);
@@ -42,7 +36,6 @@ beforeAll(async () => {
 afterAll(async () => {
   if (cdn) await close(cdn);
   await s3?.stop();
-  await rm(directory, { recursive: true, force: true });
 });
 
 const put = (Key: string, Body: string) => s3.client.send(new PutObjectCommand({ Bucket, Key, Body, ContentType: 'image/png' }));

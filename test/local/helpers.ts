@@ -3,7 +3,9 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
@@ -12,6 +14,7 @@ import { Browser, chromium } from 'playwright-core';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import type { LocalStack } from '../../src/local/local-stack';
 import { listen, origin } from '../../src/local/net';
+import { LocalS3, LocalS3Options, S3RVER_CREDENTIALS, startLocalS3 } from '../../src/local/s3';
 import type { S3EventNotification } from '../../src/local/s3-events';
 import type { CreateUploadRequest, ErrorResponse, PresignedUpload } from '../../src/signer/protocol';
 
@@ -156,4 +159,19 @@ export async function servePage(script: Uint8Array, title: string): Promise<{ se
   });
   const url = origin('127.0.0.1', await listen(server, '127.0.0.1', 0, `${title} page`, 'port'));
   return { server, url };
+}
+
+/** The S3 stand-in alone, on an ephemeral loopback port in a fresh directory that `stop()` removes. */
+export async function startTestS3(bucket: string, options: Partial<LocalS3Options> = {}): Promise<LocalS3> {
+  const directory = await mkdtemp(path.join(tmpdir(), `${bucket}-`));
+  const s3 = await startLocalS3({
+    host: '127.0.0.1', port: 0, bucket, region: 'us-east-1', corsRules: [], credentials: S3RVER_CREDENTIALS, directory, ...options,
+  });
+  return {
+    ...s3,
+    stop: async () => {
+      await s3.stop();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
 }

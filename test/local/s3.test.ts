@@ -2,9 +2,6 @@
  * The S3 stand-in (src/local/s3.ts) against what S3 documents, for the behaviours the suite uses as
  * evidence: listings, conditional writes, tags on overwrite, versioning and POST policies.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -19,30 +16,19 @@ import {
   S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from '../../src/local/s3';
+import { startTestS3 } from './helpers';
+import type { LocalS3 } from '../../src/local/s3';
 import type { ObjectCreated } from '../../src/local/s3-events';
 
 let s3: LocalS3;
-let directory: string;
 const created: ObjectCreated[] = [];
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'local-s3-test-'));
-  s3 = await startLocalS3({
-    host: '127.0.0.1',
-    port: 0,
-    bucket: 'local-s3-test',
-    region: 'us-east-1',
-    corsRules: [],
-    credentials: S3RVER_CREDENTIALS,
-    directory,
-    onObjectCreated: (event) => created.push(event),
-  });
+  s3 = await startTestS3('local-s3-test', { onObjectCreated: (event) => created.push(event) });
 });
 
 afterAll(async () => {
   await s3?.stop();
-  await rm(directory, { recursive: true, force: true });
 });
 
 const Bucket = 'local-s3-test';

@@ -1,6 +1,6 @@
 /**
- * Types for the part of `busboy` 1.x (untyped CommonJS) the traditional upload server uses.
- * Remove this file if `@types/busboy` is ever added.
+ * Types for the part of `busboy` 1.x (untyped CommonJS) used by the S3 stand-in's POST policy checks
+ * and the benchmark's traditional upload server. Remove this file if `@types/busboy` is ever added.
  */
 declare module 'busboy' {
   import type { IncomingHttpHeaders } from 'node:http';
@@ -26,8 +26,8 @@ declare module 'busboy' {
       on(event: 'file', listener: (name: string, stream: Readable & { truncated?: boolean }, info: FileInfo) => void): this;
       on(event: 'field', listener: (name: string, value: string) => void): this;
       on(event: 'close', listener: () => void): this;
+      on(event: 'fieldsLimit' | 'filesLimit' | 'partsLimit', listener: () => void): this;
       on(event: 'error', listener: (err: unknown) => void): this;
-      on(event: 'filesLimit' | 'partsLimit' | 'fieldsLimit', listener: () => void): this;
     }
   }
   function busboy(config: busboy.Config): busboy.Busboy;
