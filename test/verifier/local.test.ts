@@ -151,6 +151,32 @@ describe('with the verifier (the construct\'s default)', () => {
       expect([served.status, served.body.equals(png)]).toEqual([200, true]);
     });
 
+    test('a replayed POST form (S3 cannot make a form conditional) only adds a new version: never served before its own verdict, deleted alone when rejected', async () => {
+      const png = makePng(5, 5);
+      const signed = await signFor(stack, png, { contentType: 'image/png', method: 'POST' }, 'mallory');
+      const post = async (bytes: Buffer) => {
+        const form = new FormData();
+        for (const [name, value] of Object.entries(signed.fields ?? {})) form.set(name, value);
+        form.set('file', new Blob([bytes], { type: 'image/png' }));
+        return (await fetch(signed.url, { method: 'POST', body: form })).status;
+      };
+      expect(await post(png)).toBe(204);
+      await stack.flush();
+      expect(recordsOf(await drain(stack))).toHaveLength(1);
+
+      // The same form again, other bytes of the pinned length and type: S3 accepts it (a new current version)
+      const swap = Buffer.concat([HTML, Buffer.alloc(png.length)]).subarray(0, png.length);
+      expect(await post(swap)).toBe(204);
+      // ... and before the verifier has looked at it, the CDN serves neither version (the current one is untagged)
+      expect((await cdnGet(stack, signed.key)).status).toBe(403);
+
+      await stack.flush();
+      expect(await drain(stack)).toEqual([]);
+      expect(await rejections(stack)).toMatchObject([{ key: signed.key, rejection: { code: 'ACTIVE_CONTENT' }, action: 'deleted' }]);
+      const served = await cdnGet(stack, signed.key);
+      expect([served.status, served.body.equals(png)]).toEqual([200, true]);
+    });
+
     test('race: the key is rewritten between the verifier\'s read and its tag write; the new bytes are never tagged nor served', async () => {
       const png = makePng(6, 6);
       const signed = await signFor(stack, png, { contentType: 'image/png' }, 'mallory');
