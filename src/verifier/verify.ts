@@ -59,9 +59,9 @@ export interface VerifyInput {
 
 /**
  * Stored header values that HTTP clients add on their own: a fetch or XMLHttpRequest carrying
- * `If-None-Match` (every write-once PUT) gets `Cache-Control: no-cache` from the browser (Fetch standard,
- * HTTP-network-or-cache fetch; `max-age=0` with `cache: 'no-cache'`), and S3 stores it. They only ask
- * for revalidation, and the CDN replaces `Cache-Control` in what it serves.
+ * `If-None-Match` (every write-once PUT) gets `Cache-Control: max-age=0` from Chromium and
+ * `Cache-Control: no-cache` from Node's fetch (the Fetch standard's HTTP-network-or-cache fetch), and S3
+ * stores it. Both only ask for revalidation, and the CDN replaces `Cache-Control` in what it serves.
  */
 const CLIENT_ADDED_HEADERS: Readonly<Record<string, readonly string[]>> = Object.freeze({ 'cache-control': ['no-cache', 'max-age=0'] });
 
