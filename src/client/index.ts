@@ -9,10 +9,10 @@
  * Not part of the construct's jsii API: import it from `cdk-direct-upload/client`. No DOM types or
  * globals at module scope.
  */
+import { signerRefusal, UploadError } from './errors';
 import type {
   CompletedUpload,
   CreateUploadResponse,
-  ErrorResponse,
   MultipartUploadPlan,
   PresignedPart,
   PresignedUpload,
@@ -56,21 +56,6 @@ export interface UploadResult {
   readonly key: string;
   readonly publicUrl: string;
   readonly size: number;
-}
-
-/** A failed upload: the signer's error code when it refused, and what is needed to resume. */
-export class UploadError extends Error {
-  constructor(
-    message: string,
-    /** The signer's error code (e.g. `FILE_TOO_LARGE`), or `S3_ERROR` / `NETWORK_ERROR` / `ABORTED`. */
-    public readonly code: string,
-    public readonly status?: number,
-    /** Set for multipart uploads that can be resumed with `options.resume`. */
-    public readonly resume?: { readonly key: string; readonly uploadId: string },
-  ) {
-    super(message);
-    this.name = 'UploadError';
-  }
 }
 
 /** Uploads one file through the signer; resolves when S3 holds it. */
@@ -132,8 +117,8 @@ class Client {
       json = undefined;
     }
     if (!res.ok) {
-      const error = (json as Partial<ErrorResponse> | undefined)?.error;
-      throw new UploadError(error?.message ?? `The signer answered ${res.status}.`, error?.code ?? 'SIGNER_ERROR', res.status);
+      const { code, message } = signerRefusal(res.status, json);
+      throw new UploadError(message, code, res.status);
     }
     return json as T;
   }
@@ -297,4 +282,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 // The wire protocol, for clients that call the signer themselves.
+export { UploadError } from './errors';
+export { uppySigner } from './uppy';
+export type { UppyFileLike, UppyRequestLike, UppySignerOptions, UppySignerPluginOptions } from './uppy';
 export * from '../signer/protocol';

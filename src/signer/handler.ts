@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
 import { errorResponse, jsonResponse, jsonTextResponse, Rejection, rejectionResponse, SignerResponse } from './http';
 import { ANONYMOUS_SCOPE, callerScope } from './identity';
-import { DependencyUnavailableError, guardedStore, MultipartStore, sdkMultipartStore } from './multipart';
+import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
 import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
 import {
@@ -69,7 +69,9 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     log,
   };
   const admit = quotaGate(config, options, now, log);
-  const newKey = (scope: string, contentType: string) => `${policy.prefix}/${scope}/${newId()}${extensionFor(contentType)}`;
+  // A multipart upload's key carries its layout (fixed here, at creation; see layoutKeyName).
+  const newKey = (scope: string, contentType: string, layout?: PartLayout) => `${policy.prefix}/${scope}/${
+    layout ? layoutKeyName(newId(), layout, extensionFor(contentType)) : `${newId()}${extensionFor(contentType)}`}`;
   const writeUpload = jsonSafeOrigin(config) ? presignedUploadJson : JSON.stringify;
   // Expiry times have second precision: format each one once (it is the same for every request in that second).
   let lastExpiry = { time: NaN, iso: '' };
@@ -102,10 +104,11 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
 
     const { contentType, size, checksum, mode } = request.value;
     // The extension comes from the (allowed) content type, never from the client's filename.
-    const key = newKey(scope.value, contentType);
     if (mode === 'MULTIPART') {
-      return jsonResponse(200, await createMultipartPlan(routes, key, contentType, size));
+      const layout = partLayout(size, policy);
+      return jsonResponse(200, await createMultipartPlan(routes, newKey(scope.value, contentType, layout), contentType, layout));
     }
+    const key = newKey(scope.value, contentType);
     if (mode === 'POST') {
       const post = routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
       const response: PresignedUpload = {
@@ -148,7 +151,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     const outcome = route.path === MULTIPART_PARTS_PATH ? await signPartsRoute(routes, scope.value, body.value)
       : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope.value, body.value)
         : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope.value, body.value)
-          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope.value, body.value, (type) => newKey(scope.value, type),
+          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope.value, body.value, (type, layout) => newKey(scope.value, type, layout),
             admit && (() => admit(scope.value, event)))
             : undefined;
     if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);

@@ -7,7 +7,7 @@
 import { SignerConfig } from './config';
 import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject } from './http';
-import { ListedPart, MultipartStore, PartLayout, partLayout, partLength } from './multipart';
+import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
 import { RequestPresigner } from './presign';
 import {
   AbortedUpload,
@@ -32,11 +32,10 @@ export interface RouteContext {
   readonly log: (line: string) => void;
 }
 
-/** Creates the multipart upload and signs its first parts. */
+/** Creates the multipart upload (its key carries `layout`, see {@link layoutKeyName}) and signs its first parts. */
 export async function createMultipartPlan(
-  ctx: RouteContext, key: string, contentType: string, size: number,
+  ctx: RouteContext, key: string, contentType: string, layout: PartLayout,
 ): Promise<MultipartUploadPlan> {
-  const layout = partLayout(size, ctx.config.policy);
   const uploadId = await ctx.store().create(key, contentType);
   const numbers = range(1, Math.min(layout.partCount, MAX_PARTS_PER_REQUEST));
   const { parts, expiresAt } = signParts(ctx, key, uploadId, layout, numbers);
@@ -53,13 +52,11 @@ export async function createMultipartPlan(
 
 /** `POST /uploads/multipart/parts`: signs the requested (or the next missing) parts; lists what S3 holds. */
 export async function signPartsRoute(ctx: RouteContext, scope: string, body: unknown): Promise<Outcome<SignPartsResponse>> {
-  const { policy } = ctx.config;
-  const fields = readObject(body, ['key', 'uploadId', 'size', 'partNumbers'], '{"key":"...","uploadId":"...","size":123,"partNumbers":[2,3]}');
+  const fields = readObject(body, ['key', 'uploadId', 'size', 'partNumbers'], '{"key":"...","uploadId":"...","partNumbers":[2,3]}');
   if (!fields.ok) return fields;
   const ref = readUploadRef(fields.value, ctx, scope);
   if (!ref.ok) return ref;
-  const { key, uploadId, size } = ref.value;
-  const layout = partLayout(size, policy);
+  const { key, uploadId, layout } = ref.value;
 
   let requested: number[] | undefined;
   const raw = fields.value.partNumbers;
@@ -100,23 +97,32 @@ export async function signPartsRoute(ctx: RouteContext, scope: string, body: unk
  */
 export async function completeRoute(ctx: RouteContext, scope: string, body: unknown): Promise<Outcome<CompletedUpload>> {
   const { policy } = ctx.config;
-  const fields = readObject(body, ['key', 'uploadId', 'size'], '{"key":"...","uploadId":"...","size":123}');
+  const fields = readObject(body, ['key', 'uploadId', 'size'], '{"key":"...","uploadId":"..."}');
   if (!fields.ok) return fields;
   const ref = readUploadRef(fields.value, ctx, scope);
   if (!ref.ok) return ref;
-  const { key, uploadId, size } = ref.value;
+  const { key, uploadId, layout } = ref.value;
+  const { size } = layout;
 
   const store = ctx.store();
   const listed = await store.listParts(key, uploadId);
   if (listed === undefined) return uploadNotFound();
-  const problem = layoutProblem(listed, partLayout(size, policy), policy.maxFileSize);
+  const problem = layoutProblem(listed, layout, policy.maxFileSize);
   if (problem) {
     await abortQuietly(ctx, key, uploadId);
     return problem;
   }
-  if (!await store.complete(key, uploadId, listed, size)) {
-    await abortQuietly(ctx, key, uploadId);
-    return objectExists(key);
+  try {
+    await store.complete(key, uploadId, listed, size);
+  } catch (err) {
+    if (!(err instanceof CompletionConflictError)) throw err;
+    if (err.reason === 'upload-gone') return uploadNotFound();
+    if (err.reason === 'object-exists') {
+      await abortQuietly(ctx, key, uploadId);
+      return objectExists(key);
+    }
+    return reject(409, ErrorCodes.PARTS_CHANGED,
+      'A part was uploaded again while the upload was being completed; nothing was stored and the upload is unchanged. Complete it again once every part is uploaded.');
   }
   return accept({ key: key, size: size, publicUrl: `${ctx.config.publicBaseUrl}/${key}` });
 }
@@ -198,15 +204,40 @@ function signParts(ctx: RouteContext, key: string, uploadId: string, layout: Par
   return { parts, expiresAt: expiresAt.toISOString() };
 }
 
-/** The key (within the caller's scope), upload id and declared total size every multipart route names. */
-function readUploadRef(fields: Record<string, unknown>, ctx: RouteContext, scope: string) {
+/**
+ * The key (within the caller's scope), the upload id, and the layout the key carries. `size`, when the
+ * caller sends it, must be the size the upload was created with: the layout comes from the key only.
+ */
+function readUploadRef(
+  fields: Record<string, unknown>, ctx: RouteContext, scope: string,
+): Outcome<{ key: string; uploadId: string; layout: PartLayout }> {
   const key = readKey(fields, ctx.config.policy, scope);
   if (!key.ok) return key;
   const uploadId = readUploadId(fields);
   if (!uploadId.ok) return uploadId;
-  const size = readSize(fields, ctx.config.policy);
-  if (!size.ok) return size;
-  return accept({ key: key.value, uploadId: uploadId.value, size: size.value });
+  const layout = readLayoutKey(key.value, ctx.config.policy.maxFileSize);
+  if (!layout.ok) return layout;
+  if (fields.size !== undefined) {
+    const size = readSize(fields, ctx.config.policy);
+    if (!size.ok) return size;
+    if (size.value !== layout.value.size) {
+      return invalid(`size must be ${layout.value.size}, the size this upload was created with (got ${size.value}); omit it, the key carries it.`);
+    }
+  }
+  return accept({ key: key.value, uploadId: uploadId.value, layout: layout.value });
+}
+
+/** The layout of a multipart key the signer issued; a 400 for other keys, a 413 when the policy's limit is now lower. */
+export function readLayoutKey(key: string, maxFileSize: number): Outcome<PartLayout> {
+  const layout = layoutOfKey(key);
+  if (layout === undefined) {
+    return invalid('key is not the key of a multipart upload this signer created (it ends with _<size>_<partSize>); use the key the signer returned.');
+  }
+  if (layout.size > maxFileSize) {
+    return reject(413, ErrorCodes.FILE_TOO_LARGE,
+      `This upload was created for ${layout.size} bytes, more than the ${formatBytes(maxFileSize)} now allowed; start a new upload.`);
+  }
+  return accept(layout);
 }
 
 function range(from: number, to: number): number[] {

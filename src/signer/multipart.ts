@@ -36,6 +36,35 @@ export function partLength(layout: PartLayout, partNumber: number): number {
 }
 
 /**
+ * A layout with a caller-chosen part size (Uppy's chunks), when S3 can complete it: parts of 5 MiB to
+ * 5 GiB, at most 10,000 of them. Undefined otherwise.
+ */
+export function layoutWithPartSize(size: number, partSize: number): PartLayout | undefined {
+  if (!Number.isSafeInteger(size) || size < 1 || !Number.isSafeInteger(partSize)
+    || partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE || Math.ceil(size / partSize) > MAX_PARTS) {
+    return undefined;
+  }
+  return { size, partSize, partCount: Math.ceil(size / partSize) };
+}
+
+/**
+ * The last key segment of a multipart upload, `<id>_<size>_<partSize><ext>`: the layout fixed when the
+ * upload was created travels in the key itself. The key is the server's (a create URL is signed for it,
+ * S3 refuses any other), so a caller cannot change the layout afterwards, and the routes need no state.
+ */
+export function layoutKeyName(id: string, layout: PartLayout, extension: string): string {
+  return `${id}_${layout.size}_${layout.partSize}${extension}`;
+}
+
+const LAYOUT_KEY_RE = /_([1-9][0-9]{0,15})_([1-9][0-9]{0,15})(?:\.[A-Za-z0-9]{1,10})?$/;
+
+/** The layout a multipart key carries ({@link layoutKeyName}), or undefined for any other key. */
+export function layoutOfKey(key: string): PartLayout | undefined {
+  const match = LAYOUT_KEY_RE.exec(key.slice(key.lastIndexOf('/') + 1));
+  return match ? layoutWithPartSize(Number(match[1]), Number(match[2])) : undefined;
+}
+
+/**
  * The highest part number that can still complete within `maxFileSize`: every part but the last is at
  * least 5 MiB (S3 refuses to complete otherwise), so more parts than this cannot fit.
  */
@@ -57,10 +86,15 @@ export interface MultipartStore {
   /** Every part, in part-number order; undefined when no such upload exists for this key. */
   listParts(key: string, uploadId: string): Promise<ListedPart[] | undefined>;
   /**
-   * Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it), and
-   * `If-None-Match: *` (write-once). False when S3 refuses because an object exists at the key.
+   * The ids of every multipart upload in progress for exactly this key (ListMultipartUploads with the
+   * key as prefix), oldest first.
    */
-  complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<boolean>;
+  listUploads(key: string): Promise<string[]>;
+  /**
+   * Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it), and
+   * `If-None-Match: *` (write-once: S3 refuses when an object exists at the key).
+   */
+  complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<void>;
   /** False when no such upload exists. */
   abort(key: string, uploadId: string): Promise<boolean>;
 }
@@ -75,6 +109,24 @@ export class DependencyUnavailableError extends Error {
     this.name = 'DependencyUnavailableError';
   }
 }
+
+/**
+ * S3 refused a completion because the upload changed after the signer listed it: a part was uploaded
+ * again (new ETag: `InvalidPart`, `InvalidPartOrder`), or the upload was completed or aborted meanwhile
+ * (`NoSuchUpload`); or because an object already exists at the key (`If-None-Match: *`: 412
+ * `PreconditionFailed`, or 409 `ConditionalRequestConflict` while another write to the key is under way).
+ * The caller's doing, not a fault: the route answers 409 / 404, and S3 left the upload as it was (a
+ * completion that fails changes nothing).
+ */
+export class CompletionConflictError extends Error {
+  constructor(public readonly reason: 'parts-changed' | 'upload-gone' | 'object-exists', public readonly cause: unknown) {
+    super(reason === 'parts-changed' ? 'a part changed during completion'
+      : reason === 'upload-gone' ? 'the upload no longer exists' : 'an object exists at the key');
+    this.name = 'CompletionConflictError';
+  }
+}
+
+const PARTS_CHANGED_ERRORS: readonly string[] = ['InvalidPart', 'InvalidPartOrder'];
 
 /**
  * True for errors that say "the service is not answering properly" rather than "this request is wrong":
@@ -99,7 +151,18 @@ export function guardedStore(store: MultipartStore, dependency = 'S3'): Multipar
   return {
     create: (key, contentType) => guard(() => store.create(key, contentType)),
     listParts: (key, uploadId) => guard(() => store.listParts(key, uploadId)),
-    complete: (key, uploadId, parts, size) => guard(() => store.complete(key, uploadId, parts, size)),
+    listUploads: (key) => guard(() => store.listUploads(key)),
+    complete: async (key, uploadId, parts, size) => {
+      try {
+        return await guard(() => store.complete(key, uploadId, parts, size));
+      } catch (err) {
+        const name = (err as { name?: string; Code?: string } | undefined)?.name;
+        if (name !== undefined && PARTS_CHANGED_ERRORS.includes(name)) throw new CompletionConflictError('parts-changed', err);
+        if (isWriteConflict(err)) throw new CompletionConflictError('object-exists', err);
+        if (isNoSuchUpload(err)) throw new CompletionConflictError('upload-gone', err);
+        throw err;
+      }
+    },
     abort: (key, uploadId) => guard(() => store.abort(key, uploadId)),
   };
 }
@@ -204,22 +267,34 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
       return parts.sort((a, b) => a.partNumber - b.partNumber);
     },
 
+    async listUploads(key) {
+      const { client, m } = s3();
+      const ids: string[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      // A key has few uploads (one, unless its create URL was replayed); ten pages bound a hostile case.
+      for (let page = 0; page < 10; page++) {
+        const res = await client.send(new m.ListMultipartUploadsCommand({
+          Bucket, Prefix: key, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker,
+        }), bounded(S3_SDK_TIMEOUTS.callBudget));
+        for (const u of res.Uploads ?? []) if (u.Key === key && u.UploadId) ids.push(u.UploadId);
+        if (!res.IsTruncated) break;
+        keyMarker = res.NextKeyMarker;
+        uploadIdMarker = res.NextUploadIdMarker;
+      }
+      return ids;
+    },
+
     async complete(key, uploadId, parts, size) {
       const { client, m } = s3();
-      try {
-        await client.send(new m.CompleteMultipartUploadCommand({
-          Bucket,
-          Key: key,
-          UploadId: uploadId,
-          MpuObjectSize: size,
-          IfNoneMatch: '*',
-          MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })) },
-        }), bounded(S3_SDK_TIMEOUTS.completeBudget, S3_SDK_TIMEOUTS.completeRequestTimeout));
-        return true;
-      } catch (err) {
-        if (isWriteConflict(err)) return false;
-        throw err;
-      }
+      await client.send(new m.CompleteMultipartUploadCommand({
+        Bucket,
+        Key: key,
+        UploadId: uploadId,
+        MpuObjectSize: size,
+        IfNoneMatch: '*',
+        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })) },
+      }), bounded(S3_SDK_TIMEOUTS.completeBudget, S3_SDK_TIMEOUTS.completeRequestTimeout));
     },
 
     async abort(key, uploadId) {

@@ -103,8 +103,8 @@ export interface MultipartUploadPlan {
 export interface SignPartsRequest {
   readonly key: string;
   readonly uploadId: string;
-  /** The file's size, as sent to `POST /uploads` (it fixes the part layout). */
-  readonly size: number;
+  /** Optional: the file's size, as sent to `POST /uploads`; the key carries the layout fixed then, and another size is refused. */
+  readonly size?: number;
   /** Parts to sign (at most {@link MAX_PARTS_PER_REQUEST}). Omitted: the first parts S3 does not hold yet. */
   readonly partNumbers?: readonly number[];
 }
@@ -126,8 +126,8 @@ export interface SignPartsResponse {
 export interface CompleteMultipartRequest {
   readonly key: string;
   readonly uploadId: string;
-  /** The file's size, as sent to `POST /uploads`: S3 must hold exactly its parts. */
-  readonly size: number;
+  /** Optional: the file's size, as sent to `POST /uploads` (the key carries it); S3 must hold exactly its parts. */
+  readonly size?: number;
 }
 
 /** `POST /uploads/multipart/complete` 200 response. */
@@ -151,19 +151,38 @@ export interface AbortedUpload {
 }
 
 /**
- * `POST /uppy/sign` body: what `@uppy/aws-s3` 6 passes to `signRequest`. The operation follows from
- * `method` and the ids: `PUT` = PutObject (or UploadPart with `uploadId` and `partNumber`), `POST` =
- * CreateMultipartUpload (or CompleteMultipartUpload with `uploadId`), `GET` + `uploadId` = ListParts,
- * `DELETE` + `uploadId` = AbortMultipartUpload, `DELETE` alone = DeleteObject (only when enabled).
+ * `POST /uppy/sign` body: what `@uppy/aws-s3` 6 passes to `signRequest`, plus the fields `uppySigner()`
+ * (cdk-direct-upload/client) adds when an upload starts. The operation follows from `method` and the ids:
+ * `PUT` = PutObject (or UploadPart with `uploadId` and `partNumber`), `POST` = CreateMultipartUpload (or
+ * CompleteMultipartUpload with `uploadId`), `GET` + `uploadId` = ListParts, `DELETE` + `uploadId` =
+ * AbortMultipartUpload, `DELETE` alone = DeleteObject (only when enabled).
  */
 export interface UppySignRequest {
   readonly method: 'PUT' | 'POST' | 'GET' | 'DELETE';
-  /** Uppy's key; replaced by the server's on PutObject and CreateMultipartUpload, checked on the rest. */
+  /**
+   * Uppy's key; replaced by the server's on PutObject and CreateMultipartUpload, checked on the rest. A
+   * multipart key ends with `_<size>_<partSize>`: the layout fixed at creation, which every part follows.
+   */
   readonly key: string;
   readonly uploadId?: string;
   readonly partNumber?: number;
-  /** The file's MIME type (PutObject). For CreateMultipartUpload, the type follows from the key's extension unless given. */
+  /**
+   * The file's MIME type (PutObject; CreateMultipartUpload, where Uppy sends none and `uppySigner` sends
+   * the file's). Without it at creation, the type follows from the extension of `filename` or `key`.
+   */
   readonly contentType?: string;
+  /**
+   * The file's exact size in bytes, at PutObject (optional: the POST policy then allows 1 byte to
+   * `maxFileSize`) and CreateMultipartUpload (required: it fixes the layout). Sent by `uppySigner`.
+   */
+  readonly size?: number;
+  /**
+   * Uppy's chunk size for this file, at CreateMultipartUpload (required): 5 MiB to 5 GiB, at most 10,000
+   * parts. Every part but the last has this length; S3 refuses any other. Sent by `uppySigner`.
+   */
+  readonly chunkSize?: number;
+  /** The file's name, when an upload starts: for the type only, it never chooses the key. */
+  readonly filename?: string;
   /** Seconds; never longer than the policy's expiry. */
   readonly expiresIn?: number;
 }
@@ -216,6 +235,16 @@ export const ErrorCodes = {
    * write-once (S3 conditional writes, `If-None-Match: *`); start a new upload for a new key.
    */
   OBJECT_EXISTS: 'OBJECT_EXISTS',
+  /**
+   * Completion refused because a part was uploaded again between the signer's listing and S3's
+   * completion: nothing was stored, the upload is unchanged; complete again.
+   */
+  PARTS_CHANGED: 'PARTS_CHANGED',
+  /**
+   * More multipart uploads exist for this key than one part request aborts (its CreateMultipartUpload URL
+   * was replayed many times); no part is signed. Start a new upload.
+   */
+  UPLOAD_REPLAYED: 'UPLOAD_REPLAYED',
   /** The operation is not offered (e.g. DeleteObject while it is not enabled). */
   OPERATION_NOT_ALLOWED: 'OPERATION_NOT_ALLOWED',
   /**

@@ -1,34 +1,46 @@
 /**
  * `POST /uppy/sign`: the `signRequest` contract of `@uppy/aws-s3` 6 (`{ method, key, uploadId?,
- * partNumber?, contentType?, expiresIn? }` → `{ url, key?, headers?, fields? }`).
+ * partNumber?, contentType?, expiresIn? }` → `{ url, key?, headers?, fields? }`), plus what
+ * `uppySigner()` (cdk-direct-upload/client) adds on the two requests that start an upload: the file's
+ * `size`, Uppy's `chunkSize` and the file's `contentType` and `filename`. Uppy itself sends no size at
+ * all and no type at CreateMultipartUpload, and without a size S3 cannot be told to bound the parts.
  *
- * - PutObject → a POST policy (`fields`): Uppy does not send the size, so only a policy's
- *   `content-length-range` lets S3 cap it. The key is the server's (returned as `fields.key` and `key`).
- * - CreateMultipartUpload → a presigned `POST ?uploads` with the content type signed; the server's key.
- *   Uppy does not send the type here: it comes from `contentType` when given, else the requested key's
- *   extension (Uppy's default key ends with the file name), and must be allowed.
- * - UploadPart, ListParts, AbortMultipartUpload → presigned for keys in the caller's scope only.
- * - CompleteMultipartUpload → the signer lists the parts first: over `maxFileSize` (or with a gap) the
- *   upload is aborted and signing refused; otherwise the URL signs `x-amz-mp-object-size` = the listed
- *   total, so S3 refuses a completion whose parts were swapped for larger ones after the check.
+ * - PutObject → a POST policy (`fields`), whose `content-length-range` is the exact `size` when given,
+ *   else 1 byte to `maxFileSize`. The key is the server's (returned as `fields.key` and `key`).
+ * - CreateMultipartUpload → needs `size` and `chunkSize`. The layout (size, part size) is fixed now and
+ *   written into the server's key (`layoutKeyName`), which Uppy uses for every later request; the
+ *   presigned `POST ?uploads` signs the content type (`contentType`, else the extension of `filename`
+ *   or of Uppy's key).
+ * - UploadPart → signed with the exact `content-length` of that part of the key's layout, so the parts
+ *   add up to at most `size` ≤ `maxFileSize`. A replayed create URL opens more uploads for the same key;
+ *   a part is signed only for an upload S3 lists for that key, and every other upload of the key is
+ *   aborted first, so at most one upload per key can hold parts.
+ * - ListParts, AbortMultipartUpload → presigned for keys in the caller's scope only.
+ * - CompleteMultipartUpload → the signer lists the parts first: unless they are exactly the layout's
+ *   the upload is aborted and signing refused; otherwise the URL signs `x-amz-mp-object-size` = `size`.
  * - DeleteObject → refused unless the policy enables it.
  */
-import { readKey, readObject, readPartNumber, readUploadId, invalid } from './fields';
+import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject, Rejection } from './http';
-import { maxPartNumber } from './multipart';
-import { abortQuietly, RouteContext, uploadNotFound } from './multipart-routes';
+import { layoutWithPartSize, PartLayout, partLength } from './multipart';
+import { abortQuietly, layoutProblem, readLayoutKey, RouteContext, uploadNotFound } from './multipart-routes';
 import { ErrorCodes, UppySignResponse } from './protocol';
-import { formatBytes } from './request';
-import { MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeContentType, extensionFor, UploadPolicy, CONTENT_TYPE_EXTENSIONS } from '../policy';
+import {
+  CONTENT_TYPE_EXTENSIONS, extensionFor, MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT_SIZE, MIN_PART_SIZE, multipartSettings,
+  normalizeContentType, UploadPolicy,
+} from '../policy';
 
-const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn'] as const;
-const EXAMPLE = '{"method":"PUT","key":"photo.png","contentType":"image/png"}';
+const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn', 'size', 'chunkSize', 'filename'] as const;
+const EXAMPLE = '{"method":"PUT","key":"photo.png","contentType":"image/png","size":12345}';
+/** Other uploads of a key (a replayed create URL's) aborted per part request; more, and the request is refused. */
+const MAX_ABORTS_PER_REQUEST = 10;
+const USE_ADAPTER = 'use uppySigner() from cdk-direct-upload/client as the AwsS3 options (its signRequest sends them)';
 
 /** Extensions that name a type besides the canonical one in CONTENT_TYPE_EXTENSIONS. */
 const EXTRA_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({ '.jpeg': 'image/jpeg', '.tif': 'image/tiff', '.htm': 'text/html' });
 
 export async function uppySignRoute(
-  ctx: RouteContext, scope: string, body: unknown, newKey: (contentType: string) => string,
+  ctx: RouteContext, scope: string, body: unknown, newKey: (contentType: string, layout?: PartLayout) => string,
   admit?: () => Promise<Rejection | undefined>,
 ): Promise<Outcome<UppySignResponse>> {
   const { policy } = ctx.config;
@@ -48,36 +60,38 @@ export async function uppySignRoute(
   const expiresIn = expires.value;
   const hasUploadId = fields.uploadId !== undefined;
   const hasPart = fields.partNumber !== undefined;
+  const starts = !hasUploadId && (method === 'PUT' || method === 'POST');
   if (hasPart && !(method === 'PUT' && hasUploadId)) {
     return invalid('partNumber is only for UploadPart (method "PUT" with uploadId).');
   }
-  if (fields.contentType !== undefined && (hasUploadId || (method !== 'PUT' && method !== 'POST'))) {
-    return invalid('contentType is only for PutObject and CreateMultipartUpload.');
+  if (!starts && (['contentType', 'size', 'filename'] as const).some((name) => fields[name] !== undefined)) {
+    return invalid('contentType, size and filename are only for PutObject and CreateMultipartUpload.');
+  }
+  if (fields.chunkSize !== undefined && !(starts && method === 'POST')) {
+    return invalid('chunkSize is only for CreateMultipartUpload (method "POST" without uploadId).');
   }
 
   // ---------------------------------------------------------------- new objects: the server's key
-  if (!hasUploadId && (method === 'PUT' || method === 'POST')) {
-    const type = method === 'PUT' ? readContentType(fields.contentType, policy, true) : createContentType(fields, policy);
-    if (!type.ok) return type;
+  if (starts) {
+    const started = method === 'PUT' ? readPutObject(fields, policy) : readCreate(fields, policy);
+    if (!started.ok) return started;
+    const { contentType, size, layout } = started.value;
     // A new object counts against the caller's quota (parts, listing, completion do not).
     const refused = await admit?.();
     if (refused) return { ok: false, rejection: refused };
-    const key = newKey(type.value);
+    const key = newKey(contentType, layout);
     if (method === 'PUT') {
       const signed = ctx.presigner.presignPost({
         key,
-        contentType: type.value,
-        minSize: 1,
-        maxSize: Math.min(policy.maxFileSize, MAX_SINGLE_PUT_SIZE),
+        contentType,
+        minSize: size ?? 1,
+        maxSize: size ?? Math.min(policy.maxFileSize, MAX_SINGLE_PUT_SIZE),
         expiresIn,
         signingDate: ctx.now(),
       });
       return accept({ url: signed.url, key, fields: { ...signed.fields } });
     }
-    const signed = ctx.presigner.presign({
-      method: 'POST', key, query: { uploads: '' }, signedHeaders: { 'content-type': type.value }, expiresIn, signingDate: ctx.now(),
-    });
-    return accept({ url: signed.url, key, headers: { ...signed.headers } });
+    return accept({ ...presigned(ctx, { method: 'POST', key, query: { uploads: '' }, signedHeaders: { 'content-type': contentType }, expiresIn }), key });
   }
 
   // ---------------------------------------------------------------- existing objects: the caller's keys only
@@ -99,36 +113,100 @@ export async function uppySignRoute(
   const query = { uploadId: uploadId.value };
 
   switch (method) {
-    case 'PUT': {
-      if (!hasPart) return invalid('partNumber is required with method "PUT" and uploadId (UploadPart).');
-      const part = readPartNumber(fields.partNumber, maxPartNumber(policy.maxFileSize));
-      if (!part.ok) return part;
-      return accept(presigned(ctx, { method: 'PUT', key: key.value, query: { ...query, partNumber: String(part.value) }, expiresIn }));
-    }
+    case 'PUT': return signPart(ctx, key.value, uploadId.value, fields, expiresIn);
     case 'GET':
       return accept(presigned(ctx, { method: 'GET', key: key.value, query, expiresIn }));
     case 'DELETE':
       return accept(presigned(ctx, { method: 'DELETE', key: key.value, query, expiresIn }));
-    default: { // POST: CompleteMultipartUpload, after checking the parts
+    default: { // POST: CompleteMultipartUpload, after checking the parts against the key's layout
+      const layout = readLayoutKey(key.value, policy.maxFileSize);
+      if (!layout.ok) return layout;
       const listed = await ctx.store().listParts(key.value, uploadId.value);
       if (listed === undefined) return uploadNotFound();
-      const total = listed.reduce((sum, p) => sum + p.size, 0);
-      // Uppy's own layout (its part size, unknown here): contiguous parts from 1, the total within the limit.
-      const problem: Outcome<never> | undefined = total > policy.maxFileSize
-        ? reject(413, ErrorCodes.FILE_TOO_LARGE,
-          `The parts in S3 total ${total} bytes, more than the ${formatBytes(policy.maxFileSize)} allowed; the upload was aborted.`)
-        : listed.length === 0
-          ? reject(409, ErrorCodes.PART_MISSING, 'S3 holds no part of this upload; upload the parts before completing. The upload was aborted.')
-          : contiguityProblem(listed.map((p) => p.partNumber));
+      const problem = layoutProblem(listed, layout.value, policy.maxFileSize);
       if (problem) {
         await abortQuietly(ctx, key.value, uploadId.value);
         return problem;
       }
-      return accept(presigned(ctx, {
-        method: 'POST', key: key.value, query, signedHeaders: { 'x-amz-mp-object-size': String(total), 'if-none-match': '*' }, expiresIn,
-      }));
+      const signedHeaders: Record<string, string> = { 'x-amz-mp-object-size': String(layout.value.size), 'if-none-match': '*' };
+      return accept(presigned(ctx, { method: 'POST', key: key.value, query, signedHeaders, expiresIn }));
     }
   }
+}
+
+/**
+ * UploadPart: the exact length of that part of the key's layout, for an upload S3 lists for the key.
+ * Every other upload of the key (a replayed create URL's) is aborted first, so its parts cannot count.
+ */
+async function signPart(
+  ctx: RouteContext, key: string, uploadId: string, fields: Record<string, unknown>, expiresIn: number,
+): Promise<Outcome<UppySignResponse>> {
+  if (fields.partNumber === undefined) return invalid('partNumber is required with method "PUT" and uploadId (UploadPart).');
+  const layout = readLayoutKey(key, ctx.config.policy.maxFileSize);
+  if (!layout.ok) return layout;
+  const part = readPartNumber(fields.partNumber, layout.value.partCount);
+  if (!part.ok) return part;
+  const uploads = await ctx.store().listUploads(key);
+  if (!uploads.includes(uploadId)) return uploadNotFound();
+  const others = uploads.filter((id) => id !== uploadId);
+  // A bounded batch per request keeps the call well inside the function's timeout however often the URL was replayed.
+  await Promise.all(others.slice(0, MAX_ABORTS_PER_REQUEST).map((id) => abortQuietly(ctx, key, id)));
+  if (others.length > MAX_ABORTS_PER_REQUEST) {
+    return reject(409, ErrorCodes.UPLOAD_REPLAYED,
+      `This key has ${uploads.length} multipart uploads (its create URL was used again); the extra ones are being aborted and no part is signed. Start a new upload.`);
+  }
+  return accept(presigned(ctx, {
+    method: 'PUT',
+    key,
+    query: { partNumber: String(part.value), uploadId },
+    signedHeaders: { 'content-length': String(partLength(layout.value, part.value)) },
+    expiresIn,
+  }));
+}
+
+interface StartedUpload {
+  readonly contentType: string;
+  /** Exact size, when the client sent it. */
+  readonly size?: number;
+  /** Multipart only. */
+  readonly layout?: PartLayout;
+}
+
+/** PutObject: the type Uppy sends; the size when `uppySigner` sends it (else the POST policy caps at the limit). */
+function readPutObject(fields: Record<string, unknown>, policy: UploadPolicy): Outcome<StartedUpload> {
+  const type = readContentType(fields.contentType, policy, true);
+  if (!type.ok) return type;
+  const filename = readFilename(fields.filename);
+  if (!filename.ok) return filename;
+  if (fields.size === undefined) return accept({ contentType: type.value });
+  const size = readSize(fields, { ...policy, maxFileSize: Math.min(policy.maxFileSize, MAX_SINGLE_PUT_SIZE) });
+  return size.ok ? accept({ contentType: type.value, size: size.value }) : size;
+}
+
+/** CreateMultipartUpload: size and chunk size fix the layout; the type from `contentType`, `filename` or the key. */
+function readCreate(fields: Record<string, unknown>, policy: UploadPolicy): Outcome<StartedUpload> {
+  if (fields.size === undefined || fields.chunkSize === undefined) {
+    return invalid(`CreateMultipartUpload needs the file's size and Uppy's chunkSize, so that S3 can bound every part; ${USE_ADAPTER}.`);
+  }
+  const size = readSize(fields, policy);
+  if (!size.ok) return size;
+  const layout = typeof fields.chunkSize === 'number' ? layoutWithPartSize(size.value, fields.chunkSize) : undefined;
+  if (layout === undefined) {
+    return invalid(`chunkSize must be a whole number of bytes from ${MIN_PART_SIZE} to ${MAX_PART_SIZE} that splits the file into at most ${MAX_PARTS} parts; ${USE_ADAPTER}.`);
+  }
+  const filename = readFilename(fields.filename);
+  if (!filename.ok) return filename;
+  const type = createContentType(fields, filename.value, policy);
+  return type.ok ? accept({ contentType: type.value, size: size.value, layout }) : type;
+}
+
+function readFilename(value: unknown): Outcome<string | undefined> {
+  if (value === undefined) return accept(undefined);
+  // eslint-disable-next-line no-control-regex
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255 || /[\u0000-\u001f\u007f]/.test(value)) {
+    return invalid('filename must be a non-empty string of at most 255 characters without control characters; omit it if there is none.');
+  }
+  return accept(value);
 }
 
 function presigned(
@@ -137,12 +215,6 @@ function presigned(
 ): UppySignResponse {
   const out = ctx.presigner.presign({ ...input, signingDate: ctx.now() });
   return Object.keys(out.headers).length > 0 ? { url: out.url, headers: { ...out.headers } } : { url: out.url };
-}
-
-function contiguityProblem(numbers: readonly number[]): Outcome<never> | undefined {
-  const gap = numbers.findIndex((n, i) => n !== i + 1);
-  return gap < 0 ? undefined : reject(409, ErrorCodes.PART_MISSING,
-    `Part ${gap + 1} is not in S3; upload every part before completing. The upload was aborted.`);
 }
 
 function readExpiresIn(value: unknown, policy: UploadPolicy): Outcome<number> {
@@ -166,16 +238,19 @@ function readContentType(value: unknown, policy: UploadPolicy, required: boolean
   return accept(type);
 }
 
-/** CreateMultipartUpload's type: `contentType`, else the requested key's extension. */
-function createContentType(fields: Record<string, unknown>, policy: UploadPolicy): Outcome<string> {
+/**
+ * CreateMultipartUpload's type: `contentType` (uppySigner sends the file's type: Uppy does not), else the
+ * extension of `filename` or of the requested key.
+ */
+function createContentType(fields: Record<string, unknown>, filename: string | undefined, policy: UploadPolicy): Outcome<string> {
   if (fields.contentType !== undefined) return readContentType(fields.contentType, policy, true);
-  const ext = /(\.[A-Za-z0-9]{1,10})$/.exec(fields.key as string)?.[1]?.toLowerCase();
+  const ext = /(\.[A-Za-z0-9]{1,10})$/.exec(filename ?? fields.key as string)?.[1]?.toLowerCase();
   const type = ext === undefined ? undefined
     : policy.allowedContentTypes.find((t) => extensionFor(t) === ext) ?? allowedAlias(ext, policy);
   if (type === undefined) {
     const known = policy.allowedContentTypes.map((t) => extensionFor(t)).filter((e) => e !== '');
     return reject(415, ErrorCodes.CONTENT_TYPE_NOT_ALLOWED,
-      `Cannot tell the file's type for a multipart upload: the key must end with the extension of an allowed type (${known.join(', ') || 'none known'}) or the request must carry contentType.`);
+      `Cannot tell the file's type for a multipart upload: send contentType (uppySigner() sends the file's type), or a filename or key ending with the extension of an allowed type (${known.join(', ') || 'none known'}).`);
   }
   return accept(type);
 }

@@ -8,6 +8,9 @@ import { drain, recordsOf } from './helpers';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { decodeS3EventKey } from '../../src/local/s3-events';
+import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV, S3_ENDPOINT_ENV, serializePolicy } from '../../src/policy';
+import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../../src/signer/config';
+import { MultipartStore, sdkMultipartStore } from '../../src/signer/multipart';
 import type {
   CompletedUpload,
   ErrorResponse,
@@ -19,10 +22,39 @@ import { verifyPostPolicy } from '../signer/helpers';
 
 const MIB = 1024 * 1024;
 let stack: LocalStack;
+/** Every line the signer logged (faults would be here). */
+const signerLog: string[] = [];
+/** Runs between the signer's ListParts and its CompleteMultipartUpload (the race window), when set. */
+let betweenListAndComplete: (() => Promise<void>) | undefined;
+
+/** The signer's real SDK store against the stand-in, with a hook inside the completion route's race window. */
+function racingStore(): MultipartStore {
+  let inner: MultipartStore | undefined;
+  const sdk = () => (inner ??= sdkMultipartStore(loadSignerConfig({
+    [BUCKET_ENV]: stack.bucket,
+    [PUBLIC_BASE_URL_ENV]: stack.cdnUrl,
+    [POLICY_ENV]: serializePolicy(stack.policy),
+    [S3_ENDPOINT_ENV]: stack.s3Endpoint,
+    [REGION_ENV]: stack.region,
+    [ACCESS_KEY_ID_ENV]: stack.credentials.accessKeyId,
+    [SECRET_ACCESS_KEY_ENV]: stack.credentials.secretAccessKey,
+  })));
+  return {
+    create: (key, type) => sdk().create(key, type),
+    listParts: (key, id) => sdk().listParts(key, id),
+    listUploads: (key) => sdk().listUploads(key),
+    abort: (key, id) => sdk().abort(key, id),
+    complete: async (key, id, parts, size) => {
+      await betweenListAndComplete?.();
+      return sdk().complete(key, id, parts, size);
+    },
+  };
+}
 
 beforeAll(async () => {
   stack = await startLocalStack({
-    log: () => undefined,
+    log: (line) => signerLog.push(line),
+    signer: { multipartStore: racingStore(), log: (line) => signerLog.push(line) },
     verifyUploads: false,
     policy: {
       allowedContentTypes: ['image/png', 'application/pdf'],
@@ -86,7 +118,7 @@ test('happy path: plan, three signed parts, completion; S3 holds the exact bytes
   const bytes = file(12 * MIB + 123);
   const p = await plan(bytes.length);
   expect(p).toMatchObject({
-    key: expect.stringMatching(/^uploads\/alice\/[0-9a-f-]{36}\.pdf$/),
+    key: expect.stringMatching(new RegExp(`^uploads/alice/[0-9a-f-]{36}_${12 * MIB + 123}_${5 * MIB}\\.pdf$`)),
     uploadId: expect.any(String),
     partSize: 5 * MIB,
     partCount: 3,
@@ -137,6 +169,18 @@ test('write-once: a second multipart upload to a completed key is refused at com
   expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(bytes)).toBe(true);
   await stack.flush();
   await drain(stack);
+});
+
+test('the parts route signs only the layout the upload was created with: another size is refused, no part beyond the file', async () => {
+  const p = await plan(11 * MIB);
+  expectRefused(await call('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, size: 20 * MIB, partNumbers: [3] }), 400, 'INVALID_REQUEST');
+  expectRefused(await call('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, partNumbers: [4] }), 400, 'INVALID_PART_NUMBER');
+  const all = await call<SignPartsResponse>('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, partNumbers: [1, 2, 3] });
+  expect(all.body.parts.reduce((sum, x) => sum + x.size, 0)).toBe(11 * MIB);
+  // S3 refuses a full-size third part: the signed length is the file's remainder.
+  expect((await putPart(all.body.parts[2].url, file(5 * MIB))).status).toBe(403);
+  expect((await putPart(all.body.parts[2].url, file(MIB))).status).toBe(200);
+  await call('/uploads/multipart/abort', { key: p.key, uploadId: p.uploadId });
 });
 
 test('a part of another length is refused by S3 (content-length is signed)', async () => {
@@ -198,15 +242,45 @@ describe('completion is refused, and the upload aborted, unless S3 holds exactly
     expect(await exists(p.key)).toBe(false);
   });
 
-  test('a part of the wrong size for the declared file: 409 PART_SIZE_MISMATCH', async () => {
+  test('a part of the wrong size for the declared file (uploaded without a signed length): 409 PART_SIZE_MISMATCH', async () => {
     const p = await plan(11 * MIB);
-    const other = await call<SignPartsResponse>('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, size: 7 * MIB, partNumbers: [2] });
     await putPart(p.parts[0].url, file(5 * MIB));
-    await putPart(other.body.parts[0].url, file(2 * MIB));
+    await stack.s3.send(new UploadPartCommand({ Bucket: stack.bucket, Key: p.key, UploadId: p.uploadId, PartNumber: 2, Body: file(2 * MIB) }));
     await putPart(p.parts[2].url, file(MIB));
     expectRefused(await call('/uploads/multipart/complete', { key: p.key, uploadId: p.uploadId, size: 11 * MIB }), 409, 'PART_SIZE_MISMATCH');
     expect(await exists(p.key)).toBe(false);
   });
+});
+
+test('a part re-uploaded between the signer\'s listing and its completion: 409 PARTS_CHANGED, no 5xx, the upload intact and completable', async () => {
+  const bytes = file(11 * MIB, 5);
+  const p = await plan(bytes.length);
+  const sendPart = (n: number, data: Buffer) => putPart(p.parts[n - 1].url, data);
+  for (const part of p.parts) {
+    const start = (part.partNumber - 1) * p.partSize;
+    expect((await sendPart(part.partNumber, bytes.subarray(start, start + part.size))).status).toBe(200);
+  }
+  // Part 2 again, same length, other bytes: a new ETag after the signer listed the old one.
+  const changed = Buffer.from(bytes.subarray(5 * MIB, 10 * MIB));
+  changed[100] = (changed[100] + 1) % 256;
+  betweenListAndComplete = async () => {
+    betweenListAndComplete = undefined;
+    expect((await sendPart(2, changed)).status).toBe(200);
+  };
+  signerLog.length = 0;
+  expectRefused(await call('/uploads/multipart/complete', { key: p.key, uploadId: p.uploadId, size: bytes.length }), 409, 'PARTS_CHANGED');
+  expect(signerLog).toEqual([]);
+  expect(await exists(p.key)).toBe(false);
+
+  // Nothing was lost: the upload still holds its three parts, and completing again stores them.
+  const listed = await call<SignPartsResponse>('/uploads/multipart/parts', { key: p.key, uploadId: p.uploadId, size: bytes.length });
+  expect(listed.body.uploadedParts.map((x) => [x.partNumber, x.size])).toEqual([[1, 5 * MIB], [2, 5 * MIB], [3, MIB]]);
+  expect((await call('/uploads/multipart/complete', { key: p.key, uploadId: p.uploadId, size: bytes.length })).status).toBe(200);
+  const stored = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: p.key }));
+  const body = Buffer.from(await stored.Body!.transformToByteArray());
+  expect(body.equals(Buffer.concat([bytes.subarray(0, 5 * MIB), changed, bytes.subarray(10 * MIB)]))).toBe(true);
+  await stack.flush();
+  await drain(stack);
 });
 
 describe('bad input: a 4xx with code and message, nothing signed, nothing created', () => {
@@ -232,8 +306,8 @@ describe('bad input: a 4xx with code and message, nothing signed, nothing create
   test('unknown upload ids: 404 UPLOAD_NOT_FOUND (also an id used with another of the caller\'s keys)', async () => {
     const other = await plan(7 * MIB);
     for (const [key, uploadId] of [[p.key, 'f'.repeat(32)], [p.key, 'nope'], [other.key, p.uploadId]]) {
-      expectRefused(await call('/uploads/multipart/parts', { key, uploadId, size: 11 * MIB }), 404, 'UPLOAD_NOT_FOUND');
-      expectRefused(await call('/uploads/multipart/complete', { key, uploadId, size: 11 * MIB }), 404, 'UPLOAD_NOT_FOUND');
+      expectRefused(await call('/uploads/multipart/parts', { key, uploadId }), 404, 'UPLOAD_NOT_FOUND');
+      expectRefused(await call('/uploads/multipart/complete', { key, uploadId }), 404, 'UPLOAD_NOT_FOUND');
       expectRefused(await call('/uploads/multipart/abort', { key, uploadId }), 404, 'UPLOAD_NOT_FOUND');
     }
     await call('/uploads/multipart/abort', { key: other.key, uploadId: other.uploadId });

@@ -10,7 +10,7 @@ import { scopeForIdentity } from '../../src/signer/identity';
 import { guardedStore, isUnavailable, MultipartStore, S3_SDK_TIMEOUTS } from '../../src/signer/multipart';
 
 const MIB = 1024 * 1024;
-const KEY = `uploads/${scopeForIdentity(DEFAULT_ARN)}/0b6f8a4e-3c1d-4f2a-9e7b-5d6c4b3a2f10.pdf`;
+const KEY = `uploads/${scopeForIdentity(DEFAULT_ARN)}/0b6f8a4e-3c1d-4f2a-9e7b-5d6c4b3a2f10_${8 * 1024 * 1024}_${5 * 1024 * 1024}.pdf`;
 const policy = { allowedContentTypes: ['application/pdf'], multipartThreshold: 6 * MIB, partSize: 5 * MIB };
 const event = (path: string, body: unknown) => makeEvent({ path, body, authorizer: iamAuthorizer(DEFAULT_ARN) });
 
@@ -64,6 +64,7 @@ describe('which S3 errors are "unavailable"', () => {
     const failing = (err: Error): MultipartStore => ({
       create: async () => { throw err; },
       listParts: async () => { throw err; },
+      listUploads: async () => { throw err; },
       complete: async () => { throw err; },
       abort: async () => { throw err; },
     });
@@ -83,7 +84,7 @@ describe('which S3 errors are "unavailable"', () => {
   });
 
   test('guardedStore passes results and request errors through unchanged', async () => {
-    const inner: MultipartStore = { create: async () => 'id', listParts: async () => undefined, complete: async () => true, abort: async () => false };
+    const inner: MultipartStore = { create: async () => 'id', listParts: async () => undefined, listUploads: async () => [], complete: async () => undefined, abort: async () => false };
     const store = guardedStore(inner);
     await expect(store.create('k', 'image/png')).resolves.toBe('id');
     await expect(store.listParts('k', 'u')).resolves.toBeUndefined();

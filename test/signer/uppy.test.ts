@@ -15,6 +15,10 @@ import { ListedPart, MultipartStore, partLayout, partLength, maxPartNumber } fro
 const MIB = 1024 * 1024;
 const SCOPE = scopeForIdentity(DEFAULT_ARN);
 const KEY = `uploads/${SCOPE}/${PNG_UUID}.png`;
+/** A 25 MiB PNG in 5 MiB chunks: 5 parts. */
+const LAYOUT_PNG_KEY = `uploads/${SCOPE}/${PNG_UUID}_${25 * MIB}_${5 * MIB}.png`;
+/** The key the signer gives a 12 MiB + 7 B PDF sent in 5 MiB chunks: the layout is in the key. */
+const LAYOUT_PDF_KEY = `uploads/${SCOPE}/${PNG_UUID}_${12 * MIB + 7}_${5 * MIB}.pdf`;
 
 /** An in-memory S3 for multipart: uploads by id, with their key and parts. */
 function memoryStore() {
@@ -33,10 +37,13 @@ function memoryStore() {
       const u = uploads.get(uploadId);
       return u && u.key === key ? [...u.parts] : undefined;
     },
+    async listUploads(key) {
+      calls.push(`uploads ${key}`);
+      return [...uploads.entries()].filter(([, u]) => u.key === key).map(([id]) => id);
+    },
     async complete(_key, uploadId, parts, size) {
       calls.push(`complete ${uploadId} ${parts.length} ${size}`);
       uploads.delete(uploadId);
-      return true;
     },
     async abort(key, uploadId) {
       calls.push(`abort ${uploadId}`);
@@ -89,53 +96,126 @@ describe('Uppy operations', () => {
     expect([expiration(short), expiration(long)]).toEqual(['2024-05-06T07:09:09.000Z', '2024-05-06T07:13:09.000Z']);
   });
 
-  test('CreateMultipartUpload: the type from the key\'s extension (or contentType) is signed; the server\'s key', async () => {
-    const { sign, calls } = setup();
-    const res = await sign({ method: 'POST', key: 'f00-big report.PDF' });
+  test('PutObject with uppySigner\'s size: the POST policy pins that exact length; above maxFileSize, 413 and nothing signed', async () => {
+    const { sign } = setup();
+    const res = await sign({ method: 'PUT', key: 'a1b2-photo.png', contentType: 'image/png', size: 4321, filename: 'photo.png' });
     expect(res.status).toBe(200);
-    const key = `uploads/${SCOPE}/${PNG_UUID}.pdf`;
-    expect(res.body).toEqual({ url: expect.any(String), key, headers: { 'content-type': 'application/pdf' } });
+    const policy = verifyPostPolicy(res.body.fields as Record<string, string>,
+      { secretAccessKey: TEST_SECRET_ACCESS_KEY, region: TEST_REGION, bucket: TEST_BUCKET, now: TEST_NOW });
+    expect(policy.conditions).toEqual(expect.arrayContaining([['content-length-range', 4321, 4321]]));
+    refused(await sign({ method: 'PUT', key: 'x.png', contentType: 'image/png', size: 25 * MIB + 1 }), 413, 'FILE_TOO_LARGE');
+  });
+
+  test('CreateMultipartUpload: the layout (size, chunk size) goes into the server\'s key; the type from contentType, filename or key is signed', async () => {
+    const { sign, calls } = setup();
+    const res = await sign({ method: 'POST', key: 'f00-big report.PDF', size: 12 * MIB + 7, chunkSize: 5 * MIB });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ url: expect.any(String), key: LAYOUT_PDF_KEY, headers: { 'content-type': 'application/pdf' } });
     const url = res.body.url as string;
     expect(queryParams(url).get('uploads')).toBe('');
     expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('content-type;host');
     expect(computeSigV4Signature('POST', url, { 'content-type': 'application/pdf' }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
     expect(calls).toEqual([]); // Uppy creates it itself with the URL
-    expect((await sign({ method: 'POST', key: 'noext', contentType: 'image/png' })).body.headers).toEqual({ 'content-type': 'image/png' });
-    refused(await sign({ method: 'POST', key: 'page.html' }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
-    refused(await sign({ method: 'POST', key: 'noext' }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
+    const plan = { size: 12 * MIB + 7, chunkSize: 5 * MIB };
+    // Uppy 6 sends no type at create; uppySigner sends the file's: a name without a known extension is fine.
+    const noExtension = await sign({ method: 'POST', key: 'c0ffee-DSC_0001', contentType: 'image/png', filename: 'DSC_0001', ...plan });
+    expect(noExtension.body.headers).toEqual({ 'content-type': 'image/png' });
+    expect((await sign({ method: 'POST', key: 'c0ffee-x', filename: 'scan.pdf', ...plan })).body.headers).toEqual({ 'content-type': 'application/pdf' });
+    refused(await sign({ method: 'POST', key: 'page.html', ...plan }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
+    refused(await sign({ method: 'POST', key: 'noext', ...plan }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
   });
 
-  test('UploadPart, ListParts, AbortMultipartUpload: presigned for the caller\'s key with the upload id', async () => {
-    const { sign } = setup();
-    for (const [method, extra, op] of [['PUT', { partNumber: 3 }, 'PUT'], ['GET', {}, 'GET'], ['DELETE', {}, 'DELETE']] as const) {
-      const res = await sign({ method, key: KEY, uploadId: 'abc', ...extra });
+  test('CreateMultipartUpload without uppySigner\'s fields, or with a layout S3 cannot complete or the limit forbids: refused, nothing signed', async () => {
+    const { sign } = setup({ maxFileSize: 100 * MIB });
+    const noPlan = await sign({ method: 'POST', key: 'f00-report.pdf' });
+    refused(noPlan, 400, 'INVALID_REQUEST');
+    expect(errorOf(noPlan).message).toContain('uppySigner');
+    refused(await sign({ method: 'POST', key: 'f00-report.pdf', size: 12 * MIB }), 400, 'INVALID_REQUEST');
+    refused(await sign({ method: 'POST', key: 'f00-report.pdf', size: 12 * MIB, chunkSize: 5 * MIB - 1 }), 400, 'INVALID_REQUEST');
+    refused(await sign({ method: 'POST', key: 'f00-report.pdf', size: 12 * MIB, chunkSize: '5242880' }), 400, 'INVALID_REQUEST');
+    refused(await sign({ method: 'POST', key: 'f00-report.pdf', size: 100 * MIB + 1, chunkSize: 5 * MIB }), 413, 'FILE_TOO_LARGE');
+    refused(await sign({ method: 'POST', key: 'f00-report.pdf', size: 12 * MIB, chunkSize: 5 * MIB, uploadId: 'u' }), 400, 'INVALID_REQUEST');
+  });
+
+  test('UploadPart: signed with the exact content-length of that part of the key\'s layout', async () => {
+    const { sign, uploads } = setup();
+    uploads.set('abc', { key: LAYOUT_PDF_KEY, parts: [] });
+    const lengths: Record<number, number> = { 1: 5 * MIB, 2: 5 * MIB, 3: 2 * MIB + 7 };
+    for (const n of [1, 2, 3]) {
+      const res = await sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'abc', partNumber: n });
       expect(res.status).toBe(200);
       const url = res.body.url as string;
-      expect(new URL(url).pathname).toBe(`/${KEY}`);
-      expect(queryParams(url).get('uploadId')).toBe('abc');
-      expect(queryParams(url).get('partNumber')).toBe(method === 'PUT' ? '3' : undefined);
-      expect(computeSigV4Signature(op, url, {}, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
-      expect(res.body.headers).toBeUndefined();
+      expect(new URL(url).pathname).toBe(`/${LAYOUT_PDF_KEY}`);
+      expect([queryParams(url).get('uploadId'), queryParams(url).get('partNumber')]).toEqual(['abc', String(n)]);
+      expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('content-length;host');
+      expect(computeSigV4Signature('PUT', url, { 'content-length': String(lengths[n]) }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+      expect(computeSigV4Signature('PUT', url, { 'content-length': String(lengths[n] + 1) }, TEST_SECRET_ACCESS_KEY)).not.toBe(queryParams(url).get('X-Amz-Signature'));
+      expect(res.body.headers).toBeUndefined(); // browsers set content-length themselves
     }
+    refused(await sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'abc', partNumber: 4 }), 400, 'INVALID_PART_NUMBER');
+    refused(await sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'other', partNumber: 1 }), 404, 'UPLOAD_NOT_FOUND');
+    // A key without a layout (not a multipart key of this signer) gets no part URL.
+    uploads.set('plain', { key: KEY, parts: [] });
+    refused(await sign({ method: 'PUT', key: KEY, uploadId: 'plain', partNumber: 1 }), 400, 'INVALID_REQUEST');
   });
 
-  test('CompleteMultipartUpload: signed with x-amz-mp-object-size = the listed total and if-none-match (write-once); over the limit or with a gap, aborted and refused', async () => {
+  test('a replayed create URL: every other upload of the key is aborted before a part is signed, so at most one can hold parts', async () => {
+    const { sign, uploads, calls } = setup();
+    for (const id of ['first', 'replay-1', 'replay-2']) uploads.set(id, { key: LAYOUT_PDF_KEY, parts: [] });
+    expect((await sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'replay-1', partNumber: 1 })).status).toBe(200);
+    expect(calls).toEqual([`uploads ${LAYOUT_PDF_KEY}`, 'abort first', 'abort replay-2']);
+    expect([...uploads.keys()]).toEqual(['replay-1']);
+    refused(await sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'first', partNumber: 1 }), 404, 'UPLOAD_NOT_FOUND');
+  });
+
+  test('a create URL replayed many times: each part request aborts at most 10 others and signs nothing until they are gone', async () => {
+    const { sign, uploads } = setup();
+    for (let i = 0; i < 25; i++) uploads.set(`u${i}`, { key: LAYOUT_PDF_KEY, parts: [] });
+    const ask = () => sign({ method: 'PUT', key: LAYOUT_PDF_KEY, uploadId: 'u24', partNumber: 1 });
+    refused(await ask(), 409, 'UPLOAD_REPLAYED');
+    expect(uploads.size).toBe(15);
+    refused(await ask(), 409, 'UPLOAD_REPLAYED');
+    expect(uploads.size).toBe(5);
+    expect((await ask()).status).toBe(200);
+    expect([...uploads.keys()]).toEqual(['u24']);
+  });
+
+  test('ListParts, AbortMultipartUpload: presigned for the caller\'s key with the upload id, no S3 call', async () => {
+    const { sign, calls } = setup();
+    for (const method of ['GET', 'DELETE'] as const) {
+      const res = await sign({ method, key: LAYOUT_PDF_KEY, uploadId: 'abc' });
+      expect(res.status).toBe(200);
+      const url = res.body.url as string;
+      expect(queryParams(url).get('uploadId')).toBe('abc');
+      expect(computeSigV4Signature(method, url, {}, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+      expect(res.body.headers).toBeUndefined();
+    }
+    expect(calls).toEqual([]);
+  });
+
+  test('CompleteMultipartUpload: signed with x-amz-mp-object-size = the key\'s size and if-none-match (write-once); parts other than the layout\'s, aborted and refused', async () => {
     const { sign, uploads, calls } = setup({ maxFileSize: 20 * MIB });
-    uploads.set('ok', { key: KEY, parts: [{ partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 2, size: 100, etag: 'b' }] });
-    const ok = await sign({ method: 'POST', key: KEY, uploadId: 'ok' });
-    expect(ok.body.headers).toEqual({ 'x-amz-mp-object-size': String(5 * MIB + 100), 'if-none-match': '*' });
+    const layoutParts = (): ListedPart[] => [
+      { partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 2, size: 5 * MIB, etag: 'b' }, { partNumber: 3, size: 2 * MIB + 7, etag: 'c' },
+    ];
+    uploads.set('ok', { key: LAYOUT_PDF_KEY, parts: layoutParts() });
+    const ok = await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'ok' });
+    const size = String(12 * MIB + 7);
+    expect(ok.body.headers).toEqual({ 'x-amz-mp-object-size': size, 'if-none-match': '*' });
     const url = ok.body.url as string;
     expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('host;if-none-match;x-amz-mp-object-size');
-    expect(computeSigV4Signature('POST', url, ok.body.headers as Record<string, string>, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+    expect(computeSigV4Signature('POST', url, { 'x-amz-mp-object-size': size, 'if-none-match': '*' }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
 
-    uploads.set('big', { key: KEY, parts: [{ partNumber: 1, size: 15 * MIB, etag: 'a' }, { partNumber: 2, size: 6 * MIB, etag: 'b' }] });
-    refused(await sign({ method: 'POST', key: KEY, uploadId: 'big' }), 413, 'FILE_TOO_LARGE');
-    uploads.set('gap', { key: KEY, parts: [{ partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 3, size: 5, etag: 'c' }] });
-    refused(await sign({ method: 'POST', key: KEY, uploadId: 'gap' }), 409, 'PART_MISSING');
-    uploads.set('empty', { key: KEY, parts: [] });
-    refused(await sign({ method: 'POST', key: KEY, uploadId: 'empty' }), 409, 'PART_MISSING');
-    refused(await sign({ method: 'POST', key: KEY, uploadId: 'unknown' }), 404, 'UPLOAD_NOT_FOUND');
-    expect(calls.filter((c) => c.startsWith('abort'))).toEqual(['abort big', 'abort gap', 'abort empty']);
+    uploads.set('big', { key: LAYOUT_PDF_KEY, parts: [...layoutParts().slice(0, 2), { partNumber: 3, size: 15 * MIB, etag: 'c' }] });
+    refused(await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'big' }), 413, 'FILE_TOO_LARGE');
+    uploads.set('gap', { key: LAYOUT_PDF_KEY, parts: [layoutParts()[0], layoutParts()[2]] });
+    refused(await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'gap' }), 409, 'PART_MISSING');
+    uploads.set('short', { key: LAYOUT_PDF_KEY, parts: [...layoutParts().slice(0, 2), { partNumber: 3, size: 2 * MIB, etag: 'c' }] });
+    refused(await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'short' }), 409, 'PART_SIZE_MISMATCH');
+    uploads.set('empty', { key: LAYOUT_PDF_KEY, parts: [] });
+    refused(await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'empty' }), 409, 'PART_MISSING');
+    refused(await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'unknown' }), 404, 'UPLOAD_NOT_FOUND');
+    expect(calls.filter((c) => c.startsWith('abort'))).toEqual(['abort big', 'abort gap', 'abort short', 'abort empty']);
     expect([...uploads.keys()]).toEqual(['ok']);
   });
 
@@ -153,7 +233,11 @@ describe('malformed Uppy requests: 4xx, code, message, nothing signed', () => {
   const cases: Array<[string, unknown, number, string]> = [
     ['not an object', 'PUT', 400, 'INVALID_JSON'],
     ['an array', [], 400, 'INVALID_JSON'],
-    ['unknown field', { method: 'PUT', key: 'x.png', contentType: 'image/png', size: 3 }, 400, 'INVALID_REQUEST'],
+    ['unknown field', { method: 'PUT', key: 'x.png', contentType: 'image/png', bytes: 3 }, 400, 'INVALID_REQUEST'],
+    ['size on UploadPart', { method: 'PUT', key: LAYOUT_PNG_KEY, uploadId: 'u', partNumber: 1, size: 3 }, 400, 'INVALID_REQUEST'],
+    ['chunkSize on PutObject', { method: 'PUT', key: 'x.png', contentType: 'image/png', chunkSize: 5 * MIB }, 400, 'INVALID_REQUEST'],
+    ['a fractional size', { method: 'PUT', key: 'x.png', contentType: 'image/png', size: 1.5 }, 400, 'INVALID_REQUEST'],
+    ['a filename with a control character', { method: 'PUT', key: 'x.png', contentType: 'image/png', filename: 'a\nb.png' }, 400, 'INVALID_REQUEST'],
     ['no method', { key: 'x.png' }, 400, 'INVALID_REQUEST'],
     ['bad method', { method: 'HEAD', key: 'x.png' }, 400, 'INVALID_REQUEST'],
     ['lower-case method', { method: 'put', key: 'x.png', contentType: 'image/png' }, 400, 'INVALID_REQUEST'],
@@ -166,9 +250,9 @@ describe('malformed Uppy requests: 4xx, code, message, nothing signed', () => {
     ['partNumber without uploadId', { method: 'PUT', key: KEY, partNumber: 1 }, 400, 'INVALID_REQUEST'],
     ['partNumber on GET', { method: 'GET', key: KEY, uploadId: 'u', partNumber: 1 }, 400, 'INVALID_REQUEST'],
     ['UploadPart without partNumber', { method: 'PUT', key: KEY, uploadId: 'u' }, 400, 'INVALID_REQUEST'],
-    ['partNumber 0', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 0 }, 400, 'INVALID_PART_NUMBER'],
-    ['partNumber 10001', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 10_001 }, 400, 'INVALID_PART_NUMBER'],
-    ['partNumber beyond maxFileSize / 5 MiB', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 6 }, 400, 'INVALID_PART_NUMBER'],
+    ['partNumber 0', { method: 'PUT', key: LAYOUT_PNG_KEY, uploadId: 'u', partNumber: 0 }, 400, 'INVALID_PART_NUMBER'],
+    ['partNumber 10001', { method: 'PUT', key: LAYOUT_PNG_KEY, uploadId: 'u', partNumber: 10_001 }, 400, 'INVALID_PART_NUMBER'],
+    ['partNumber beyond the layout\'s part count', { method: 'PUT', key: LAYOUT_PNG_KEY, uploadId: 'u', partNumber: 6 }, 400, 'INVALID_PART_NUMBER'],
     ['fractional partNumber', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: 1.5 }, 400, 'INVALID_REQUEST'],
     ['string partNumber', { method: 'PUT', key: KEY, uploadId: 'u', partNumber: '1' }, 400, 'INVALID_REQUEST'],
     ['empty uploadId', { method: 'GET', key: KEY, uploadId: '' }, 400, 'INVALID_REQUEST'],
@@ -206,14 +290,58 @@ describe('native multipart plan', () => {
     const { sign, calls } = setup({ multipartThreshold: 10 * MIB, partSize: 5 * MIB, maxFileSize: 1024 * MIB });
     const res = await sign({ contentType: 'application/pdf', size: 600 * MIB + 1 }, '/uploads');
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ key: `uploads/${SCOPE}/${PNG_UUID}.pdf`, uploadId: 'upload-1', partSize: 5 * MIB, partCount: 121 });
+    const key = `uploads/${SCOPE}/${PNG_UUID}_${600 * MIB + 1}_${5 * MIB}.pdf`;
+    expect(res.body).toMatchObject({ key, uploadId: 'upload-1', partSize: 5 * MIB, partCount: 121 });
     const parts = res.body.parts as Array<{ partNumber: number; url: string; size: number }>;
     expect(parts.map((p) => p.partNumber)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     for (const p of parts.slice(0, 3)) {
       expect(queryParams(p.url).get('X-Amz-SignedHeaders')).toBe('content-length;host');
       expect(computeSigV4Signature('PUT', p.url, { 'content-length': String(p.size) }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(p.url).get('X-Amz-Signature'));
     }
-    expect(calls).toEqual([`create uploads/${SCOPE}/${PNG_UUID}.pdf application/pdf`]);
+    expect(calls).toEqual([`create ${key} application/pdf`]);
+  });
+
+  test('the parts route takes the layout from the key: another size gets no part URLs, parts beyond the layout none either', async () => {
+    const { sign } = setup({ multipartThreshold: 10 * MIB, partSize: 5 * MIB, maxFileSize: 100 * MIB });
+    const plan = await sign({ contentType: 'application/pdf', size: 11 * MIB }, '/uploads');
+    const { key, uploadId } = plan.body as { key: string; uploadId: string };
+    const parts = (body: Record<string, unknown>) => sign({ key, uploadId, ...body }, '/uploads/multipart/parts');
+    // Declaring a larger file used to sign a full-size part 3 (and parts 4..20): 5 MiB more than the file.
+    refused(await parts({ size: 100 * MIB, partNumbers: [3] }), 400, 'INVALID_REQUEST');
+    refused(await parts({ partNumbers: [4] }), 400, 'INVALID_PART_NUMBER');
+    const res = await parts({ partNumbers: [1, 2, 3] });
+    expect((res.body.parts as Array<{ size: number }>).map((p) => p.size)).toEqual([5 * MIB, 5 * MIB, MIB]);
+    expect((await parts({ size: 11 * MIB, partNumbers: [3] })).status).toBe(200);
+    refused(await sign({ key: KEY, uploadId }, '/uploads/multipart/parts'), 400, 'INVALID_REQUEST');
+    refused(await sign({ key, uploadId, size: 12 * MIB }, '/uploads/multipart/complete'), 400, 'INVALID_REQUEST');
+  });
+});
+
+describe('native multipart completion races', () => {
+  /** What S3's CompleteMultipartUpload throws (the SDK's shape) when a listed part was replaced or the upload went away. */
+  const s3Error = (name: string) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: name === 'NoSuchUpload' ? 404 : 400 } });
+
+  test.each([
+    ['InvalidPart', 409, 'PARTS_CHANGED'],
+    ['InvalidPartOrder', 409, 'PARTS_CHANGED'],
+    ['NoSuchUpload', 404, 'UPLOAD_NOT_FOUND'],
+  ])('S3 answering %s to the completion (a part re-uploaded, or the upload aborted, after the listing): %i %s, the upload left as it is, no fault logged', async (name, status, code) => {
+    const lines: string[] = [];
+    const memory = memoryStore();
+    const store: MultipartStore = { ...memory.store, complete: async () => { throw s3Error(name); } };
+    const handler = createSignerHandler(testConfig({}, { allowedContentTypes: ['application/pdf'], multipartThreshold: 10 * MIB, partSize: 5 * MIB }), {
+      now: () => TEST_NOW, randomUUID: () => PNG_UUID, log: (line) => lines.push(line), multipartStore: store,
+    });
+    const post = (path: string, body: unknown) => call(handler, makeEvent({ path, body, authorizer: iamAuthorizer(DEFAULT_ARN) }));
+    const plan = await post('/uploads', { contentType: 'application/pdf', size: 12 * MIB });
+    const { key, uploadId } = plan.body as { key: string; uploadId: string };
+    memory.uploads.get(uploadId)!.parts.push(
+      { partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 2, size: 5 * MIB, etag: 'b' }, { partNumber: 3, size: 2 * MIB, etag: 'c' });
+    const res = await post('/uploads/multipart/complete', { key, uploadId, size: 12 * MIB });
+    refused(res, status, code);
+    expect(memory.calls.filter((c) => c.startsWith('abort'))).toEqual([]);
+    expect(memory.uploads.get(uploadId)?.parts).toHaveLength(3);
+    expect(lines).toEqual([]);
   });
 });
 
