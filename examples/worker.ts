@@ -7,7 +7,8 @@
  * redelivers only it (after the visibility timeout) and, after `maxReceiveCount` receives, moves it to
  * `uploads.deadLetterQueue`; the messages that succeeded are deleted and never redelivered. If the
  * invocation itself crashes (timeout, out of memory), the whole batch comes back: nothing is lost, so
- * `processUpload` must be idempotent (at-least-once delivery). Keep the queue's visibility timeout at
+ * `processUpload` must be idempotent (at-least-once delivery; the same upload may also be announced
+ * twice): key it on `key` + `versionId`, and read exactly that version (`VersionId`). Keep the queue's visibility timeout at
  * least six times the worker's timeout.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -19,6 +20,8 @@ export interface Upload {
   readonly key: string;
   readonly size: number;
   readonly eTag: string;
+  /** The version the event is about (versioned buckets, the construct's default): read this one. */
+  readonly versionId?: string;
   /** With `verifyUploads` (the default): the verifier's result, `status: 'verified'`. */
   readonly verification?: { readonly status: string; readonly contentType?: string };
 }
@@ -27,7 +30,7 @@ export interface Upload {
 export type ProcessUpload = (upload: Upload, record: SQSRecord) => Promise<void>;
 
 interface S3EventRecordLike {
-  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string } };
+  s3?: { bucket?: { name?: string }; object?: { key?: string; size?: number; eTag?: string; versionId?: string } };
   verification?: Upload['verification'];
 }
 
@@ -45,6 +48,7 @@ export function uploadsOf(body: string): Upload[] {
       key: decodeURIComponent(key.replace(/\+/g, ' ')),
       size: r.s3?.object?.size ?? 0,
       eTag: r.s3?.object?.eTag ?? '',
+      ...(r.s3?.object?.versionId ? { versionId: r.s3.object.versionId } : {}),
       ...(r.verification ? { verification: r.verification } : {}),
     };
   });

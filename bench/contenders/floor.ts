@@ -2,8 +2,8 @@
  * The floor of figure 1: the least work that yields the same presigned PUT — plain node:crypto SigV4
  * (query signing) with the signing key and every per-credential string cached. Per request only the
  * date (formatted once a second), the key's path, one SHA-256 of the canonical request and one HMAC remain. For the benchmark
- * only: no validation, no configuration, one fixed request shape (content-type + content-length
- * signed as headers, no content-md5), virtual-hosted-style host.
+ * only: no validation, no configuration, one fixed request shape (content-type, content-length and
+ * `if-none-match: *` signed as headers, no content-md5), virtual-hosted-style host.
  */
 import * as crypto from 'node:crypto';
 
@@ -38,7 +38,7 @@ const sha256Hex: (data: string) => string = typeof crypto.hash === 'function'
 
 /** Returns a function signing one PUT URL per call. */
 export function createFloorSigner(options: FloorOptions): (input: FloorInput) => string {
-  const signedHeaders = 'content-length;content-type;host';
+  const signedHeaders = 'content-length;content-type;host;if-none-match';
   let day = '';
   let key: Buffer = Buffer.alloc(0);
   let scope = '';
@@ -64,7 +64,7 @@ export function createFloorSigner(options: FloorOptions): (input: FloorInput) =>
     }
     const path = '/' + input.key.split('/').map(enc).join('/');
     const query = `${head}${amzDate}${tail}`;
-    const canonical = `PUT\n${path}\n${query}\ncontent-length:${input.size}\ncontent-type:${input.contentType}\nhost:${options.host}\n\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
+    const canonical = `PUT\n${path}\n${query}\ncontent-length:${input.size}\ncontent-type:${input.contentType}\nhost:${options.host}\nif-none-match:*\n\n${signedHeaders}\nUNSIGNED-PAYLOAD`;
     const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
     return `https://${options.host}${path}?${query}&X-Amz-Signature=${crypto.createHmac('sha256', key).update(toSign).digest('hex')}`;
   };

@@ -20,7 +20,7 @@ import { encodeRfc3986, objectLocation, PresignedPut, PresignPutInput, PutPresig
 
 type Query = Record<string, string | null | ReadonlyArray<string | null>> | undefined;
 
-/** The request both SDK presigners sign: content-type, content-length (and content-md5) as headers. */
+/** The request both SDK presigners sign: content-type, content-length, if-none-match (and content-md5) as headers. */
 function buildRequest(
   config: SignerConfig,
   input: PresignPutInput,
@@ -30,7 +30,8 @@ function buildRequest(
   if (input.checksum !== undefined) {
     clientHeaders['content-md5'] = input.checksum;
   }
-  const signed = new Set(['content-type', 'content-length', ...(input.checksum !== undefined ? ['content-md5'] : [])]);
+  clientHeaders['if-none-match'] = '*';
+  const signed = new Set(['content-type', 'content-length', 'if-none-match', ...(input.checksum !== undefined ? ['content-md5'] : [])]);
   const request = new HttpRequest({
     method: 'PUT',
     protocol: location.protocol,
@@ -127,17 +128,19 @@ export function createGetSignedUrlPut(config: SignerConfig): PutPresigner {
         Key: input.key,
         ContentType: input.contentType,
         ContentLength: input.size,
+        IfNoneMatch: '*',
         ...(input.checksum !== undefined ? { ContentMD5: input.checksum } : {}),
       });
       const url = await getSignedUrl(client, command, {
         expiresIn,
         signingDate,
-        signableHeaders: new Set(['content-type', 'content-length', ...(input.checksum !== undefined ? ['content-md5'] : [])]),
+        signableHeaders: new Set(['content-type', 'content-length', 'if-none-match', ...(input.checksum !== undefined ? ['content-md5'] : [])]),
       });
       const headers: Record<string, string> = { 'content-type': input.contentType };
       if (input.checksum !== undefined) {
         headers['content-md5'] = input.checksum;
       }
+      headers['if-none-match'] = '*';
       return { url, headers, expiresAt: new Date(signingDate.getTime() + expiresIn * 1000) };
     },
   };

@@ -19,6 +19,7 @@ export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGateway
     Key: key,
     ContentType: contentType,
     ContentLength: size,
-  }), { expiresIn: 300, signableHeaders: new Set(['content-type', 'content-length']) });
+    IfNoneMatch: '*',
+  }), { expiresIn: 300, signableHeaders: new Set(['content-type', 'content-length', 'if-none-match']) });
   return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, method: 'PUT', url }) };
 };

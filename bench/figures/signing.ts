@@ -56,7 +56,7 @@ export async function checkSameWork(config: SignerConfig): Promise<void> {
   }
   const sdkUrl = (await createGetSignedUrlPut(config).presignPut(input)).url;
   const signedHeaders = decodeURIComponent(/[?&]X-Amz-SignedHeaders=([^&]+)/.exec(sdkUrl)?.[1] ?? '');
-  if (signedHeaders !== 'content-length;content-type;host' || /x-amz-checksum|x-amz-sdk-checksum/i.test(sdkUrl)) {
+  if (signedHeaders !== 'content-length;content-type;host;if-none-match' || /x-amz-checksum|x-amz-sdk-checksum/i.test(sdkUrl)) {
     throw new Error(`getSignedUrl does not sign the same request (signed headers "${signedHeaders}"): ${sdkUrl}`);
   }
 }

@@ -117,6 +117,10 @@ export async function completeRoute(ctx: RouteContext, scope: string, body: unkn
   } catch (err) {
     if (!(err instanceof CompletionConflictError)) throw err;
     if (err.reason === 'upload-gone') return uploadNotFound();
+    if (err.reason === 'object-exists') {
+      await abortQuietly(ctx, key, uploadId);
+      return objectExists(key);
+    }
     return reject(409, ErrorCodes.PARTS_CHANGED,
       'A part was uploaded again while the upload was being completed; nothing was stored and the upload is unchanged. Complete it again once every part is uploaded.');
   }
@@ -169,6 +173,12 @@ export async function abortQuietly(ctx: RouteContext, key: string, uploadId: str
   } catch (err) {
     ctx.log(`[cdk-direct-upload signer] could not abort refused upload ${uploadId} of ${key}: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** Keys are write-once: S3 refused to complete onto a key that already holds an object. */
+export function objectExists(key: string): Outcome<never> {
+  return reject(409, ErrorCodes.OBJECT_EXISTS,
+    `An object already exists at "${key}" and uploads never replace one; the upload was aborted. Ask the signer for a new upload.`);
 }
 
 export function uploadNotFound(): Outcome<never> {

@@ -90,7 +90,10 @@ export interface MultipartStore {
    * key as prefix), oldest first.
    */
   listUploads(key: string): Promise<string[]>;
-  /** Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it). */
+  /**
+   * Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it), and
+   * `If-None-Match: *` (write-once: S3 refuses when an object exists at the key).
+   */
   complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<void>;
   /** False when no such upload exists. */
   abort(key: string, uploadId: string): Promise<boolean>;
@@ -110,12 +113,15 @@ export class DependencyUnavailableError extends Error {
 /**
  * S3 refused a completion because the upload changed after the signer listed it: a part was uploaded
  * again (new ETag: `InvalidPart`, `InvalidPartOrder`), or the upload was completed or aborted meanwhile
- * (`NoSuchUpload`). The caller's doing, not a fault: the route answers 409 / 404, and S3 left the
- * upload as it was (a completion that fails changes nothing).
+ * (`NoSuchUpload`); or because an object already exists at the key (`If-None-Match: *`: 412
+ * `PreconditionFailed`, or 409 `ConditionalRequestConflict` while another write to the key is under way).
+ * The caller's doing, not a fault: the route answers 409 / 404, and S3 left the upload as it was (a
+ * completion that fails changes nothing).
  */
 export class CompletionConflictError extends Error {
-  constructor(public readonly reason: 'parts-changed' | 'upload-gone', public readonly cause: unknown) {
-    super(reason === 'parts-changed' ? 'a part changed during completion' : 'the upload no longer exists');
+  constructor(public readonly reason: 'parts-changed' | 'upload-gone' | 'object-exists', public readonly cause: unknown) {
+    super(reason === 'parts-changed' ? 'a part changed during completion'
+      : reason === 'upload-gone' ? 'the upload no longer exists' : 'an object exists at the key');
     this.name = 'CompletionConflictError';
   }
 }
@@ -152,6 +158,7 @@ export function guardedStore(store: MultipartStore, dependency = 'S3'): Multipar
       } catch (err) {
         const name = (err as { name?: string; Code?: string } | undefined)?.name;
         if (name !== undefined && PARTS_CHANGED_ERRORS.includes(name)) throw new CompletionConflictError('parts-changed', err);
+        if (isWriteConflict(err)) throw new CompletionConflictError('object-exists', err);
         if (isNoSuchUpload(err)) throw new CompletionConflictError('upload-gone', err);
         throw err;
       }
@@ -185,6 +192,17 @@ function loadSdk(): S3Module {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   sdk ??= require('@aws-sdk/client-s3') as S3Module;
   return sdk;
+}
+
+/**
+ * S3's answers to a conditional write that cannot happen: 412 PreconditionFailed (an object exists at
+ * the key) or 409 ConditionalRequestConflict (another write to the key is under way).
+ */
+function isWriteConflict(err: unknown): boolean {
+  const e = err as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  return status === 412 || e?.name === 'PreconditionFailed' || e?.Code === 'PreconditionFailed'
+    || e?.name === 'ConditionalRequestConflict' || e?.Code === 'ConditionalRequestConflict';
 }
 
 function isNoSuchUpload(err: unknown): boolean {
@@ -274,6 +292,7 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
         Key: key,
         UploadId: uploadId,
         MpuObjectSize: size,
+        IfNoneMatch: '*',
         MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })) },
       }), bounded(S3_SDK_TIMEOUTS.completeBudget, S3_SDK_TIMEOUTS.completeRequestTimeout));
     },

@@ -14,8 +14,10 @@
  * - service `s3`, region = the bucket's region (also with Transfer Acceleration);
  * - the path is pre-encoded (RFC 3986 per key segment) and used as the canonical URI as-is, as S3 wants
  *   (no double encoding, no dot-segment normalisation);
- * - `content-type`, `content-length` and (when given) `content-md5` are signed as **headers**, with
- *   `host`, so S3 itself rejects a body of another type, length or digest; no checksum parameter;
+ * - `content-type`, `content-length`, (when given) `content-md5` and `if-none-match: *` are signed as
+ *   **headers**, with `host`, so S3 itself rejects a body of another type, length or digest, and refuses
+ *   (412) to write over an object that exists: a replayed URL cannot replace a verified file; no checksum
+ *   parameter;
  * - query: `X-Amz-Algorithm`, `X-Amz-Content-Sha256=UNSIGNED-PAYLOAD`, `X-Amz-Credential`, `X-Amz-Date`,
  *   `X-Amz-Expires`, `X-Amz-Security-Token` (temporary credentials), `X-Amz-SignedHeaders`, then
  *   `X-Amz-Signature`;
@@ -118,8 +120,11 @@ const SERVICE = 's3';
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 /** SigV4 presigned URLs live at most a week. */
 const MAX_PRESIGNED_TTL_SECONDS = 7 * 24 * 60 * 60;
-const SIGNED_HEADERS = 'content-length;content-type;host';
-const SIGNED_HEADERS_WITH_MD5 = 'content-length;content-md5;content-type;host';
+const SIGNED_HEADERS = 'content-length;content-type;host;if-none-match';
+const SIGNED_HEADERS_WITH_MD5 = 'content-length;content-md5;content-type;host;if-none-match';
+/** `If-None-Match: *`: S3 writes the object only if the key has none (a conditional write). */
+export const WRITE_ONCE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'if-none-match': '*' });
+const WRITE_ONCE_LINE = 'if-none-match:*\n';
 const SIGNED_HEADERS_PARAM = `&X-Amz-SignedHeaders=${encodeRfc3986(SIGNED_HEADERS)}`;
 const SIGNED_HEADERS_WITH_MD5_PARAM = `&X-Amz-SignedHeaders=${encodeRfc3986(SIGNED_HEADERS_WITH_MD5)}`;
 
@@ -208,15 +213,15 @@ export function createPutPresigner(config: SignerConfig): PutPresigner {
       const query = `${ctx.queryHead}${longDate}${expiresParam}${ctx.tokenParam}${hasMd5 ? SIGNED_HEADERS_WITH_MD5_PARAM : SIGNED_HEADERS_PARAM}`;
       const canonicalHeaders = `content-length:${input.size}\n`
         + (hasMd5 ? `content-md5:${canonicalHeaderValue(input.checksum as string)}\n` : '')
-        + `content-type:${canonicalHeaderValue(input.contentType)}\n${hostLine}`;
+        + `content-type:${canonicalHeaderValue(input.contentType)}\n${hostLine}${WRITE_ONCE_LINE}`;
       const canonicalRequest = `PUT\n${path}\n${query}\n${canonicalHeaders}\n${signedHeaders}\n${UNSIGNED_PAYLOAD}`;
       const stringToSign = `${ALGORITHM}\n${longDate}\n${ctx.scope}\n${sha256Hex(canonicalRequest)}`;
       const signature = crypto.createHmac('sha256', ctx.signingKey).update(stringToSign, 'utf8').digest('hex');
 
       // Clients must send these exactly; `content-length` they set from the body.
       const headers: Record<string, string> = hasMd5
-        ? { 'content-type': input.contentType, 'content-md5': input.checksum as string }
-        : { 'content-type': input.contentType };
+        ? { 'content-type': input.contentType, 'content-md5': input.checksum as string, ...WRITE_ONCE_HEADERS }
+        : { 'content-type': input.contentType, ...WRITE_ONCE_HEADERS };
       return {
         url: `${origin}${path}?${query}&X-Amz-Signature=${signature}`,
         headers,

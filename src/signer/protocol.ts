@@ -231,6 +231,11 @@ export const ErrorCodes = {
   /** Completion refused (and the upload aborted): a part's size differs from the layout. */
   PART_SIZE_MISMATCH: 'PART_SIZE_MISMATCH',
   /**
+   * Completion refused (and the upload aborted): an object already exists at the key. Keys are
+   * write-once (S3 conditional writes, `If-None-Match: *`); start a new upload for a new key.
+   */
+  OBJECT_EXISTS: 'OBJECT_EXISTS',
+  /**
    * Completion refused because a part was uploaded again between the signer's listing and S3's
    * completion: nothing was stored, the upload is unchanged; complete again.
    */

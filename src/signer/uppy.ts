@@ -128,7 +128,7 @@ export async function uppySignRoute(
         await abortQuietly(ctx, key.value, uploadId.value);
         return problem;
       }
-      const signedHeaders: Record<string, string> = { 'x-amz-mp-object-size': String(layout.value.size) };
+      const signedHeaders: Record<string, string> = { 'x-amz-mp-object-size': String(layout.value.size), 'if-none-match': '*' };
       return accept(presigned(ctx, { method: 'POST', key: key.value, query, signedHeaders, expiresIn }));
     }
   }

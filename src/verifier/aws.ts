@@ -6,11 +6,12 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
+  HeadObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { MessageSender, ObjectHead, ObjectStore } from './handler';
+import type { MessageSender, ObjectHead, ObjectRef, ObjectStore } from './handler';
 
 interface ServiceError {
   readonly name?: string;
@@ -34,28 +35,70 @@ function isEmptyRange(err: unknown): boolean {
 
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/"/g, '');
 
-/** The verifier's S3 operations on one bucket. */
-export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
+/** What a GetObject answer says about the object (without its body). */
+interface GetObjectAnswer {
+  readonly ContentType?: string;
+  readonly ETag?: string;
+  readonly VersionId?: string;
+  readonly CacheControl?: string;
+  readonly ContentDisposition?: string;
+  readonly ContentEncoding?: string;
+  readonly ContentLanguage?: string;
+  readonly ExpiresString?: string;
+  readonly Expires?: Date;
+  readonly WebsiteRedirectLocation?: string;
+  readonly Metadata?: Record<string, string>;
+}
+
+/**
+ * The response headers S3 stored with the object besides `Content-Type`. On a presigned request S3
+ * refuses unsigned `x-amz-*` headers (user metadata, redirect location) but stores unsigned
+ * `Cache-Control`, `Content-Disposition`, `Content-Encoding`, `Content-Language` and `Expires`.
+ */
+export function storedHeaders(res: GetObjectAnswer): Record<string, string> {
+  const out: Record<string, string> = {};
+  const set = (name: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') out[name] = value;
+  };
+  set('cache-control', res.CacheControl);
+  set('content-disposition', res.ContentDisposition);
+  set('content-encoding', res.ContentEncoding);
+  set('content-language', res.ContentLanguage);
+  set('expires', res.ExpiresString ?? res.Expires?.toUTCString());
+  set('x-amz-website-redirect-location', res.WebsiteRedirectLocation);
+  for (const [name, value] of Object.entries(res.Metadata ?? {})) set(`x-amz-meta-${name.toLowerCase()}`, value);
+  return out;
+}
+
+function describe(res: GetObjectAnswer, size: number, body: Uint8Array): ObjectHead {
   return {
-    async head(key, bytes): Promise<ObjectHead | undefined> {
+    size,
+    contentType: res.ContentType,
+    eTag: unquote(res.ETag),
+    ...(res.VersionId ? { versionId: res.VersionId } : {}),
+    storedHeaders: storedHeaders(res),
+    body,
+  };
+}
+
+/** The verifier's S3 operations on one bucket, each on the named version when there is one. */
+export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
+  const at = (object: ObjectRef) => ({ Bucket: bucket, Key: object.key, ...(object.versionId ? { VersionId: object.versionId } : {}) });
+  return {
+    async head(object, bytes): Promise<ObjectHead | undefined> {
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${bytes - 1}` }));
+        const res = await client.send(new GetObjectCommand({ ...at(object), Range: `bytes=0-${bytes - 1}` }));
         const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
         const total = /\/(\d+)$/.exec(res.ContentRange ?? '')?.[1];
-        return {
-          size: total !== undefined ? Number(total) : res.ContentLength ?? body.length,
-          contentType: res.ContentType,
-          eTag: unquote(res.ETag),
-          body,
-        };
+        return describe(res, total !== undefined ? Number(total) : res.ContentLength ?? body.length, body);
       } catch (err) {
         if (isMissing(err)) return undefined;
         // S3 answers 416 to any range on an empty object: it exists and has no bytes.
         if (isEmptyRange(err)) {
           try {
-            const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+            const res = await client.send(new GetObjectCommand(at(object)));
             const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
-            return { size: body.length, contentType: res.ContentType, eTag: unquote(res.ETag), body };
+            return describe(res, body.length, body);
           } catch (inner) {
             if (isMissing(inner)) return undefined;
             throw inner;
@@ -64,24 +107,23 @@ export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
         throw err;
       }
     },
-    async read(key, start, end, eTag) {
-      const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}`, IfMatch: `"${eTag}"` }));
+    async read(object, start, end, eTag) {
+      const res = await client.send(new GetObjectCommand({ ...at(object), Range: `bytes=${start}-${end}`, IfMatch: `"${eTag}"` }));
       return res.Body ? res.Body.transformToByteArray() : new Uint8Array();
     },
-    async getTags(key) {
+    async getTags(object) {
       try {
-        const res = await client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }));
+        const res = await client.send(new GetObjectTaggingCommand(at(object)));
         return Object.fromEntries((res.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
       } catch (err) {
         if (isMissing(err)) return undefined;
         throw err;
       }
     },
-    async putTags(key, tags) {
+    async putTags(object, tags) {
       try {
         await client.send(new PutObjectTaggingCommand({
-          Bucket: bucket,
-          Key: key,
+          ...at(object),
           Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
         }));
         return true;
@@ -90,8 +132,16 @@ export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
         throw err;
       }
     },
-    async delete(key) {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    async delete(object) {
+      await client.send(new DeleteObjectCommand(at(object)));
+    },
+    async currentETag(key) {
+      try {
+        return unquote((await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag);
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
     },
   };
 }

@@ -1,6 +1,9 @@
 /**
- * The verifier handler: SQS batch of S3 ObjectCreated events in, per object: read the first bytes,
- * decide, then either tag + notify consumers, or record the rejection + delete (or retain, tagged).
+ * The verifier handler: SQS batch of S3 ObjectCreated events in, per object: read the first bytes of
+ * the version the event names, decide, then either notify consumers and tag that version, or record the
+ * rejection + delete that version (or retain it, tagged). Per verified upload: one ranged GET, one
+ * GetObjectTagging, one PutObjectTagging (and, in an unversioned bucket only, one HEAD to detect a
+ * replacement between the read and the tag write).
  *
  * Storage and messaging come in through two small interfaces ({@link ObjectStore}, {@link MessageSender}):
  * the Lambda passes AWS SDK adapters (`./aws`), the local stack the same adapters on local clients,
@@ -11,14 +14,20 @@ import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import {
   ETAG_TAG,
-  NOTIFIED_TAG,
   REJECTED_TAG,
   RejectionRecord,
+  TAG_KEY_PREFIX,
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
 } from './protocol';
 import { Verdict, verifyObject } from './verify';
+
+/** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */
+export interface ObjectRef {
+  readonly key: string;
+  readonly versionId?: string;
+}
 
 /** The first bytes of an object and what S3 says about it. */
 export interface ObjectHead {
@@ -27,20 +36,33 @@ export interface ObjectHead {
   readonly contentType?: string;
   /** ETag without quotes. */
   readonly eTag: string;
+  /** The version read (as S3 reports it; absent in an unversioned bucket). */
+  readonly versionId?: string;
+  /**
+   * The stored response headers other than `Content-Type` (lower-case names: `cache-control`,
+   * `content-disposition`, `content-encoding`, `content-language`, `expires`,
+   * `x-amz-website-redirect-location`, `x-amz-meta-*`). S3 stores them from an upload's request headers.
+   */
+  readonly storedHeaders: Readonly<Record<string, string>>;
   /** Up to the requested number of leading bytes. */
   readonly body: Uint8Array;
 }
 
-/** The S3 operations the verifier uses; `undefined` results mean "the object does not exist (any more)". */
+/**
+ * The S3 operations the verifier uses, each on exactly the version named (the current object when
+ * `versionId` is absent); `undefined` results mean "the object does not exist (any more)".
+ */
 export interface ObjectStore {
   /** Ranged GET of the first `bytes` bytes. */
-  head(key: string, bytes: number): Promise<ObjectHead | undefined>;
+  head(object: ObjectRef, bytes: number): Promise<ObjectHead | undefined>;
   /** Ranged GET of `[start, end]` of the object with the given ETag. */
-  read(key: string, start: number, end: number, eTag: string): Promise<Uint8Array>;
-  getTags(key: string): Promise<Record<string, string> | undefined>;
-  /** Replaces the object's tag set; false when the object is gone. */
-  putTags(key: string, tags: Record<string, string>): Promise<boolean>;
-  delete(key: string): Promise<void>;
+  read(object: ObjectRef, start: number, end: number, eTag: string): Promise<Uint8Array>;
+  getTags(object: ObjectRef): Promise<Record<string, string> | undefined>;
+  /** Replaces the tag set; false when the object is gone. */
+  putTags(object: ObjectRef, tags: Record<string, string>): Promise<boolean>;
+  delete(object: ObjectRef): Promise<void>;
+  /** The current object's ETag (HEAD), undefined when there is none: detects a replacement in an unversioned bucket. */
+  currentETag(key: string): Promise<string | undefined>;
 }
 
 /** Sends one message body to a queue. */
@@ -49,7 +71,7 @@ export interface MessageSender {
 }
 
 /** What happened to one object (returned for tests and logged). */
-export type Outcome = 'verified' | 'rejected' | 'duplicate' | 'gone' | 'stale' | 'ignored';
+export type Outcome = 'verified' | 'rejected' | 'duplicate' | 'gone' | 'stale' | 'replaced' | 'ignored';
 
 /** Test hooks and dependencies. */
 export interface VerifierDependencies {
@@ -76,7 +98,7 @@ interface S3Record {
   readonly eventName?: string;
   readonly s3?: {
     readonly bucket?: { readonly name?: string };
-    readonly object?: { readonly key?: string; readonly size?: number; readonly eTag?: string };
+    readonly object?: { readonly key?: string; readonly size?: number; readonly eTag?: string; readonly versionId?: string };
   };
   readonly [field: string]: unknown;
 }
@@ -103,54 +125,51 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     }
     const key = decodeEventKey(encodedKey);
     const eventETag = record.s3?.object?.eTag;
+    // In a versioned bucket every read, tag and delete names the event's version: the verdict, the tag
+    // and the announcement are about exactly the bytes that were read, whatever is written to the key later.
+    const versionId = realVersion(record.s3?.object?.versionId);
 
     if (!key.startsWith(`${config.policy.prefix}/`)) {
       // Not ours to delete (the role may not): record it, touch nothing.
-      await sendRejection(record, key, { size: record.s3?.object?.size ?? 0, eTag: eventETag ?? '' }, {
+      await sendRejection(record, key, { size: record.s3?.object?.size ?? 0, eTag: eventETag ?? '', versionId }, {
         ok: false, code: 'OUTSIDE_PREFIX', message: `key "${key}" is not under the upload prefix "${config.policy.prefix}/"`,
       }, 'none');
       return 'rejected';
     }
 
-    const head = await store.head(key, HEAD_BYTES);
+    const head = await store.head({ key, versionId }, HEAD_BYTES);
     if (!head) {
-      report({ key, outcome: 'gone' });
+      report({ key, versionId, outcome: 'gone' });
       return 'gone';
     }
     if (eventETag && head.eTag !== eventETag) {
-      // The object was replaced after this event: the newer object's own event verifies it.
-      report({ key, outcome: 'stale', eventETag, eTag: head.eTag });
+      // Unversioned: the object was replaced after this event; the newer object's own event verifies it.
+      report({ key, versionId, outcome: 'stale', eventETag, eTag: head.eTag });
       return 'stale';
     }
+    const object: ObjectRef = { key, versionId: versionId ?? realVersion(head.versionId) };
     // The tags carry the verifier's state (idempotency). Always read: `x-amz-tagging-count` on the GET
-    // is not something to rely on (stand-ins omit it), and one GetObjectTagging per upload is cheap.
-    const tags = await store.getTags(key);
+    // is absent both when there are no tags and when a stand-in omits it.
+    const tags = await store.getTags(object);
     if (!tags) return 'gone';
 
-    const sameObject = tags[ETAG_TAG] === head.eTag;
-    if (sameObject && tags[VERIFIED_TAG] === VERIFIED_VALUE && tags[NOTIFIED_TAG] === 'true') {
-      report({ key, outcome: 'duplicate', eTag: head.eTag });
+    if (tags[ETAG_TAG] === head.eTag && (tags[VERIFIED_TAG] === VERIFIED_VALUE || tags[VERIFIED_TAG] === 'false')) {
+      report({ key, versionId: object.versionId, outcome: 'duplicate', eTag: head.eTag });
       return 'duplicate';
     }
-    if (sameObject && tags[VERIFIED_TAG] === 'false') {
-      report({ key, outcome: 'duplicate', eTag: head.eTag });
-      return 'duplicate';
-    }
-    // Otherwise verify (again, when a previous attempt tagged the object but did not get to notify:
-    // cheap and deterministic), and finish the job.
     const verdict = await verifyObject({
       policy: config.policy,
       key,
       contentType: head.contentType,
+      storedHeaders: head.storedHeaders,
       size: head.size,
       head: head.body,
-      read: (start, end) => store.read(key, start, end, head.eTag),
+      read: (start, end) => store.read(object, start, end, head.eTag),
     });
 
     if (verdict.ok) {
-      // Tag first (the CDN may serve it from now on), then tell consumers, then remember that we did.
-      const verified = { ...withoutOurTags(tags), [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag };
-      if (!(await store.putTags(key, verified))) return 'gone';
+      // Announce, then tag: one tag write, and the tag means "announced" too, so a redelivered event does
+      // nothing. A failure between the two announces again on the retry (notifications are at-least-once).
       const verification: VerificationResult = {
         status: 'verified',
         contentType: verdict.declaredType!,
@@ -158,21 +177,30 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
         method: verdict.method!,
         size: head.size,
         eTag: head.eTag,
+        ...(object.versionId ? { versionId: object.versionId } : {}),
         verifiedAt: now().toISOString(),
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...record, verification }] }));
-      await store.putTags(key, { ...verified, [NOTIFIED_TAG]: 'true' });
-      report({ key, outcome: 'verified', contentType: verification.contentType, method: verification.method, size: head.size });
+      const kept = withoutOurTags(tags);
+      if (!(await store.putTags(object, { ...kept, [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag }))) return 'gone';
+      if (object.versionId === undefined && (await store.currentETag(key)) !== head.eTag) {
+        // Unversioned bucket: the key was overwritten between the read and the tag write, so the tag may
+        // sit on bytes that were never read. Take it off; the newer object's own event verifies those.
+        await store.putTags(object, kept);
+        report({ key, outcome: 'replaced', eTag: head.eTag });
+        return 'replaced';
+      }
+      report({ key, versionId: object.versionId, outcome: 'verified', contentType: verification.contentType, method: verification.method, size: head.size });
       return 'verified';
     }
 
-    // Rejected: record first (the audit trail survives a crash), then delete or retain.
+    // Rejected: record first (the audit trail survives a crash), then delete or retain exactly this version.
     const action = config.rejectedObjects === 'delete' ? 'deleted' : 'retained';
-    await sendRejection(record, key, head, verdict, action);
+    await sendRejection(record, key, { ...head, versionId: object.versionId }, verdict, action);
     if (config.rejectedObjects === 'delete') {
-      await store.delete(key);
+      await store.delete(object);
     } else {
-      await store.putTags(key, { ...withoutOurTags(tags), [VERIFIED_TAG]: 'false', [ETAG_TAG]: head.eTag, [REJECTED_TAG]: verdict.code! });
+      await store.putTags(object, { ...withoutOurTags(tags), [VERIFIED_TAG]: 'false', [ETAG_TAG]: head.eTag, [REJECTED_TAG]: verdict.code! });
     }
     return 'rejected';
   }
@@ -180,7 +208,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
   async function sendRejection(
     record: S3Record,
     key: string,
-    object: { size: number; eTag: string },
+    object: { size: number; eTag: string; versionId?: string },
     verdict: Verdict,
     action: RejectionRecord['action'],
   ): Promise<void> {
@@ -190,6 +218,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       key,
       size: object.size,
       eTag: object.eTag,
+      ...(object.versionId ? { versionId: object.versionId } : {}),
       ...(verdict.declaredType ? { declaredContentType: verdict.declaredType } : {}),
       ...(verdict.detectedType ? { detectedType: verdict.detectedType } : {}),
       action,
@@ -197,7 +226,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       event: record,
     };
     await sender.send(config.rejectionQueueUrl, JSON.stringify(rejection));
-    report({ key, outcome: 'rejected', code: verdict.code, message: verdict.message, action });
+    report({ key, versionId: object.versionId, outcome: 'rejected', code: verdict.code, message: verdict.message, action });
   }
 
   async function processMessage(body: string): Promise<Outcome[]> {
@@ -225,5 +254,10 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
 
 /** The tag set without the verifier's own tags (other tags, e.g. a worker's, are kept). */
 function withoutOurTags(tags: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(tags).filter(([k]) => ![VERIFIED_TAG, ETAG_TAG, NOTIFIED_TAG, REJECTED_TAG].includes(k)));
+  return Object.fromEntries(Object.entries(tags).filter(([k]) => !k.startsWith(TAG_KEY_PREFIX)));
+}
+
+/** A version id that names one immutable version; S3's `null` version is overwritten in place. */
+function realVersion(versionId: string | undefined): string | undefined {
+  return versionId && versionId !== 'null' ? versionId : undefined;
 }

@@ -14,8 +14,6 @@ export const VERIFIED_TAG = 'direct-upload:verified';
 export const VERIFIED_VALUE = 'true';
 /** Object tag recording the ETag the verdict is about (a replaced object is verified again). */
 export const ETAG_TAG = 'direct-upload:etag';
-/** Object tag set once the verified notification was sent (a redelivered event then does nothing). */
-export const NOTIFIED_TAG = 'direct-upload:notified';
 /** Object tag recording why a retained object was rejected. */
 export const REJECTED_TAG = 'direct-upload:rejected';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
@@ -43,6 +41,12 @@ export interface VerificationResult {
   /** The object's size and ETag when it was verified: read it with `IfMatch: eTag` to be sure. */
   readonly size: number;
   readonly eTag: string;
+  /**
+   * The version that was verified (versioned buckets, the construct's default): read exactly it with
+   * `VersionId`. With the key it is the upload's idempotency key; the same version may be announced
+   * more than once (at-least-once delivery).
+   */
+  readonly versionId?: string;
   readonly verifiedAt: string;
 }
 
@@ -53,6 +57,8 @@ export interface RejectionRecord {
   readonly key: string;
   readonly size: number;
   readonly eTag: string;
+  /** The version that was rejected (and deleted, or retained), in a versioned bucket. */
+  readonly versionId?: string;
   readonly declaredContentType?: string;
   readonly detectedType?: string;
   /** `deleted`, `retained` (tagged, never served, expired by the lifecycle rule) or `none` (outside the prefix). */

@@ -11,6 +11,7 @@ export type RejectionCode =
   | 'EMPTY'
   | 'FILE_TOO_LARGE'
   | 'CONTENT_TYPE_NOT_ALLOWED'
+  | 'UNEXPECTED_HEADERS'
   | 'ACTIVE_CONTENT'
   | 'CONTENT_MISMATCH'
   | 'UNRECOGNIZED_CONTENT'
@@ -41,12 +42,35 @@ export interface VerifyInput {
   readonly key: string;
   /** The object's `Content-Type`, as stored. */
   readonly contentType: string | undefined;
+  /**
+   * The other response headers stored with the object (lower-case names). The signer signs none of
+   * them, so any (but `Cache-Control: no-cache`, which browsers add) is one the uploader added
+   * unsigned; such an object is rejected, so nothing an uploader adds is ever served.
+   * @default - none
+   */
+  readonly storedHeaders?: Readonly<Record<string, string>>;
   /** The object's size in bytes. */
   readonly size: number;
   /** The object's first bytes (up to `HEAD_BYTES`; all of it when smaller). */
   readonly head: Uint8Array;
   /** Reads further ranges (end-of-file checks). */
   readonly read: RangeReader;
+}
+
+/**
+ * Stored header values that HTTP clients add on their own: a fetch or XMLHttpRequest carrying
+ * `If-None-Match` (every write-once PUT) gets `Cache-Control: max-age=0` from Chromium and
+ * `Cache-Control: no-cache` from Node's fetch (the Fetch standard's HTTP-network-or-cache fetch), and S3
+ * stores it. Both only ask for revalidation, and the CDN replaces `Cache-Control` in what it serves.
+ */
+const CLIENT_ADDED_HEADERS: Readonly<Record<string, readonly string[]>> = Object.freeze({ 'cache-control': ['no-cache', 'max-age=0'] });
+
+/** The stored headers that the signer did not sign and no client adds by itself, sorted. */
+export function unexpectedHeaders(stored: Readonly<Record<string, string>>): string[] {
+  return Object.entries(stored)
+    .filter(([name, value]) => !CLIENT_ADDED_HEADERS[name]?.includes(value.trim().toLowerCase()))
+    .map(([name]) => name)
+    .sort();
 }
 
 function reject(code: RejectionCode, message: string, extra: Partial<Verdict> = {}): Verdict {
@@ -66,6 +90,11 @@ export async function verifyObject(input: VerifyInput): Promise<Verdict> {
   const declaredType = input.contentType === undefined ? undefined : normalizeContentType(input.contentType);
   if (!declaredType || !policy.allowedContentTypes.includes(declaredType)) {
     return reject('CONTENT_TYPE_NOT_ALLOWED', `content type "${input.contentType ?? ''}" is not allowed`, { declaredType });
+  }
+
+  const unexpected = unexpectedHeaders(input.storedHeaders ?? {});
+  if (unexpected.length > 0) {
+    return reject('UNEXPECTED_HEADERS', `the upload stored response headers the signer did not sign: ${unexpected.join(', ')}`, { declaredType });
   }
 
   const detected = detectFormat(head);

@@ -98,5 +98,7 @@ test('uploadsOf: decodes keys as S3 encodes them, ignores the test event, refuse
   expect(uploadsOf(JSON.stringify({ Event: 's3:TestEvent' }))).toEqual([]);
   expect(uploadsOf(JSON.stringify({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'uploads/a/my+photo%2B1.png', size: 3, eTag: 'e' } } }] })))
     .toEqual([{ bucket: 'b', key: 'uploads/a/my photo+1.png', size: 3, eTag: 'e' }]);
+  expect(uploadsOf(JSON.stringify({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'k', size: 3, eTag: 'e', versionId: 'v1' } } }] })))
+    .toEqual([{ bucket: 'b', key: 'k', size: 3, eTag: 'e', versionId: 'v1' }]);
   expect(() => uploadsOf('{"not":"s3"}')).toThrow(/not an S3 event/);
 });

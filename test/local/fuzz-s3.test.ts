@@ -1,6 +1,7 @@
 /**
  * Every URL the signer signs is accepted by the signature-verifying S3 stand-in for exactly the request
- * it was meant for, and rejected for any other (fast-check picks the request and the tampering).
+ * it was meant for, once (keys are write-once), and rejected for any other (fast-check picks the request
+ * and the tampering).
  */
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -18,9 +19,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-type Tamper = 'type' | 'longer' | 'shorter' | 'body' | 'key' | 'expires' | 'signed-headers' | 'credential' | 'no-md5-header';
+type Tamper = 'type' | 'longer' | 'shorter' | 'body' | 'key' | 'expires' | 'signed-headers' | 'credential' | 'no-md5-header' | 'no-if-none-match';
 
-const tampering: fc.Arbitrary<Tamper> = fc.constantFrom('type', 'longer', 'shorter', 'body', 'key', 'expires', 'signed-headers', 'credential', 'no-md5-header');
+const tampering: fc.Arbitrary<Tamper> = fc.constantFrom(
+  'type', 'longer', 'shorter', 'body', 'key', 'expires', 'signed-headers', 'credential', 'no-md5-header', 'no-if-none-match');
 
 async function exists(key: string): Promise<boolean> {
   try {
@@ -31,7 +33,7 @@ async function exists(key: string): Promise<boolean> {
   }
 }
 
-test('signed URLs: the exact request is stored, every tampered one is refused and stores nothing', async () => {
+test('signed URLs: the exact request is stored once, every tampered one is refused and stores nothing, a replay is refused', async () => {
   await fc.assert(fc.asyncProperty(
     fc.uint8Array({ minLength: 1, maxLength: 4096 }),
     fc.constantFrom('image/png', 'image/jpeg', 'image/webp'),
@@ -58,22 +60,31 @@ test('signed URLs: the exact request is stored, every tampered one is refused an
         case 'signed-headers': url.searchParams.set('X-Amz-SignedHeaders', 'host'); break;
         case 'credential': url.searchParams.set('X-Amz-Credential', (url.searchParams.get('X-Amz-Credential') ?? '').replace(/\/[a-z0-9-]+\/s3\//, '/ap-south-1/s3/')); break;
         case 'no-md5-header': delete sendHeaders['content-md5']; break;
+        case 'no-if-none-match': delete sendHeaders['if-none-match']; break;
       }
       const changesRequest = !(tamper === 'no-md5-header' && !checksum) && !(tamper === 'body' && !checksum);
       const tampered = await putSigned(url.href, sendHeaders, sendBody);
       if (changesRequest) {
         expect({ tamper, refused: [400, 403].includes(tampered.status) }).toEqual({ tamper, refused: true });
         expect(await exists(signed.key)).toBe(false);
+      } else {
+        // Without a checksum the body is not signed: S3 cannot tell, and stores it.
+        expect({ tamper, status: tampered.status }).toEqual({ tamper, status: 200 });
       }
 
-      // The exact request: stored, with the signed type and length.
+      // The exact request: stored, with the signed type and length, unless the key already holds an object.
       url = new URL(signed.url);
       sendHeaders = { ...headers };
       const ok = await putSigned(url.href, sendHeaders, body);
-      expect({ tamper, status: ok.status, text: ok.status === 200 ? '' : ok.text }).toEqual({ tamper, status: 200, text: '' });
-      const head = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: signed.key }));
-      expect(head.ContentType).toBe(contentType);
-      expect(head.ContentLength).toBe(body.length);
+      if (changesRequest) {
+        expect({ tamper, status: ok.status, text: ok.status === 200 ? '' : ok.text }).toEqual({ tamper, status: 200, text: '' });
+        const head = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: signed.key }));
+        expect(head.ContentType).toBe(contentType);
+        expect(head.ContentLength).toBe(body.length);
+      }
+      // Replayed once the key holds an object: refused, whatever the bytes.
+      const replay = changesRequest ? await putSigned(url.href, sendHeaders, body) : ok;
+      expect({ tamper, status: replay.status, code: replay.code }).toEqual({ tamper, status: 412, code: 'PreconditionFailed' });
     },
   ), { numRuns: 60, seed: 2026 });
 });

@@ -94,7 +94,7 @@ describe('happy path', () => {
   test('a checksum, when given, is signed and the matching upload succeeds', async () => {
     const png = makePng(2, 2);
     const signed = await signFor(stack, png, { checksum: md5Base64(png) });
-    expect(signed.headers).toEqual({ 'content-type': 'image/png', 'content-md5': md5Base64(png) });
+    expect(signed.headers).toEqual({ 'content-type': 'image/png', 'content-md5': md5Base64(png), 'if-none-match': '*' });
     expect(await putSigned(signed.url, signed.headers ?? {}, png)).toMatchObject({ status: 200 });
     await stack.flush();
     expect(recordsOf(await drain(stack))).toHaveLength(1);

@@ -3,7 +3,7 @@
  * through @aws-sdk/client-s3 to the S3 stand-in), real presigned part URLs, real completion checks.
  * Small limits keep it fast: 6 MiB threshold, 5 MiB parts (S3's minimum), 20 MiB maximum.
  */
-import { GetObjectCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { drain, objectExists, recordsOf } from './helpers';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
@@ -132,6 +132,35 @@ test('happy path: plan, three signed parts, completion; S3 holds the exact bytes
   const records = recordsOf(await drain(stack));
   expect(records.map((r) => [r.eventName, decodeS3EventKey(r.s3.object.key), r.s3.object.size]))
     .toEqual([['ObjectCreated:CompleteMultipartUpload', p.key, bytes.length]]);
+});
+
+test('write-once: a second multipart upload to a completed key is refused at completion (409 OBJECT_EXISTS, S3 412) and aborted', async () => {
+  // GIVEN a completed upload
+  const bytes = file(7 * MIB, 5);
+  const p = await plan(bytes.length);
+  for (const part of p.parts) {
+    const start = (part.partNumber - 1) * p.partSize;
+    expect((await putPart(part.url, bytes.subarray(start, start + part.size))).status).toBe(200);
+  }
+  expect((await call('/uploads/multipart/complete', { key: p.key, uploadId: p.uploadId, size: bytes.length })).status).toBe(200);
+
+  // WHEN another multipart upload for the same key (a replayed CreateMultipartUpload URL) is filled and completed
+  const { UploadId: again } = await stack.s3.send(new CreateMultipartUploadCommand({ Bucket: stack.bucket, Key: p.key, ContentType: 'application/pdf' }));
+  const other = file(7 * MIB, 9);
+  const signed = await call<SignPartsResponse>('/uploads/multipart/parts', { key: p.key, uploadId: again, size: other.length });
+  for (const part of signed.body.parts) {
+    const start = (part.partNumber - 1) * p.partSize;
+    expect((await putPart(part.url, other.subarray(start, start + part.size))).status).toBe(200);
+  }
+  const refused = await call('/uploads/multipart/complete', { key: p.key, uploadId: again, size: other.length });
+
+  // THEN S3 refuses to complete onto the key, the upload is aborted, and the first bytes stay
+  expectRefused(refused, 409, 'OBJECT_EXISTS');
+  expectRefused(await call('/uploads/multipart/parts', { key: p.key, uploadId: again, size: other.length }), 404, 'UPLOAD_NOT_FOUND');
+  const stored = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: p.key }));
+  expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(bytes)).toBe(true);
+  await stack.flush();
+  await drain(stack);
 });
 
 test('the parts route signs only the layout the upload was created with: another size is refused, no part beyond the file', async () => {

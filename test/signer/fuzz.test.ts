@@ -97,7 +97,7 @@ function check(
   expect(String(parsed.key).startsWith(`uploads/${expectedScope}/`)).toBe(true);
   expect(String(parsed.key)).toMatch(/^uploads\/[^/]+\/[0-9a-f-]{36}\.(png|jpg)$/);
   const query = queryParams(String(parsed.url));
-  expect(query.get('X-Amz-SignedHeaders')).toMatch(/^content-length;(content-md5;)?content-type;host$/);
+  expect(query.get('X-Amz-SignedHeaders')).toMatch(/^content-length;(content-md5;)?content-type;host;if-none-match$/);
   expect(query.get('X-Amz-Expires')).toBe('300');
   expect([...query.keys()].some((k) => /checksum/i.test(k))).toBe(false);
 }

@@ -70,7 +70,7 @@ describe('POST /uploads: success', () => {
     expect(Object.keys(body).sort()).toEqual(['expiresAt', 'headers', 'key', 'method', 'publicUrl', 'url']);
     expect(body.key).toBe(`uploads/${scope}/${PNG_UUID}.png`);
     expect(body.method).toBe('PUT');
-    expect(body.headers).toEqual({ 'content-type': 'image/png' });
+    expect(body.headers).toEqual({ 'content-type': 'image/png', 'if-none-match': '*' });
     expect(body.publicUrl).toBe(`${TEST_PUBLIC_BASE_URL}/uploads/${scope}/${PNG_UUID}.png`);
     expect(body.expiresAt).toBe('2024-05-06T07:13:09.000Z');
     expect(body.url.startsWith(`https://${TEST_BUCKET}.s3.${TEST_REGION}.amazonaws.com/${body.key}?`)).toBe(true);
@@ -80,10 +80,10 @@ describe('POST /uploads: success', () => {
     const body = upload(await call(handlerFor(), post({ body: uploadBody({ size: 11, checksum: HELLO_MD5 }) })));
     const params = queryParams(body.url);
 
-    expect(params.get('X-Amz-SignedHeaders')?.split(';').sort()).toEqual(['content-length', 'content-md5', 'content-type', 'host']);
+    expect(params.get('X-Amz-SignedHeaders')?.split(';').sort()).toEqual(['content-length', 'content-md5', 'content-type', 'host', 'if-none-match']);
     expect(params.get('X-Amz-Expires')).toBe('300');
     expect(params.get('X-Amz-Credential')).toMatch(new RegExp(`/20240506/${TEST_REGION}/s3/aws4_request$`));
-    expect(body.headers).toEqual({ 'content-type': 'image/png', 'content-md5': HELLO_MD5 });
+    expect(body.headers).toEqual({ 'content-type': 'image/png', 'content-md5': HELLO_MD5, 'if-none-match': '*' });
     const sent = { ...body.headers, 'content-length': '11' };
     expect(computeSigV4Signature('PUT', body.url, sent, TEST_SECRET_ACCESS_KEY)).toBe(params.get('X-Amz-Signature'));
     expect(computeSigV4Signature('PUT', body.url, { ...sent, 'content-length': '12' }, TEST_SECRET_ACCESS_KEY))
@@ -101,7 +101,7 @@ describe('POST /uploads: success', () => {
     expect(png.key).toMatch(/\.png$/);
     const jpeg = upload(await call(handlerFor(), post({ body: uploadBody({ contentType: 'IMAGE/JPEG', filename: 'a.exe' }) })));
     expect(jpeg.key).toMatch(/\.jpg$/);
-    expect(jpeg.headers).toEqual({ 'content-type': 'image/jpeg' });
+    expect(jpeg.headers).toEqual({ 'content-type': 'image/jpeg', 'if-none-match': '*' });
   });
 
   test('a type without a known extension gets none', async () => {

@@ -26,10 +26,13 @@ async function sdkUrl(config: SignerConfig, key: string, contentType: string, si
     region: config.region, credentials: async () => config.credentials(), sha256: Hash.bind(null, 'sha256'),
   });
   const headers: Record<string, string> = {
-    'content-type': contentType, 'content-length': String(size), 'host': location.hostname + (location.port ? `:${location.port}` : ''),
+    'content-type': contentType,
+    'content-length': String(size),
+    'host': location.hostname + (location.port ? `:${location.port}` : ''),
+    'if-none-match': '*',
   };
   if (checksum) headers['content-md5'] = checksum;
-  const signed = new Set(['content-type', 'content-length', ...(checksum ? ['content-md5'] : [])]);
+  const signed = new Set(['content-type', 'content-length', 'if-none-match', ...(checksum ? ['content-md5'] : [])]);
   const request = new HttpRequest({
     method: 'PUT', protocol: location.protocol, hostname: location.hostname, port: location.port, path: location.path, headers, query: {},
   });
@@ -88,6 +91,7 @@ test('our query-signed UploadPart / ListParts / Create / Complete / Abort URLs e
       ['GET', { uploadId }, {}],
       ['POST', { uploads: '' }, { 'content-type': pick(['application/pdf', 'image/png']) }],
       ['POST', { uploadId }, { 'x-amz-mp-object-size': String(Math.floor(random() * 1e12)) }],
+      ['POST', { uploadId }, { 'x-amz-mp-object-size': String(Math.floor(random() * 1e12)), 'if-none-match': '*' }],
       ['DELETE', { uploadId }, {}],
     ]);
     const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 10 * 365 * 24 * 3600) * 1000);

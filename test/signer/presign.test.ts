@@ -67,19 +67,19 @@ describe('objectLocation', () => {
 describe('createPutPresigner', () => {
   const presigner = createPutPresigner(testConfig());
 
-  test('signs host, content-length and content-type as headers', async () => {
+  test('signs host, content-length, content-type and if-none-match (write-once) as headers', async () => {
     const { url, headers } = await presigner.presignPut({ key: KEY, contentType: 'image/png', size: 12345, signingDate: TEST_NOW });
 
-    expect(signedHeaders(url)).toEqual(['content-length', 'content-type', 'host']);
-    expect(headers).toEqual({ 'content-type': 'image/png' });
+    expect(signedHeaders(url)).toEqual(['content-length', 'content-type', 'host', 'if-none-match']);
+    expect(headers).toEqual({ 'content-type': 'image/png', 'if-none-match': '*' });
     expect(url.startsWith(`https://${TEST_BUCKET}.s3.${TEST_REGION}.amazonaws.com/${KEY}?`)).toBe(true);
   });
 
   test('signs content-md5 too when a checksum is given, and asks the client to send it', async () => {
     const { url, headers } = await presigner.presignPut({ key: KEY, contentType: 'image/png', size: 11, checksum: HELLO_MD5, signingDate: TEST_NOW });
 
-    expect(signedHeaders(url)).toEqual(['content-length', 'content-md5', 'content-type', 'host']);
-    expect(headers).toEqual({ 'content-type': 'image/png', 'content-md5': HELLO_MD5 });
+    expect(signedHeaders(url)).toEqual(['content-length', 'content-md5', 'content-type', 'host', 'if-none-match']);
+    expect(headers).toEqual({ 'content-type': 'image/png', 'content-md5': HELLO_MD5, 'if-none-match': '*' });
   });
 
   test('carries the policy expiry, the credential scope, the date and the session token', async () => {
@@ -148,15 +148,19 @@ describe('signature (recomputed independently with node:crypto)', () => {
     expect(computeSigV4Signature('PUT', url, { ...headers, 'content-length': '12345' }, TEST_SECRET_ACCESS_KEY)).toBe(signature);
   });
 
-  test('covers content-length, content-type and content-md5', async () => {
+  test('covers content-length, content-type, content-md5 and if-none-match', async () => {
     const { url, headers } = await presigner.presignPut({ key: KEY, contentType: 'image/png', size: 11, checksum: HELLO_MD5, signingDate: TEST_NOW });
     const signature = queryParams(url).get('X-Amz-Signature');
-    const sent = { ...headers, 'content-length': '11' };
+    const sent: Record<string, string> = { ...headers, 'content-length': '11' };
 
     expect(computeSigV4Signature('PUT', url, sent, TEST_SECRET_ACCESS_KEY)).toBe(signature);
     expect(computeSigV4Signature('PUT', url, { ...sent, 'content-length': '12' }, TEST_SECRET_ACCESS_KEY)).not.toBe(signature);
     expect(computeSigV4Signature('PUT', url, { ...sent, 'content-type': 'text/html' }, TEST_SECRET_ACCESS_KEY)).not.toBe(signature);
     expect(computeSigV4Signature('PUT', url, { ...sent, 'content-md5': 'AAAAAAAAAAAAAAAAAAAAAA==' }, TEST_SECRET_ACCESS_KEY)).not.toBe(signature);
+    // Write-once: a request without `If-None-Match: *` (an overwrite) does not match the signature.
+    const { 'if-none-match': _conditional, ...unconditional } = sent;
+    expect(() => computeSigV4Signature('PUT', url, unconditional, TEST_SECRET_ACCESS_KEY)).toThrow(/signed header "if-none-match"/);
+    expect(computeSigV4Signature('PUT', url, { ...sent, 'if-none-match': '"etag"' }, TEST_SECRET_ACCESS_KEY)).not.toBe(signature);
     expect(computeSigV4Signature('PUT', url, sent, 'another-secret')).not.toBe(signature);
   });
 

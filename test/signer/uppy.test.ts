@@ -193,7 +193,7 @@ describe('Uppy operations', () => {
     expect(calls).toEqual([]);
   });
 
-  test('CompleteMultipartUpload: signed with x-amz-mp-object-size = the key\'s size; parts other than the layout\'s, aborted and refused', async () => {
+  test('CompleteMultipartUpload: signed with x-amz-mp-object-size = the key\'s size and if-none-match (write-once); parts other than the layout\'s, aborted and refused', async () => {
     const { sign, uploads, calls } = setup({ maxFileSize: 20 * MIB });
     const layoutParts = (): ListedPart[] => [
       { partNumber: 1, size: 5 * MIB, etag: 'a' }, { partNumber: 2, size: 5 * MIB, etag: 'b' }, { partNumber: 3, size: 2 * MIB + 7, etag: 'c' },
@@ -201,10 +201,10 @@ describe('Uppy operations', () => {
     uploads.set('ok', { key: LAYOUT_PDF_KEY, parts: layoutParts() });
     const ok = await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'ok' });
     const size = String(12 * MIB + 7);
-    expect(ok.body.headers).toEqual({ 'x-amz-mp-object-size': size });
+    expect(ok.body.headers).toEqual({ 'x-amz-mp-object-size': size, 'if-none-match': '*' });
     const url = ok.body.url as string;
-    expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('host;x-amz-mp-object-size');
-    expect(computeSigV4Signature('POST', url, { 'x-amz-mp-object-size': size }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
+    expect(queryParams(url).get('X-Amz-SignedHeaders')).toBe('host;if-none-match;x-amz-mp-object-size');
+    expect(computeSigV4Signature('POST', url, { 'x-amz-mp-object-size': size, 'if-none-match': '*' }, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(url).get('X-Amz-Signature'));
 
     uploads.set('big', { key: LAYOUT_PDF_KEY, parts: [...layoutParts().slice(0, 2), { partNumber: 3, size: 15 * MIB, etag: 'c' }] });
     refused(await sign({ method: 'POST', key: LAYOUT_PDF_KEY, uploadId: 'big' }), 413, 'FILE_TOO_LARGE');

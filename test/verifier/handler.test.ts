@@ -6,39 +6,79 @@ import { localPolicy } from '../../src/local/local-stack';
 import { encodeS3EventKey } from '../../src/local/s3-events';
 import type { UploadPolicy } from '../../src/policy';
 import type { VerifierConfig } from '../../src/verifier/config';
-import { createVerifierHandler, MessageSender, ObjectStore } from '../../src/verifier/handler';
-import { ETAG_TAG, NOTIFIED_TAG, RejectionRecord, VERIFIED_TAG } from '../../src/verifier/protocol';
+import { createVerifierHandler, MessageSender, ObjectRef, ObjectStore } from '../../src/verifier/handler';
+import { ETAG_TAG, RejectionRecord, VERIFIED_TAG } from '../../src/verifier/protocol';
 
-interface StoredObject { body: Buffer; contentType?: string; eTag: string; tags: Record<string, string> }
+interface StoredVersion {
+  readonly versionId?: string;
+  body: Buffer;
+  contentType?: string;
+  eTag: string;
+  tags: Record<string, string>;
+  headers: Record<string, string>;
+}
 
-function fakes() {
-  const objects = new Map<string, StoredObject>();
+/** An in-memory bucket, versioned or not, that records every S3 request the verifier makes. */
+function fakes(versioned: boolean) {
+  const versions = new Map<string, StoredVersion[]>(); // oldest first; the last is the current one
+  const objects = {
+    get: (key: string) => versions.get(key)?.at(-1),
+    has: (key: string) => (versions.get(key)?.length ?? 0) > 0,
+    versions: (key: string) => versions.get(key) ?? [],
+  };
+  const find = (ref: ObjectRef) => {
+    const list = versions.get(ref.key) ?? [];
+    return ref.versionId !== undefined ? list.find((v) => v.versionId === ref.versionId) : list.at(-1);
+  };
+  const name = (ref: ObjectRef) => `${ref.key}${ref.versionId !== undefined ? `@${ref.versionId}` : ''}`;
   const sent: Array<{ queueUrl: string; body: any }> = [];
   const calls: string[] = [];
   let failSendOnce = false;
+  let afterHead: (() => void) | undefined;
   const store: ObjectStore = {
-    async head(key, bytes) {
-      calls.push(`head ${key}`);
-      const o = objects.get(key);
-      return o && { size: o.body.length, contentType: o.contentType, eTag: o.eTag, body: o.body.subarray(0, bytes) };
+    async head(ref, bytes) {
+      calls.push(`head ${name(ref)}`);
+      const o = find(ref);
+      const answer = o && {
+        size: o.body.length,
+        contentType: o.contentType,
+        eTag: o.eTag,
+        versionId: o.versionId,
+        storedHeaders: { ...o.headers },
+        body: o.body.subarray(0, bytes),
+      };
+      const hook = afterHead;
+      afterHead = undefined;
+      hook?.();
+      return answer;
     },
-    async read(key, start, end) {
-      calls.push(`read ${key} ${start}-${end}`);
-      return objects.get(key)!.body.subarray(start, end + 1);
+    async read(ref, start, end, eTag) {
+      calls.push(`read ${name(ref)} ${start}-${end}`);
+      const o = find(ref);
+      if (!o || o.eTag !== eTag) throw Object.assign(new Error('PreconditionFailed'), { name: 'PreconditionFailed' });
+      return o.body.subarray(start, end + 1);
     },
-    async getTags(key) {
-      return objects.has(key) ? { ...objects.get(key)!.tags } : undefined;
+    async getTags(ref) {
+      calls.push(`getTags ${name(ref)}`);
+      const o = find(ref);
+      return o && { ...o.tags };
     },
-    async putTags(key, tags) {
-      calls.push(`tag ${key}`);
-      const o = objects.get(key);
+    async putTags(ref, tags) {
+      calls.push(`tag ${name(ref)}`);
+      const o = find(ref);
       if (!o) return false;
       o.tags = { ...tags };
       return true;
     },
-    async delete(key) {
-      calls.push(`delete ${key}`);
-      objects.delete(key);
+    async delete(ref) {
+      calls.push(`delete ${name(ref)}`);
+      const list = versions.get(ref.key) ?? [];
+      const o = find(ref);
+      versions.set(ref.key, list.filter((v) => v !== o));
+    },
+    async currentETag(key) {
+      calls.push(`headObject ${key}`);
+      return versions.get(key)?.at(-1)?.eTag;
     },
   };
   const sender: MessageSender = {
@@ -50,14 +90,25 @@ function fakes() {
       sent.push({ queueUrl, body: JSON.parse(body) });
     },
   };
-  return { objects, sent, calls, store, sender, failNextSend: () => { failSendOnce = true; } };
+  return {
+    versioned,
+    versions,
+    objects,
+    sent,
+    calls,
+    store,
+    sender,
+    failNextSend: () => { failSendOnce = true; },
+    /** Runs `action` right after the next ranged GET has answered (a write racing the verifier). */
+    afterNextHead: (action: () => void) => { afterHead = action; },
+  };
 }
 
 const VERIFIED_URL = 'http://sqs.local/verified';
 const REJECTED_URL = 'http://sqs.local/rejected';
 
-function setup(overrides: { policy?: Partial<UploadPolicy>; rejectedObjects?: 'delete' | 'retain' } = {}) {
-  const f = fakes();
+function setup(overrides: { policy?: Partial<UploadPolicy>; rejectedObjects?: 'delete' | 'retain'; versioned?: boolean } = {}) {
+  const f = fakes(overrides.versioned ?? false);
   const config: VerifierConfig = {
     bucket: 'b',
     policy: localPolicy(overrides.policy),
@@ -67,15 +118,20 @@ function setup(overrides: { policy?: Partial<UploadPolicy>; rejectedObjects?: 'd
   };
   const handler = createVerifierHandler(config, { ...f, now: () => new Date('2030-01-02T03:04:05Z'), log: () => undefined });
   let n = 0;
-  const put = (key: string, body: Buffer, contentType?: string) => {
+  /** Writes an object: a new version when versioned, else a replacement (S3 drops the tags). Returns its ETag. */
+  const put = (key: string, body: Buffer, contentType?: string, headers: Record<string, string> = {}) => {
     const eTag = `etag${++n}`;
-    f.objects.set(key, { body, contentType, eTag, tags: {} });
+    const version: StoredVersion = { ...(f.versioned ? { versionId: `v${n}` } : {}), body, contentType, eTag, tags: {}, headers };
+    f.versions.set(key, f.versioned ? [...(f.versions.get(key) ?? []), version] : [version]);
     return eTag;
   };
-  const eventFor = (key: string, eTag: string | undefined = f.objects.get(key)?.eTag) => ({
+  const eventFor = (key: string, eTag: string | undefined = f.objects.get(key)?.eTag, versionId = f.objects.get(key)?.versionId) => ({
     Records: [{
       eventName: 'ObjectCreated:Put',
-      s3: { bucket: { name: 'b' }, object: { key: encodeS3EventKey(key), size: f.objects.get(key)?.body.length ?? 0, eTag } },
+      s3: {
+        bucket: { name: 'b' },
+        object: { key: encodeS3EventKey(key), size: f.objects.get(key)?.body.length ?? 0, eTag, ...(versionId ? { versionId } : {}) },
+      },
     }],
   });
   const deliver = (...bodies: unknown[]) => handler({
@@ -89,25 +145,38 @@ const rejections = (sent: Sent) => sent.filter((s) => s.queueUrl === REJECTED_UR
 const verified = (sent: Sent) => sent.filter((s) => s.queueUrl === VERIFIED_URL).map((s) => s.body);
 
 describe('verified uploads', () => {
-  test('a real PNG is tagged, then announced on the public queue with the S3 record and a verification result', async () => {
-    const t = setup();
+  test.each([false, true])('a real PNG is announced with the S3 record and a verification result, then tagged (versioned bucket: %s)', async (versioned) => {
+    const t = setup({ versioned });
     const key = 'uploads/alice/a b.png';
     const eTag = t.put(key, makePng(5, 5), 'image/png');
+    const versionId = t.objects.get(key)!.versionId;
     expect(await t.deliver(t.eventFor(key))).toEqual({ batchItemFailures: [] });
-    expect(t.objects.get(key)!.tags).toEqual({ [VERIFIED_TAG]: 'true', [ETAG_TAG]: eTag, [NOTIFIED_TAG]: 'true' });
+    expect(t.objects.get(key)!.tags).toEqual({ [VERIFIED_TAG]: 'true', [ETAG_TAG]: eTag });
     const [message] = verified(t.sent);
     expect(message.Records[0]).toMatchObject({
       eventName: 'ObjectCreated:Put',
       s3: { object: { key: 'uploads/alice/a+b.png' } },
       verification: { status: 'verified', contentType: 'image/png', detectedType: 'image/png', method: 'signature', eTag, verifiedAt: '2030-01-02T03:04:05.000Z' },
     });
+    // The consumers' idempotency key is key + versionId.
+    expect(message.Records[0].verification.versionId).toBe(versionId);
     expect(rejections(t.sent)).toEqual([]);
-    // Reads only the head (the PNG is smaller than 4 KiB: no second read).
-    expect(t.calls.filter((c) => c.startsWith('read'))).toEqual([]);
+  });
+
+  test('one tag write per upload; S3 requests: GET, GetObjectTagging, PutObjectTagging (+ one HEAD when unversioned)', async () => {
+    const versioned = setup({ versioned: true });
+    versioned.put('uploads/u/a.png', makePng(3, 3), 'image/png');
+    await versioned.deliver(versioned.eventFor('uploads/u/a.png'));
+    expect(versioned.calls).toEqual(['head uploads/u/a.png@v1', 'getTags uploads/u/a.png@v1', 'tag uploads/u/a.png@v1']);
+
+    const plain = setup();
+    plain.put('uploads/u/a.png', makePng(3, 3), 'image/png');
+    await plain.deliver(plain.eventFor('uploads/u/a.png'));
+    expect(plain.calls).toEqual(['head uploads/u/a.png', 'getTags uploads/u/a.png', 'tag uploads/u/a.png', 'headObject uploads/u/a.png']);
   });
 
   test('a redelivered event does nothing: no second notification, no second tagging', async () => {
-    const t = setup();
+    const t = setup({ versioned: true });
     t.put('uploads/u/x.jpg', makeJpeg(), 'image/jpeg');
     await t.deliver(t.eventFor('uploads/u/x.jpg'));
     const tagsBefore = t.calls.filter((c) => c.startsWith('tag')).length;
@@ -116,15 +185,29 @@ describe('verified uploads', () => {
     expect(t.calls.filter((c) => c.startsWith('tag'))).toHaveLength(tagsBefore);
   });
 
-  test('a crash between tagging and notifying is finished on the retry, with exactly one notification', async () => {
+  test('nothing is tagged before it is announced: a failed notification leaves the object untagged, and the retry finishes', async () => {
     const t = setup();
     t.put('uploads/u/x.png', makePng(2, 2), 'image/png');
     t.failNextSend();
     expect(await t.deliver(t.eventFor('uploads/u/x.png'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
-    expect(t.objects.get('uploads/u/x.png')!.tags[NOTIFIED_TAG]).toBeUndefined();
+    expect(t.objects.get('uploads/u/x.png')!.tags).toEqual({});
     expect(await t.deliver(t.eventFor('uploads/u/x.png'))).toEqual({ batchItemFailures: [] });
     expect(verified(t.sent)).toHaveLength(1);
-    expect(t.objects.get('uploads/u/x.png')!.tags[NOTIFIED_TAG]).toBe('true');
+    expect(t.objects.get('uploads/u/x.png')!.tags[VERIFIED_TAG]).toBe('true');
+  });
+
+  test('a failure between the notification and the tag write is retried: announced again (at-least-once), tagged once', async () => {
+    const t = setup({ versioned: true });
+    t.put('uploads/u/y.png', makePng(2, 2), 'image/png');
+    const putTags = t.store.putTags;
+    t.store.putTags = async () => {
+      t.store.putTags = putTags;
+      throw Object.assign(new Error('Slow Down'), { name: 'SlowDown' });
+    };
+    expect(await t.deliver(t.eventFor('uploads/u/y.png'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
+    expect(await t.deliver(t.eventFor('uploads/u/y.png'))).toEqual({ batchItemFailures: [] });
+    expect(verified(t.sent).map((m) => m.Records[0].verification.versionId)).toEqual(['v1', 'v1']);
+    expect(t.objects.get('uploads/u/y.png')!.tags[VERIFIED_TAG]).toBe('true');
   });
 
   test('a type without a signature (text/plain, when allowed) passes when it holds no active content', async () => {
@@ -132,6 +215,97 @@ describe('verified uploads', () => {
     t.put('uploads/u/n.txt', Buffer.from('hello\n'), 'text/plain; charset=utf-8');
     await t.deliver(t.eventFor('uploads/u/n.txt'));
     expect(verified(t.sent)[0].Records[0].verification).toMatchObject({ contentType: 'text/plain', method: 'no-signature' });
+  });
+});
+
+describe('write-once: the verifier never tags bytes it did not read', () => {
+  test('versioned: a replacement between the read and the tag write leaves the new version untagged; each version is judged on its own', async () => {
+    const t = setup({ versioned: true });
+    const key = 'uploads/mallory/swap.png';
+    const goodETag = t.put(key, makePng(4, 4), 'image/png');
+    const event = t.eventFor(key);
+    // WHEN a replayed form writes HTML to the key while the verifier checks the PNG
+    t.afterNextHead(() => t.put(key, HTML, 'image/png'));
+    await t.deliver(event);
+
+    // THEN the tag is on the PNG's version only; the current version (the HTML) stays untagged, so the gate denies it
+    const [png, html] = t.objects.versions(key);
+    expect(png.tags).toEqual({ [VERIFIED_TAG]: 'true', [ETAG_TAG]: goodETag });
+    expect(html.tags).toEqual({});
+    expect(t.calls).toContain(`tag ${key}@${png.versionId}`);
+    expect(verified(t.sent).map((m) => m.Records[0].verification.versionId)).toEqual([png.versionId]);
+
+    // AND the HTML's own event rejects and deletes exactly its version
+    await t.deliver(t.eventFor(key, html.eTag, html.versionId));
+    expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'ACTIVE_CONTENT' }, versionId: html.versionId, action: 'deleted' }]);
+    expect(t.calls).toContain(`delete ${key}@${html.versionId}`);
+    expect(t.objects.versions(key)).toEqual([png]);
+  });
+
+  test('unversioned: a replacement between the read and the tag write is detected and the tag taken off', async () => {
+    const t = setup();
+    const key = 'uploads/mallory/swap.png';
+    const pngETag = t.put(key, makePng(4, 4), 'image/png');
+    const event = t.eventFor(key);
+    t.afterNextHead(() => t.put(key, HTML, 'image/png'));
+    await t.deliver(event);
+
+    // The tag write landed on the HTML (S3 had dropped the PNG's tags with it); the ETag check took it off.
+    expect(t.objects.get(key)!.body).toBe(HTML);
+    expect(t.objects.get(key)!.tags[VERIFIED_TAG]).toBeUndefined();
+    // The announcement names the bytes that were read (a consumer reading with IfMatch gets nothing else).
+    expect(verified(t.sent).map((m) => m.Records[0].verification.eTag)).toEqual([pngETag]);
+
+    await t.deliver(t.eventFor(key));
+    expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'ACTIVE_CONTENT' } }]);
+    expect(t.objects.has(key)).toBe(false);
+  });
+
+  test('a rejected version is deleted alone: the verified version before it is kept (and current again)', async () => {
+    const t = setup({ versioned: true });
+    const key = 'uploads/u/k.png';
+    t.put(key, makePng(2, 2), 'image/png');
+    await t.deliver(t.eventFor(key));
+    t.put(key, makeJpeg(), 'image/png');
+    await t.deliver(t.eventFor(key));
+    expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'CONTENT_MISMATCH' }, versionId: 'v2' }]);
+    expect(t.objects.versions(key).map((v) => [v.versionId, v.tags[VERIFIED_TAG]])).toEqual([['v1', 'true']]);
+  });
+
+  test('S3\'s "null" version (a suspended bucket overwrites it in place) counts as unversioned: the replacement check runs', async () => {
+    const t = setup();
+    t.put('uploads/u/n.png', makePng(1, 1), 'image/png');
+    await t.deliver(t.eventFor('uploads/u/n.png', undefined, 'null'));
+    expect(t.calls).toEqual(['head uploads/u/n.png', 'getTags uploads/u/n.png', 'tag uploads/u/n.png', 'headObject uploads/u/n.png']);
+  });
+});
+
+describe('response headers the uploader added', () => {
+  test.each([
+    ['content-disposition', 'inline; filename="x.html"'],
+    ['content-encoding', 'gzip'],
+    ['content-language', 'en'],
+    ['cache-control', 'no-store'],
+    ['cache-control', 'public, max-age=31536000'],
+    ['expires', 'Thu, 01 Jan 2037 00:00:00 GMT'],
+    ['x-amz-meta-anything', 'x'],
+  ])('a stored %s: %s header: rejected (never served), the record names it', async (header, value) => {
+    const t = setup({ versioned: true });
+    t.put('uploads/u/h.png', makePng(2, 2), 'image/png', { [header]: value });
+    await t.deliver(t.eventFor('uploads/u/h.png'));
+    expect(verified(t.sent)).toEqual([]);
+    const [record] = rejections(t.sent);
+    expect(record).toMatchObject({ rejection: { code: 'UNEXPECTED_HEADERS' }, action: 'deleted' });
+    expect(record.rejection.message).toContain(header);
+    expect(t.objects.has('uploads/u/h.png')).toBe(false);
+  });
+
+  test.each(['max-age=0', 'no-cache'])('Cache-Control: %s, which Chromium (max-age=0) or Node\'s fetch (no-cache) adds to a request with If-None-Match, is tolerated', async (value) => {
+    const t = setup({ versioned: true });
+    t.put('uploads/u/c.png', makePng(2, 2), 'image/png', { 'cache-control': value });
+    await t.deliver(t.eventFor('uploads/u/c.png'));
+    expect(rejections(t.sent)).toEqual([]);
+    expect(verified(t.sent)).toHaveLength(1);
   });
 });
 

@@ -99,6 +99,26 @@ describe('with the verifier (the construct\'s default)', () => {
     expect((await cdnGet(stack, key)).status).toBe(200);
   });
 
+  test.each([
+    ['content-disposition', 'inline; filename="x.html"'],
+    ['content-encoding', 'gzip'],
+    ['content-language', 'de'],
+    ['cache-control', 'public, max-age=31536000'],
+    ['expires', 'Thu, 01 Jan 2037 00:00:00 GMT'],
+  ])('an unsigned %s header added to a presigned PUT is stored (as S3 does), so the upload is rejected, deleted and never served', async (header, value) => {
+    const png = makePng(3, 3);
+    const signed = await signFor(stack, png, { contentType: 'image/png' }, 'mallory');
+    const put = await putSigned(signed.url, { ...signed.headers, [header]: value }, png);
+    expect(put.status).toBe(200);
+    await stack.flush();
+
+    expect(await drain(stack)).toEqual([]);
+    const [record] = await rejections(stack);
+    expect(record).toMatchObject({ key: signed.key, rejection: { code: 'UNEXPECTED_HEADERS' }, action: 'deleted' });
+    expect(record.rejection.message).toContain(header);
+    expect((await cdnGet(stack, signed.key)).status).not.toBe(200);
+  });
+
   test('a consumer of the queue sees only verified uploads', async () => {
     const good = [await upload(stack, makePng(2, 2), 'image/png'), await upload(stack, makeJpeg(), 'image/jpeg', 'bob')];
     const bad = [await upload(stack, HTML, 'image/png', 'mallory'), await upload(stack, SVG, 'image/png', 'mallory')];
@@ -107,6 +127,101 @@ describe('with the verifier (the construct\'s default)', () => {
     expect(records.map((r) => decodeS3EventKey(r.s3.object.key)).sort()).toEqual([...good].sort());
     expect(records.every((r) => (r as any).verification?.status === 'verified')).toBe(true);
     expect((await rejections(stack)).map((r) => r.key).sort()).toEqual([...bad].sort());
+  });
+
+  describe('write-once keys (versioned bucket, conditional writes)', () => {
+    test('a replayed PUT URL after the object exists is refused (412); without If-None-Match its signature fails (403)', async () => {
+      const png = makePng(5, 5);
+      const signed = await signFor(stack, png, { contentType: 'image/png' });
+      expect((await putSigned(signed.url, signed.headers ?? {}, png)).status).toBe(200);
+      await stack.flush();
+      expect(recordsOf(await drain(stack))).toHaveLength(1);
+
+      // Same length and type, other bytes (active content): the URL allows exactly that, but not over an object.
+      const swap = Buffer.concat([HTML, Buffer.alloc(png.length)]).subarray(0, png.length);
+      const replay = await putSigned(signed.url, signed.headers ?? {}, swap);
+      expect([replay.status, replay.code]).toEqual([412, 'PreconditionFailed']);
+      const { 'if-none-match': _dropped, ...unconditional } = signed.headers ?? {};
+      const stripped = await putSigned(signed.url, unconditional, swap);
+      expect([stripped.status, stripped.code]).toEqual([403, 'SignatureDoesNotMatch']);
+
+      await stack.flush();
+      expect(await drain(stack)).toEqual([]);
+      const served = await cdnGet(stack, signed.key);
+      expect([served.status, served.body.equals(png)]).toEqual([200, true]);
+    });
+
+    test('a replayed POST form (S3 cannot make a form conditional) only adds a new version: never served before its own verdict, deleted alone when rejected', async () => {
+      const png = makePng(5, 5);
+      const signed = await signFor(stack, png, { contentType: 'image/png', method: 'POST' }, 'mallory');
+      const post = async (bytes: Buffer) => {
+        const form = new FormData();
+        for (const [name, value] of Object.entries(signed.fields ?? {})) form.set(name, value);
+        form.set('file', new Blob([bytes], { type: 'image/png' }));
+        return (await fetch(signed.url, { method: 'POST', body: form })).status;
+      };
+      expect(await post(png)).toBe(204);
+      await stack.flush();
+      expect(recordsOf(await drain(stack))).toHaveLength(1);
+
+      // The same form again, other bytes of the pinned length and type: S3 accepts it (a new current version)
+      const swap = Buffer.concat([HTML, Buffer.alloc(png.length)]).subarray(0, png.length);
+      expect(await post(swap)).toBe(204);
+      // ... and before the verifier has looked at it, the CDN serves neither version (the current one is untagged)
+      expect((await cdnGet(stack, signed.key)).status).toBe(403);
+
+      await stack.flush();
+      expect(await drain(stack)).toEqual([]);
+      expect(await rejections(stack)).toMatchObject([{ key: signed.key, rejection: { code: 'ACTIVE_CONTENT' }, action: 'deleted' }]);
+      const served = await cdnGet(stack, signed.key);
+      expect([served.status, served.body.equals(png)]).toEqual([200, true]);
+    });
+
+    test('race: the key is rewritten between the verifier\'s read and its tag write; the new bytes are never tagged nor served', async () => {
+      const png = makePng(6, 6);
+      const signed = await signFor(stack, png, { contentType: 'image/png' }, 'mallory');
+      const key = signed.key;
+      const duringTagWrite: Array<{ status: number; currentVerified: string | undefined }> = [];
+      let raced = false;
+      // The verifier's S3 client is the stack's: a middleware writes the key right after the verifier's
+      // ranged GET, and looks at the CDN and the current version right after its tag write. The rewrite
+      // carries no condition, as a replayed POST form (S3 conditional writes do not cover forms).
+      stack.s3.middlewareStack.add((next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { Key?: string; Range?: string };
+        if (!raced && context.commandName === 'GetObjectCommand' && input.Key === key && input.Range?.startsWith('bytes=0-')) {
+          raced = true;
+          await stack.s3.send(new PutObjectCommand({ Bucket: stack.bucket, Key: key, Body: HTML, ContentType: 'image/png' }));
+        }
+        if (context.commandName === 'PutObjectTaggingCommand' && input.Key === key && duringTagWrite.length === 0) {
+          const { TagSet = [] } = await stack.s3.send(new GetObjectTaggingCommand({ Bucket: stack.bucket, Key: key }));
+          duringTagWrite.push({
+            status: (await cdnGet(stack, key)).status,
+            currentVerified: TagSet.find((t) => t.Key === 'direct-upload:verified')?.Value,
+          });
+        }
+        return result;
+      }, { step: 'initialize', name: 'race-the-verifier' });
+      try {
+        expect((await putSigned(signed.url, signed.headers ?? {}, png)).status).toBe(200);
+        await stack.flush();
+      } finally {
+        stack.s3.middlewareStack.remove('race-the-verifier');
+      }
+
+      expect(raced).toBe(true);
+      // Right after the PNG's version was tagged, the current version (the HTML) was untagged and not served.
+      expect(duringTagWrite).toEqual([{ status: 403, currentVerified: undefined }]);
+      // The PNG's version was announced, the HTML's version rejected and deleted on its own event.
+      const [announced] = recordsOf(await drain(stack)).map((r) => (r as any).verification);
+      const [rejected] = await rejections(stack);
+      expect(announced).toMatchObject({ status: 'verified', versionId: expect.any(String) });
+      expect(rejected).toMatchObject({ key, rejection: { code: 'ACTIVE_CONTENT' }, action: 'deleted', versionId: expect.any(String) });
+      expect(rejected.versionId).not.toBe(announced.versionId);
+      // What the CDN serves is the verified version's bytes.
+      const served = await cdnGet(stack, key);
+      expect([served.status, served.body.equals(png)]).toEqual([200, true]);
+    });
   });
 });
 
