@@ -59,7 +59,7 @@ export const UPLOAD_CORS_METHODS: readonly string[] = Object.freeze(['PUT', 'POS
  * Uppy's S3 client (`@uppy/aws-s3` 6) sends only these: `Content-Type` (PUT, CreateMultipartUpload,
  * CompleteMultipartUpload) and the signer's headers; POST-policy forms and part uploads need none.
  */
-export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze(['content-type', 'content-md5', 'x-amz-mp-object-size']);
+export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze(['content-type', 'content-md5', 'if-none-match', 'x-amz-mp-object-size']);
 
 /** Response headers the browser may read: multipart completion needs each part's ETag. */
 export const UPLOAD_CORS_EXPOSED_HEADERS: readonly string[] = Object.freeze(['ETag']);
