@@ -1,7 +1,8 @@
 /**
  * The typed client in a real browser: `src/client` bundled with esbuild for a page on an allowed origin,
  * run in headless Chromium against the local stack (cross-origin signer and S3 calls, CORS included):
- * a small image as one PUT and a PDF large enough to go multipart, with progress.
+ * a small image as one PUT and a PDF large enough to go multipart, with progress; on a throttled
+ * network, byte-level progress events (XHR upload events) for both.
  */
 import { Server } from 'node:http';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -60,28 +61,33 @@ afterAll(async () => {
   if (page) await close(page);
 });
 
-test('uploadFile in Chromium: an image as one PUT and an 11 MiB PDF in parts, cross-origin, with progress', async () => {
+/** Runs the page's `runClient` in a fresh context; `uploadThroughput` (bytes/s) throttles the network. */
+async function runClient(user: string, files: unknown[], uploadThroughput?: number): Promise<Result[]> {
   const context = await browser.newContext();
-  let results: Result[];
   try {
     const tab = await context.newPage();
     await tab.goto(`${pageUrl}/`);
     await tab.waitForFunction('typeof window.runClient === "function"');
-    results = await tab.evaluate(
+    if (uploadThroughput !== undefined) {
+      const cdp = await context.newCDPSession(tab);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 5, downloadThroughput: -1, uploadThroughput });
+    }
+    return await tab.evaluate(
       (args) => (globalThis as unknown as { runClient: (a: unknown) => Promise<Result[]> }).runClient(args),
-      {
-        signerUrl: stack.signerUrl,
-        user: 'dora',
-        files: [
-          { name: 'photo.png', type: 'image/png', bytes: [...PNG] },
-          { name: 'big.pdf', type: 'application/pdf', size: 11 * MIB + 3 },
-          { name: 'page.html', type: 'text/html', bytes: [60, 104, 49, 62] },
-        ],
-      },
+      { signerUrl: stack.signerUrl, user, files },
     );
   } finally {
     await context.close();
   }
+}
+
+test('uploadFile in Chromium: an image as one PUT and an 11 MiB PDF in parts, cross-origin, with progress', async () => {
+  const results = await runClient('dora', [
+    { name: 'photo.png', type: 'image/png', bytes: [...PNG] },
+    { name: 'big.pdf', type: 'application/pdf', size: 11 * MIB + 3 },
+    { name: 'page.html', type: 'text/html', bytes: [60, 104, 49, 62] },
+  ]);
   const [png, pdf, html] = results;
   expect(png).toMatchObject({ name: 'photo.png', key: expect.stringMatching(/^uploads\/dora\/[0-9a-f-]{36}\.png$/) });
   expect(pdf).toMatchObject({ name: 'big.pdf', key: expect.stringMatching(/^uploads\/dora\/[0-9a-f-]{36}\.pdf$/) });
@@ -92,6 +98,24 @@ test('uploadFile in Chromium: an image as one PUT and an 11 MiB PDF in parts, cr
   expect([storedPng.ContentLength, storedPng.ContentType]).toEqual([PNG.length, 'image/png']);
   const storedPdf = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: pdf.key }));
   expect([storedPdf.ContentLength, storedPdf.ContentType]).toEqual([11 * MIB + 3, 'application/pdf']);
+  await stack.flush();
+  await drain(stack);
+});
+
+test('on a throttled network, progress comes in many strictly increasing byte counts, for one PUT and for parts', async () => {
+  // 3 MiB/s up: the 2 MiB PUT takes ~0.7 s, the 7 MiB upload (two parts) ~2.3 s; Chromium reports upload
+  // progress about every 100 ms.
+  const results = await runClient('erin', [
+    { name: 'one.pdf', type: 'application/pdf', size: 2 * MIB },
+    { name: 'parts.pdf', type: 'application/pdf', size: 7 * MIB + 3 },
+  ], 3 * MIB);
+  for (const [r, size, atLeast] of [[results[0], 2 * MIB, 4], [results[1], 7 * MIB + 3, 10]] as const) {
+    expect(r.error).toBeUndefined();
+    const events = r.progress!;
+    expect(events.every((b, i) => i === 0 || b > events[i - 1])).toBe(true);
+    expect(events.filter((b) => b > 0 && b < size).length).toBeGreaterThanOrEqual(atLeast);
+    expect(events.at(-1)).toBe(size);
+  }
   await stack.flush();
   await drain(stack);
 });
