@@ -9,6 +9,8 @@
  * Not part of the construct's jsii API: import it from `cdk-direct-upload/client`. No DOM types or
  * globals at module scope.
  */
+import { UploadError } from './errors';
+import { prepareImage, PrepareImageOptions } from './prepare-image';
 import { chooseSend, Send, SendRequest, SendResponse } from './transport';
 import type {
   CompletedUpload,
@@ -59,6 +61,14 @@ export interface UploadFileOptions {
    * fails the upload at once with its code (`QUOTA_EXCEEDED`). @default 30000
    */
   readonly maxRetryDelayMs?: number;
+  /**
+   * Prepare an image on the device before signing ({@link prepareImage}): scaled to fit, re-encoded,
+   * without metadata; the signed size and type are the prepared file's. Applies to `image/*` files but
+   * GIF and SVG (their animation or vectors would be lost); not with `resume` (resume with the file that
+   * was uploaded: call `prepareImage` yourself then).
+   * @default - files are sent as they are
+   */
+  readonly prepare?: PrepareImageOptions;
   /** Continue an interrupted multipart upload of the same file. */
   readonly resume?: { readonly key: string; readonly uploadId: string };
   /** The fetch to use. @default - global `fetch` */
@@ -71,27 +81,13 @@ export interface UploadResult {
   readonly size: number;
 }
 
-/** A failed upload: the signer's error code when it refused, and what is needed to resume. */
-export class UploadError extends Error {
-  constructor(
-    message: string,
-    /** The signer's error code (e.g. `FILE_TOO_LARGE`), or `S3_ERROR` / `NETWORK_ERROR` / `ABORTED`. */
-    public readonly code: string,
-    public readonly status?: number,
-    /** Set for multipart uploads that can be resumed with `options.resume`. */
-    public readonly resume?: { readonly key: string; readonly uploadId: string },
-  ) {
-    super(message);
-    this.name = 'UploadError';
-  }
-}
-
 /** Uploads one file through the signer; resolves when S3 holds it. */
 export async function uploadFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
-  const blob = toBlob(file, options.contentType);
-  const contentType = options.contentType ?? blob.type;
+  const given = toBlob(file, options.contentType);
+  const blob = options.prepare && !options.resume && isPreparable(given.type) ? await prepareImage(given, options.prepare) : given;
+  const contentType = blob === given ? options.contentType ?? blob.type : blob.type;
   if (!contentType) throw new UploadError('contentType is required for bytes without a type.', 'INVALID_REQUEST');
-  const filename = options.filename ?? (file as { name?: unknown }).name;
+  const filename = options.filename ?? (blob as { name?: unknown }).name;
   const client = new Client(options, blob.size);
   client.checkAborted();
 
@@ -355,6 +351,11 @@ function isExpired(s3Response: string): boolean {
   return /<Code>AccessDenied<\/Code>/.test(s3Response) && /<Message>Request has expired<\/Message>/.test(s3Response);
 }
 
+/** Images `prepare` applies to: not GIF (animation) nor SVG (vectors). */
+function isPreparable(type: string): boolean {
+  return type.startsWith('image/') && type !== 'image/gif' && type !== 'image/svg+xml';
+}
+
 function toBlob(file: UploadBody, contentType: string | undefined): Blob {
   if (file instanceof Blob) return file;
   const bytes = file instanceof ArrayBuffer ? new Uint8Array(file) : file;
@@ -380,6 +381,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     signal?.addEventListener('abort', done, { once: true });
   });
 }
+
+export { UploadError } from './errors';
+export { prepareImage, PrepareImageOptions } from './prepare-image';
 
 // The wire protocol, for clients that call the signer themselves.
 export * from '../signer/protocol';
