@@ -59,13 +59,18 @@ async function describeImage(blob) {
 window.api = {
   makeJpeg: async (width, height) => toB64(await drawJpeg(width, height, 'halves')),
   describe: async (b64, type) => describeImage(fromB64(b64, type, 'x')),
-  prepare: async (b64, type, name, options) => {
+  prepare: async (b64, type, name, options, withoutOffscreenCanvas) => {
     const input = fromB64(b64, type, name);
+    const Offscreen = globalThis.OffscreenCanvas;
     try {
+      if (withoutOffscreenCanvas) globalThis.OffscreenCanvas = undefined; // as in browsers that lack it
       const out = await prepareImage(input, options);
+      globalThis.OffscreenCanvas = Offscreen;
       return { same: out === input, name: out.name, type: out.type, b64: await toB64(out), ...(await describeImage(out)) };
     } catch (err) {
       return { error: err.code, message: err.message };
+    } finally {
+      globalThis.OffscreenCanvas = Offscreen;
     }
   },
   bigPhoto: async (width, height) => {
@@ -232,10 +237,11 @@ test('the test photo really carries GPS and Orientation=6: Chromium shows it rot
 });
 
 test.each([
-  ['image/jpeg', '.jpg'],
-  ['image/webp', '.webp'],
-])('to %s: rotated by its orientation, fitted in the box, no Exif or GPS left', async (type, ext) => {
-  const out = await api<Prepared>('prepare', phone.toString('base64'), 'image/jpeg', 'IMG_1234.JPG', { maxWidth: 20, maxHeight: 30, type });
+  ['image/jpeg', 'with OffscreenCanvas', '.jpg', false],
+  ['image/webp', 'with OffscreenCanvas', '.webp', false],
+  ['image/jpeg', 'with a canvas element', '.jpg', true],
+])('to %s, %s: rotated by its orientation, fitted in the box, no Exif or GPS left', async (type, _how, ext, withoutOffscreen) => {
+  const out = await api<Prepared>('prepare', phone.toString('base64'), 'image/jpeg', 'IMG_1234.JPG', { maxWidth: 20, maxHeight: 30, type }, withoutOffscreen);
   expect(out.error).toBeUndefined();
   expect([out.type, out.name]).toEqual([type, `IMG_1234${ext}`]);
   // 32×64 as shown, scaled by min(20/32, 30/64): 15×30.
