@@ -9,13 +9,12 @@
  * Not part of the construct's jsii API: import it from `cdk-direct-upload/client`. No DOM types or
  * globals at module scope.
  */
-import { UploadError } from './errors';
+import { signerRefusal, UploadError } from './errors';
 import { prepareImage, PrepareImageOptions } from './prepare-image';
 import { chooseSend, Send, SendRequest, SendResponse } from './transport';
 import type {
   CompletedUpload,
   CreateUploadResponse,
-  ErrorResponse,
   MultipartUploadPlan,
   PresignedPart,
   PresignedUpload,
@@ -164,8 +163,8 @@ class Client {
         ? retryAfterMs(res.headers.get('retry-after')) ?? this.delay * 2 ** attempt
         : undefined;
       if (wait === undefined || wait > this.maxDelay) {
-        const error = (json as Partial<ErrorResponse> | undefined)?.error;
-        throw new UploadError(error?.message ?? `The signer answered ${res.status}.`, error?.code ?? 'SIGNER_ERROR', res.status);
+        const { code, message } = signerRefusal(res.status, json);
+        throw new UploadError(message, code, res.status);
       }
       await sleep(wait, this.options.signal);
       this.checkAborted();
