@@ -68,6 +68,14 @@ export interface UploadFileOptions {
    * @default - files are sent as they are
    */
   readonly prepare?: PrepareImageOptions;
+  /**
+   * Compute the file's SHA-256 on the device (Web Crypto) and have the signer sign it, so that S3 refuses
+   * bytes corrupted on the way (`BadDigest`). The file then goes up in one PUT whatever its size (at most
+   * 5 GiB; S3 checks a SHA-256 of the whole object only there) and is read into memory once for the digest.
+   * Browsers offer Web Crypto in secure contexts only (https, localhost). Not with `resume`.
+   * @default false
+   */
+  readonly checksum?: boolean;
   /** Continue an interrupted multipart upload of the same file. */
   readonly resume?: { readonly key: string; readonly uploadId: string };
   /** The fetch to use. @default - global `fetch` */
@@ -93,7 +101,12 @@ export async function uploadFile(file: UploadBody, options: UploadFileOptions): 
   if (options.resume) {
     return client.multipart(blob, options.resume.key, options.resume.uploadId, undefined);
   }
-  const request = { contentType, size: blob.size, ...(typeof filename === 'string' && filename ? { filename } : {}) };
+  const request = {
+    contentType,
+    size: blob.size,
+    ...(typeof filename === 'string' && filename ? { filename } : {}),
+    ...(options.checksum ? { checksumSha256: await sha256Base64(blob), method: 'PUT' as const } : {}),
+  };
   const created = await client.signer<CreateUploadResponse>('/uploads', request);
   if ('uploadId' in created) {
     return client.multipart(blob, created.key, created.uploadId, created);
@@ -348,6 +361,18 @@ function retryAfterMs(value: string | null): number | undefined {
 /** Whether S3 refused a presigned request because it expired (`AccessDenied`, "Request has expired"). */
 function isExpired(s3Response: string): boolean {
   return /<Code>AccessDenied<\/Code>/.test(s3Response) && /<Message>Request has expired<\/Message>/.test(s3Response);
+}
+
+/** Base64 SHA-256 of the whole Blob, with Web Crypto. */
+async function sha256Base64(blob: Blob): Promise<string> {
+  const subtle = (globalThis as { crypto?: { subtle?: { digest(algorithm: string, data: ArrayBuffer): Promise<ArrayBuffer> } } }).crypto?.subtle;
+  if (!subtle) {
+    throw new UploadError('checksum: true needs Web Crypto (crypto.subtle), which browsers offer in secure contexts only (https, localhost).', 'UNSUPPORTED_RUNTIME');
+  }
+  const digest = new Uint8Array(await subtle.digest('SHA-256', await blob.arrayBuffer()));
+  let binary = '';
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }
 
 /** Images `prepare` applies to: not GIF (animation) nor SVG (vectors). */

@@ -2,7 +2,8 @@
  * The typed client in a real browser: `src/client` bundled with esbuild for a page on an allowed origin,
  * run in headless Chromium against the local stack (cross-origin signer and S3 calls, CORS included):
  * a small image as one PUT and a PDF large enough to go multipart, with progress; on a throttled
- * network, byte-level progress events (XHR upload events) for both.
+ * network, byte-level progress events (XHR upload events) for both; with `checksum: true`, a SHA-256
+ * from Web Crypto that S3 checks (a byte flipped on the way is refused).
  */
 import { Server } from 'node:http';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
@@ -27,17 +28,19 @@ window.runClient = async ({ signerUrl, user, files }) => {
         signerUrl,
         getAuthHeaders: () => ({ 'x-local-user': user }),
         onProgress: (p) => progress.push(p.uploadedBytes),
+        checksum: f.checksum,
+        retries: 0,
       });
       results.push({ name: f.name, key: r.key, progress });
     } catch (err) {
-      results.push({ name: f.name, error: String(err && (err.code || err.message)) });
+      results.push({ name: f.name, error: String(err && (err.code || err.message)), message: String(err && err.message) });
     }
   }
   return results;
 };
 `;
 
-interface Result { name: string; key?: string; progress?: number[]; error?: string }
+interface Result { name: string; key?: string; progress?: number[]; error?: string; message?: string }
 
 let stack: LocalStack;
 let page: Server;
@@ -61,10 +64,22 @@ afterAll(async () => {
   if (page) await close(page);
 });
 
-/** Runs the page's `runClient` in a fresh context; `uploadThroughput` (bytes/s) throttles the network. */
-async function runClient(user: string, files: unknown[], uploadThroughput?: number): Promise<Result[]> {
+/**
+ * Runs the page's `runClient` in a fresh context; `uploadThroughput` (bytes/s) throttles the network,
+ * `flipByte` inverts byte 100 of every PUT body on its way to S3.
+ */
+async function runClient(user: string, files: unknown[], uploadThroughput?: number, flipByte = false): Promise<Result[]> {
   const context = await browser.newContext();
   try {
+    if (flipByte) {
+      await context.route((url) => url.href.startsWith(stack.s3Endpoint), async (route) => {
+        const body = route.request().postDataBuffer();
+        if (route.request().method() !== 'PUT' || !body) return route.continue();
+        const flipped = Buffer.from(body);
+        flipped[100] = 255 - flipped[100];
+        return route.continue({ postData: flipped });
+      });
+    }
     const tab = await context.newPage();
     await tab.goto(`${pageUrl}/`);
     await tab.waitForFunction('typeof window.runClient === "function"');
@@ -92,7 +107,7 @@ test('uploadFile in Chromium: an image as one PUT and an 11 MiB PDF in parts, cr
   expect(png).toMatchObject({ name: 'photo.png', key: expect.stringMatching(/^uploads\/dora\/[0-9a-f-]{36}\.png$/) });
   expect(pdf).toMatchObject({ name: 'big.pdf', key: expect.stringMatching(/^uploads\/dora\/[0-9a-f-]{36}\.pdf$/) });
   expect(pdf.progress?.at(-1)).toBe(11 * MIB + 3);
-  expect(html).toEqual({ name: 'page.html', error: 'CONTENT_TYPE_NOT_ALLOWED' });
+  expect(html).toMatchObject({ name: 'page.html', error: 'CONTENT_TYPE_NOT_ALLOWED' });
 
   const storedPng = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: png.key }));
   expect([storedPng.ContentLength, storedPng.ContentType]).toEqual([PNG.length, 'image/png']);
@@ -116,6 +131,21 @@ test('on a throttled network, progress comes in many strictly increasing byte co
     expect(events.filter((b) => b > 0 && b < size).length).toBeGreaterThanOrEqual(atLeast);
     expect(events.at(-1)).toBe(size);
   }
+  await stack.flush();
+  await drain(stack);
+});
+
+test('checksum: true in Chromium: Web Crypto\'s SHA-256 is signed and S3 stores the file; a byte flipped on the way is refused', async () => {
+  const [good] = await runClient('fay', [{ name: 'sum.pdf', type: 'application/pdf', size: 300_000, checksum: true }]);
+  expect(good.error).toBeUndefined();
+  const stored = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: good.key }));
+  expect(stored.ContentLength).toBe(300_000);
+
+  const [flipped] = await runClient('fay', [{ name: 'sum.pdf', type: 'application/pdf', size: 300_000, checksum: true }], undefined, true);
+  expect(flipped).toMatchObject({ error: 'S3_ERROR', message: expect.stringContaining('BadDigest') });
+  // The control: the same flip without a checksum is stored (same length and type).
+  const [unguarded] = await runClient('fay', [{ name: 'plain.pdf', type: 'application/pdf', size: 300_000 }], undefined, true);
+  expect(unguarded.error).toBeUndefined();
   await stack.flush();
   await drain(stack);
 });

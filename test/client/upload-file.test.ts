@@ -3,11 +3,12 @@
  * multipart uploads with byte-level progress, a retried part, resuming by listing parts, aborting, the
  * signer's refusals, its 429/503 retried after `retry-after`, and expired URLs signed again.
  */
+import { createHash } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { uploadFile, UploadError, UploadProgress } from '../../src/client';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import { drain, makePng } from '../local/helpers';
+import { drain, makePng, objectExists } from '../local/helpers';
 
 const MIB = 1024 * 1024;
 const POLICY = { allowedContentTypes: ['image/png', 'application/pdf'], maxFileSize: 20 * MIB, multipartThreshold: 6 * MIB, partSize: 5 * MIB };
@@ -226,5 +227,66 @@ describe('expired URLs', () => {
     expect(signerCalls).toEqual([['/uploads', 200], ['/uploads', 200]]);
     const res = await shortLived.s3.send(new HeadObjectCommand({ Bucket: shortLived.bucket, Key: result.key }));
     expect(res.ContentLength).toBe(1000);
+  });
+});
+
+/** A fetch that records the PUTs to S3 and, with `flip`, inverts one byte of the body on the way. */
+function corruptingFetch(flip: boolean) {
+  const puts: Array<{ key: string; signedHeaders: string; headers: Record<string, string> }> = [];
+  const wrapped: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    if (init?.method !== 'PUT') return fetch(input, init);
+    puts.push({
+      key: decodeURIComponent(url.pathname.split('/').slice(2).join('/')),
+      signedHeaders: url.searchParams.get('X-Amz-SignedHeaders') ?? '',
+      headers: init.headers as Record<string, string>,
+    });
+    if (!flip) return fetch(input, init);
+    let done = false;
+    const body = (init.body as ReadableStream<Uint8Array>).pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (!done && chunk.length > 100) {
+          chunk = Uint8Array.from(chunk);
+          chunk[100] = 255 - chunk[100];
+          done = true;
+        }
+        controller.enqueue(chunk);
+      },
+    }));
+    return fetch(input, { ...init, body } as RequestInit);
+  };
+  return { fetch: wrapped, puts };
+}
+
+describe('integrity: checksum: true', () => {
+  test('the client\'s SHA-256 is signed as x-amz-checksum-sha256, and S3 stores the bytes', async () => {
+    const file = pdf(300_000);
+    const { fetch: recording, puts } = corruptingFetch(false);
+    const result = await uploadFile(file, { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: recording });
+    const sha256 = createHash('sha256').update(Buffer.from(await file.arrayBuffer())).digest('base64');
+    expect(puts).toEqual([{
+      key: result.key,
+      signedHeaders: 'content-length;content-type;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm',
+      headers: expect.objectContaining({ 'x-amz-checksum-sha256': sha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' }),
+    }]);
+    expect(await head(result.key)).toEqual([300_000, 'application/pdf']);
+  });
+
+  test('a byte flipped on the way is refused by S3 (BadDigest) and nothing is stored; without checksum it would be', async () => {
+    const guarded = corruptingFetch(true);
+    await expect(uploadFile(pdf(300_000), { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: guarded.fetch, retries: 0 }))
+      .rejects.toMatchObject({ code: 'S3_ERROR', message: expect.stringContaining('S3 answered 400: BadDigest') });
+    expect(await objectExists(stack, guarded.puts[0].key)).toBe(false);
+
+    const unguarded = corruptingFetch(true);
+    const stored = await uploadFile(pdf(300_000), { signerUrl: stack.signerUrl, getAuthHeaders: auth, fetch: unguarded.fetch, retries: 0 });
+    expect(await objectExists(stack, stored.key)).toBe(true); // same length, same type: only the checksum catches it
+  });
+
+  test('a file above the multipart threshold goes up in one checksummed PUT', async () => {
+    const { fetch: recording, puts } = corruptingFetch(false);
+    const result = await uploadFile(pdf(7 * MIB), { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: recording });
+    expect(puts.map((p) => p.signedHeaders)).toEqual(['content-length;content-type;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm']);
+    expect(await head(result.key)).toEqual([7 * MIB, 'application/pdf']);
   });
 });
