@@ -23,17 +23,22 @@ window.runClient = async ({ signerUrl, user, files }) => {
     const bytes = f.bytes ? new Uint8Array(f.bytes) : new Uint8Array(f.size);
     if (!f.bytes) bytes.set([37, 80, 68, 70, 45], 0);
     const progress = [];
+    const controller = new AbortController();
     try {
       const r = await uploadFile(new Blob([bytes], { type: f.type }), {
         signerUrl,
         getAuthHeaders: () => ({ 'x-local-user': user }),
-        onProgress: (p) => progress.push(p.uploadedBytes),
+        onProgress: (p) => {
+          progress.push(p.uploadedBytes);
+          if (f.abortAt !== undefined && p.uploadedBytes >= f.abortAt) controller.abort();
+        },
+        signal: controller.signal,
         checksum: f.checksum,
         retries: 0,
       });
       results.push({ name: f.name, key: r.key, progress });
     } catch (err) {
-      results.push({ name: f.name, error: String(err && (err.code || err.message)), message: String(err && err.message) });
+      results.push({ name: f.name, error: String(err && (err.code || err.message)), message: String(err && err.message), progress });
     }
   }
   return results;
@@ -146,6 +151,20 @@ test('checksum: true in Chromium: Web Crypto\'s SHA-256 is signed and S3 stores 
   // The control: the same flip without a checksum is stored (same length and type).
   const [unguarded] = await runClient('fay', [{ name: 'plain.pdf', type: 'application/pdf', size: 300_000 }], undefined, true);
   expect(unguarded.error).toBeUndefined();
+  await stack.flush();
+  await drain(stack);
+});
+
+test('aborting in Chromium stops an XHR upload in flight, single PUT and parts', async () => {
+  const started = Date.now();
+  const results = await runClient('gus', [
+    { name: 'one.pdf', type: 'application/pdf', size: 2 * MIB, abortAt: 1 },
+    { name: 'parts.pdf', type: 'application/pdf', size: 7 * MIB + 3, abortAt: 1 },
+  ], 1 * MIB);
+  // At 1 MiB/s the two files would take 9 s; aborted at the first progress event, they stop early.
+  expect(results.map((r) => r.error)).toEqual(['ABORTED', 'ABORTED']);
+  expect(results.every((r) => (r.progress?.at(-1) ?? 0) < 2 * MIB)).toBe(true);
+  expect(Date.now() - started).toBeLessThan(6000);
   await stack.flush();
   await drain(stack);
 });
