@@ -54,12 +54,14 @@ export const UPLOAD_CORS_METHODS: readonly string[] = Object.freeze(['PUT', 'POS
 
 /**
  * Request headers a browser must be allowed to send: the ones the signer signs and tells the client to
- * set (`content-type`, `content-md5`, and `x-amz-mp-object-size` on a multipart completion signed for
- * Uppy). `content-length` is signed too but is set by the browser itself, so CORS never sees it.
+ * set (`content-type`, `content-md5`, the SHA-256 checksum headers of a PUT signed with `checksumSha256`,
+ * and `x-amz-mp-object-size` on a multipart completion signed for Uppy). `content-length` is signed too but is set by the browser itself, so CORS never sees it.
  * Uppy's S3 client (`@uppy/aws-s3` 6) sends only these: `Content-Type` (PUT, CreateMultipartUpload,
  * CompleteMultipartUpload) and the signer's headers; POST-policy forms and part uploads need none.
  */
-export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze(['content-type', 'content-md5', 'if-none-match', 'x-amz-mp-object-size']);
+export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze([
+  'content-type', 'content-md5', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-mp-object-size',
+]);
 
 /** Response headers the browser may read: multipart completion needs each part's ETag. */
 export const UPLOAD_CORS_EXPOSED_HEADERS: readonly string[] = Object.freeze(['ETag']);

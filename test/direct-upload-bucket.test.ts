@@ -72,7 +72,7 @@ describe('bucket', () => {
     expect(bucket.Properties.CorsConfiguration.CorsRules).toEqual([{
       AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
       AllowedMethods: ['PUT', 'POST', 'GET', 'HEAD', 'DELETE'],
-      AllowedHeaders: ['content-type', 'content-md5', 'if-none-match', 'x-amz-mp-object-size'],
+      AllowedHeaders: ['content-type', 'content-md5', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-mp-object-size'],
       ExposedHeaders: ['ETag'],
       MaxAge: 3600,
     }]);

@@ -10,6 +10,8 @@
  * globals at module scope.
  */
 import { signerRefusal, UploadError } from './errors';
+import { prepareImage, PrepareImageOptions } from './prepare-image';
+import { chooseSend, Send, SendRequest, SendResponse } from './transport';
 import type {
   CompletedUpload,
   CreateUploadResponse,
@@ -36,16 +38,44 @@ export interface UploadFileOptions {
   readonly filename?: string;
   /** Headers for every signer call, e.g. `{ authorization: 'Bearer …' }`. Called per call (tokens refresh). */
   readonly getAuthHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
-  /** Progress, at part granularity for multipart uploads. */
+  /**
+   * Byte-level progress, never decreasing (a retried part counts again only past what it had sent):
+   * from XHR upload events in browsers, from the streamed body in Node. With a custom `fetch` in a
+   * browser, progress is reported per completed request.
+   */
   readonly onProgress?: (progress: UploadProgress) => void;
   /** Aborts the upload (and the multipart upload in S3). */
   readonly signal?: AbortSignal;
   /** Parts in flight at once. @default 4 */
   readonly concurrency?: number;
-  /** Retries of a failed part or PUT (network error, 5xx, 429, expired URL). @default 3 */
+  /**
+   * Retries of a failed part or PUT (network error, 5xx, 429, expired URL, which is signed again), and of
+   * a signer call answered 429 or 503 (nothing was signed), after its `retry-after`. @default 3
+   */
   readonly retries?: number;
-  /** First backoff delay in ms (doubled per retry). @default 500 */
+  /** First backoff delay in ms (doubled per retry) where no `retry-after` says otherwise. @default 500 */
   readonly retryDelayMs?: number;
+  /**
+   * Longest wait for one retry, in ms: a signer asking to retry later than this (a spent quota window)
+   * fails the upload at once with its code (`QUOTA_EXCEEDED`). @default 30000
+   */
+  readonly maxRetryDelayMs?: number;
+  /**
+   * Prepare an image on the device before signing ({@link prepareImage}): scaled to fit, re-encoded,
+   * without metadata; the signed size and type are the prepared file's. Applies to `image/*` files but
+   * GIF and SVG (their animation or vectors would be lost); not with `resume` (resume with the file that
+   * was uploaded: call `prepareImage` yourself then).
+   * @default - files are sent as they are
+   */
+  readonly prepare?: PrepareImageOptions;
+  /**
+   * Compute the file's SHA-256 on the device (Web Crypto) and have the signer sign it, so that S3 refuses
+   * bytes corrupted on the way (`BadDigest`). The file then goes up in one PUT whatever its size (at most
+   * 5 GiB; S3 checks a SHA-256 of the whole object only there) and is read into memory once for the digest.
+   * Browsers offer Web Crypto in secure contexts only (https, localhost). Not with `resume`.
+   * @default false
+   */
+  readonly checksum?: boolean;
   /** Continue an interrupted multipart upload of the same file. */
   readonly resume?: { readonly key: string; readonly uploadId: string };
   /** The fetch to use. @default - global `fetch` */
@@ -60,87 +90,126 @@ export interface UploadResult {
 
 /** Uploads one file through the signer; resolves when S3 holds it. */
 export async function uploadFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
-  const blob = toBlob(file, options.contentType);
-  const contentType = options.contentType ?? blob.type;
+  const given = toBlob(file, options.contentType);
+  const blob = options.prepare && !options.resume && isPreparable(given.type) ? await prepareImage(given, options.prepare) : given;
+  const contentType = blob === given ? options.contentType ?? blob.type : blob.type;
   if (!contentType) throw new UploadError('contentType is required for bytes without a type.', 'INVALID_REQUEST');
-  const filename = options.filename ?? (file as { name?: unknown }).name;
-  const client = new Client(options);
+  const filename = options.filename ?? (blob as { name?: unknown }).name;
+  const client = new Client(options, blob.size);
   client.checkAborted();
 
   if (options.resume) {
     return client.multipart(blob, options.resume.key, options.resume.uploadId, undefined);
   }
-  const created = await client.signer<CreateUploadResponse>('/uploads', {
-    contentType, size: blob.size, ...(typeof filename === 'string' && filename ? { filename } : {}),
-  });
+  const request = {
+    contentType,
+    size: blob.size,
+    ...(typeof filename === 'string' && filename ? { filename } : {}),
+    ...(options.checksum ? { checksumSha256: await sha256Base64(blob), method: 'PUT' as const } : {}),
+  };
+  const created = await client.signer<CreateUploadResponse>('/uploads', request);
   if ('uploadId' in created) {
     return client.multipart(blob, created.key, created.uploadId, created);
   }
-  await client.single(blob, created);
-  return { key: created.key, publicUrl: created.publicUrl, size: blob.size };
+  const stored = await client.single(blob, created, async () => {
+    const again = await client.signer<CreateUploadResponse>('/uploads', request);
+    if ('uploadId' in again) throw new UploadError('The signer answered a multipart plan when signing again.', 'SIGNER_ERROR');
+    return again;
+  });
+  return { key: stored.key, publicUrl: stored.publicUrl, size: blob.size };
+}
+
+/** Signs a request again after S3 refused it (a 403): `applies` says whether to, `run` does it. */
+interface Resign {
+  applies(response: SendResponse): boolean;
+  run(): Promise<void>;
 }
 
 class Client {
   private readonly fetch: typeof fetch;
+  private readonly send: Send;
   private readonly retries: number;
   private readonly delay: number;
+  private readonly maxDelay: number;
   private readonly concurrency: number;
+  private readonly meter: ProgressMeter;
 
-  constructor(private readonly options: UploadFileOptions) {
+  constructor(private readonly options: UploadFileOptions, size: number) {
     this.fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.send = chooseSend(options.fetch);
     this.retries = options.retries ?? 3;
     this.delay = options.retryDelayMs ?? 500;
+    this.maxDelay = options.maxRetryDelayMs ?? 30_000;
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
+    this.meter = new ProgressMeter(size, options.onProgress);
   }
 
   checkAborted(resume?: { key: string; uploadId: string }): void {
     if (this.options.signal?.aborted) throw new UploadError('The upload was aborted.', 'ABORTED', undefined, resume);
   }
 
-  /** A signer call; a refusal becomes an UploadError with the signer's code. */
+  /**
+   * A signer call; a refusal becomes an UploadError with the signer's code. 429 and 503 mean nothing
+   * was signed: they are retried after `retry-after` (or the backoff), as long as that is not too long.
+   */
   async signer<T>(path: string, body: unknown): Promise<T> {
-    const headers = { 'content-type': 'application/json', ...(await this.options.getAuthHeaders?.()) };
-    let res: Response;
-    try {
-      res = await this.fetch(`${this.options.signerUrl.replace(/\/+$/, '')}${path}`, {
-        method: 'POST', headers, body: JSON.stringify(body), signal: this.options.signal,
-      });
-    } catch (err) {
+    for (let attempt = 0; ; attempt++) {
+      const headers = { 'content-type': 'application/json', ...(await this.options.getAuthHeaders?.()) };
+      let res: Response;
+      try {
+        res = await this.fetch(`${this.options.signerUrl.replace(/\/+$/, '')}${path}`, {
+          method: 'POST', headers, body: JSON.stringify(body), signal: this.options.signal,
+        });
+      } catch (err) {
+        this.checkAborted();
+        throw new UploadError(`Could not reach the signer: ${describe(err)}`, 'NETWORK_ERROR');
+      }
+      const text = await res.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      if (res.ok) return json as T;
+      const wait = (res.status === 429 || res.status === 503) && attempt < this.retries
+        ? retryAfterMs(res.headers.get('retry-after')) ?? this.delay * 2 ** attempt
+        : undefined;
+      if (wait === undefined || wait > this.maxDelay) {
+        const { code, message } = signerRefusal(res.status, json);
+        throw new UploadError(message, code, res.status);
+      }
+      await sleep(wait, this.options.signal);
       this.checkAborted();
-      throw new UploadError(`Could not reach the signer: ${describe(err)}`, 'NETWORK_ERROR');
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok) {
-      const { code, message } = signerRefusal(res.status, json);
-      throw new UploadError(message, code, res.status);
-    }
-    return json as T;
   }
 
-  async single(blob: Blob, signed: PresignedUpload): Promise<void> {
-    const send = () => {
-      if (signed.method === 'POST') {
+  /** Sends the file in one request; an expired URL is signed again (a new key). Returns what was used. */
+  async single(blob: Blob, signed: PresignedUpload, signAgain: () => Promise<PresignedUpload>): Promise<PresignedUpload> {
+    let current = signed;
+    const request = (): SendRequest => {
+      const onBytes = (sent: number) => this.meter.set(0, sent);
+      if (current.method === 'POST') {
         const form = new FormData();
-        for (const [name, value] of Object.entries(signed.fields ?? {})) form.set(name, value);
+        for (const [name, value] of Object.entries(current.fields ?? {})) form.set(name, value);
         form.set('file', blob);
-        return this.fetch(signed.url, { method: 'POST', body: form, signal: this.options.signal });
+        return { method: 'POST', url: current.url, body: form, size: blob.size, signal: this.options.signal, onBytes };
       }
-      return this.fetch(signed.url, { method: 'PUT', headers: signed.headers, body: blob, signal: this.options.signal });
+      return { method: 'PUT', url: current.url, headers: current.headers, body: blob, size: blob.size, signal: this.options.signal, onBytes };
     };
-    await this.withRetries(send, undefined);
-    this.progress(blob.size, blob.size);
+    await this.transfer(request, {
+      applies: (res) => isExpired(res.text),
+      run: async () => {
+        current = await signAgain();
+      },
+    });
+    this.meter.set(0, blob.size);
+    return current;
   }
 
   async multipart(blob: Blob, key: string, uploadId: string, plan: MultipartUploadPlan | undefined): Promise<UploadResult> {
     const resume = { key, uploadId };
     const size = blob.size;
-    let done = 0;
     let signed: PresignedPart[] = plan ? [...plan.parts] : [];
     let partCount = plan?.partCount ?? 0;
     let partSize = plan?.partSize ?? 0;
@@ -152,17 +221,15 @@ class Client {
       partCount = res.partCount;
       partSize = res.partSize;
       for (const p of res.uploadedParts) {
-        if (!uploaded.has(p.partNumber)) {
-          uploaded.add(p.partNumber);
-          done += p.size;
-        }
+        uploaded.add(p.partNumber);
+        this.meter.set(p.partNumber, p.size);
       }
       return [...res.parts];
     };
 
     try {
       if (!plan) signed = await refresh(); // resume: learn the layout and what S3 holds
-      this.progress(done, size);
+      this.meter.set(0, 0);
       const missing = () => Array.from({ length: partCount }, (_, i) => i + 1).filter((n) => !uploaded.has(n));
       const urls = new Map(signed.map((p) => [p.partNumber, p]));
 
@@ -182,17 +249,26 @@ class Client {
             }
             const start = (next - 1) * partSize;
             const body = blob.slice(start, start + part.size);
-            await this.withRetries(() => this.fetch(part!.url, { method: 'PUT', body, signal: this.options.signal }), async () => {
-              // An expired URL (403): sign this part again.
-              const [fresh] = await refresh([next]);
-              if (fresh) {
-                urls.set(next, fresh);
-                part = fresh;
-              }
+            await this.transfer(() => ({
+              method: 'PUT',
+              url: part!.url,
+              body,
+              size: part!.size,
+              signal: this.options.signal,
+              onBytes: (sent) => this.meter.set(next, sent),
+            }), {
+              // A 403 is most likely an expired URL: sign this part again.
+              applies: () => true,
+              run: async () => {
+                const [fresh] = await refresh([next]);
+                if (fresh) {
+                  urls.set(next, fresh);
+                  part = fresh;
+                }
+              },
             });
             uploaded.add(next);
-            done += part.size;
-            this.progress(done, size);
+            this.meter.set(next, part.size);
           } finally {
             pending.delete(next);
           }
@@ -224,35 +300,84 @@ class Client {
     }
   }
 
-  /** Sends until S3 answers 2xx; retries network errors, 5xx, 429 and (after `resign`) 403. */
-  private async withRetries(send: () => Promise<Response>, resign: (() => Promise<void>) | undefined): Promise<Response> {
+  /**
+   * Sends until S3 answers 2xx; retries network errors, 5xx and 429 after a backoff, and a 403 that
+   * `resign` applies to at once, after signing again.
+   */
+  private async transfer(request: () => SendRequest, resign: Resign): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      let res: Response | undefined;
+      let res: SendResponse | undefined;
       let failure: string;
       try {
-        res = await send();
-        if (res.ok) {
-          await res.arrayBuffer().catch(() => undefined);
-          return res;
-        }
-        failure = `S3 answered ${res.status}: ${s3Code(await res.text())}`;
+        res = await this.send(request());
+        if (res.status >= 200 && res.status < 300) return;
+        failure = `S3 answered ${res.status}: ${s3Code(res.text)}`;
       } catch (err) {
         this.checkAborted();
         failure = `network error: ${describe(err)}`;
       }
       const status = res?.status;
-      const retryable = status === undefined || status >= 500 || status === 429 || (status === 403 && resign !== undefined);
+      const expired = status === 403 && resign.applies(res!);
+      const retryable = status === undefined || status >= 500 || status === 429 || expired;
       if (!retryable || attempt >= this.retries) {
         throw new UploadError(`Upload to S3 failed (${failure}).`, status === undefined ? 'NETWORK_ERROR' : 'S3_ERROR');
       }
-      await sleep(this.delay * 2 ** attempt, this.options.signal);
-      if (status === 403 && resign) await resign();
+      if (expired) await resign.run();
+      else await sleep(this.delay * 2 ** attempt, this.options.signal);
+      this.checkAborted();
     }
   }
+}
 
-  private progress(uploadedBytes: number, totalBytes: number): void {
-    this.options.onProgress?.({ uploadedBytes, totalBytes });
+/** Bytes sent per part (part 0: a single request), summed; reported whenever the sum grows. */
+class ProgressMeter {
+  private readonly sent = new Map<number, number>();
+  private total = 0;
+  private reported = -1;
+
+  constructor(private readonly totalBytes: number, private readonly report: ((progress: UploadProgress) => void) | undefined) {}
+
+  set(part: number, bytes: number): void {
+    const before = this.sent.get(part) ?? 0;
+    if (bytes > before) {
+      this.sent.set(part, bytes);
+      this.total += bytes - before;
+    }
+    if (this.total > this.reported) {
+      this.reported = this.total;
+      this.report?.({ uploadedBytes: this.total, totalBytes: this.totalBytes });
+    }
   }
+}
+
+/** `retry-after` in ms: delta seconds or an HTTP date; undefined when absent or malformed. */
+function retryAfterMs(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** Whether S3 refused a presigned request because it expired (`AccessDenied`, "Request has expired"). */
+function isExpired(s3Response: string): boolean {
+  return /<Code>AccessDenied<\/Code>/.test(s3Response) && /<Message>Request has expired<\/Message>/.test(s3Response);
+}
+
+/** Base64 SHA-256 of the whole Blob, with Web Crypto. */
+async function sha256Base64(blob: Blob): Promise<string> {
+  const subtle = (globalThis as { crypto?: { subtle?: { digest(algorithm: string, data: ArrayBuffer): Promise<ArrayBuffer> } } }).crypto?.subtle;
+  if (!subtle) {
+    throw new UploadError('checksum: true needs Web Crypto (crypto.subtle), which browsers offer in secure contexts only (https, localhost).', 'UNSUPPORTED_RUNTIME');
+  }
+  const digest = new Uint8Array(await subtle.digest('SHA-256', await blob.arrayBuffer()));
+  let binary = '';
+  for (const byte of digest) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** Images `prepare` applies to: not GIF (animation) nor SVG (vectors). */
+function isPreparable(type: string): boolean {
+  return type.startsWith('image/') && type !== 'image/gif' && type !== 'image/svg+xml';
 }
 
 function toBlob(file: UploadBody, contentType: string | undefined): Blob {
@@ -281,8 +406,11 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-// The wire protocol, for clients that call the signer themselves.
 export { UploadError } from './errors';
+export { prepareImage } from './prepare-image';
+export type { PrepareImageOptions } from './prepare-image';
+
+// The wire protocol, for clients that call the signer themselves.
 export { uppySigner } from './uppy';
 export type { UppyFileLike, UppyRequestLike, UppySignerOptions, UppySignerPluginOptions } from './uppy';
 export * from '../signer/protocol';

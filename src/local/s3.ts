@@ -3,7 +3,8 @@
  * expiry) on loopback, with the upload bucket and its CORS rules, plus what s3rver leaves out and
  * real S3 does, because the end-to-end tests rely on it:
  * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
- * - a body whose MD5 differs from a `Content-MD5` header is refused (`BadDigest`) and not stored;
+ * - a body whose MD5 differs from a `Content-MD5` header, or whose SHA-256 differs from an
+ *   `x-amz-checksum-sha256` header, is refused (`BadDigest`) and not stored (PutObject and UploadPart);
  * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`;
  * - multipart uploads behave as in S3 (ListParts, ListMultipartUploads, AbortMultipartUpload, NoSuchUpload,
  *   part checks and `x-amz-mp-object-size` at completion): see s3-multipart.ts;
@@ -25,6 +26,8 @@
  * Each module's header lists its own limits.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, Server } from 'node:http';
 import * as path from 'node:path';
@@ -251,8 +254,8 @@ function objectCreatedName(name: string, ctx: RequestContext | undefined): Objec
 
 /**
  * Adds the checks real S3 makes and s3rver does not, at the store (so that s3rver's CORS headers are
- * still set on the error response): an unsigned request is `AccessDenied`, a `Content-MD5` that does
- * not match the body is `BadDigest` (and the bytes are removed).
+ * still set on the error response): an unsigned request is `AccessDenied`, a `Content-MD5` or an
+ * `x-amz-checksum-sha256` that does not match the body is `BadDigest` (and the bytes are removed).
  */
 function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | undefined): void {
   const target = store as unknown as Record<string, unknown>;
@@ -297,6 +300,16 @@ function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | 
           ExpectedDigest: expected,
           CalculatedDigest: actual,
         });
+      }
+    }
+    const expectedSha256 = currentRequest()?.get('x-amz-checksum-sha256');
+    if (expectedSha256) {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(objectPath)) hash.update(chunk as Buffer);
+      const actual = hash.digest('base64');
+      if (actual !== expectedSha256) {
+        await rm(objectPath, { force: true });
+        throw new S3Error('BadDigest', 'The SHA256 you specified did not match the calculated checksum.');
       }
     }
     return result;

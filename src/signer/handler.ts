@@ -102,7 +102,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       if (refused) return rejectionResponse(refused);
     }
 
-    const { contentType, size, checksum, mode } = request.value;
+    const { contentType, size, checksum, checksumSha256, mode } = request.value;
     // The extension comes from the (allowed) content type, never from the client's filename.
     if (mode === 'MULTIPART') {
       const layout = partLayout(size, policy);
@@ -121,7 +121,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       };
       return jsonResponse(200, response);
     }
-    const presigned = await presigner.presignPut({ key, contentType, size, checksum, signingDate: now() });
+    const presigned = await presigner.presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: now() });
 
     const response: PresignedUpload = {
       key,

@@ -32,6 +32,11 @@ export interface CreateUploadRequest {
   /** Base64 MD5 of the file (24 characters). When given, S3 rejects a body with another digest. PUT only. */
   readonly checksum?: string;
   /**
+   * Base64 SHA-256 of the file (44 characters), e.g. from Web Crypto. When given, S3 rejects a body with
+   * another SHA-256 (`BadDigest`). PUT only: send `method: 'PUT'` for a file above the multipart threshold.
+   */
+  readonly checksumSha256?: string;
+  /**
    * How to send the bytes. `'PUT'`: one presigned PUT (up to 5 GiB). `'POST'`: an HTML-form (POST policy)
    * upload whose policy pins key, type and exact size. Omitted: PUT up to the multipart threshold, a
    * {@link MultipartUploadPlan} above it.

@@ -10,10 +10,12 @@ import { MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeC
 export const MAX_REQUEST_BODY_BYTES = 8 * 1024;
 
 /** The fields of {@link CreateUploadRequest}; any other field is refused. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'checksum', 'method']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'checksum', 'checksumSha256', 'method']);
 
 /** Base64 of exactly 16 bytes (an MD5 digest): 22 characters and `==`. */
 const MD5_BASE64_RE = /^[A-Za-z0-9+/]{22}==$/;
+/** Base64 of exactly 32 bytes (a SHA-256 digest): 43 characters and `=`. */
+const SHA256_BASE64_RE = /^[A-Za-z0-9+/]{43}=$/;
 
 /** A checked request: the content type is normalised and allowed, the size within limits. */
 export interface ValidUploadRequest {
@@ -22,6 +24,8 @@ export interface ValidUploadRequest {
   readonly size: number;
   readonly filename?: string;
   readonly checksum?: string;
+  /** Base64 SHA-256 of the file (PUT only). */
+  readonly checksumSha256?: string;
   /** How the bytes go: one PUT, one POST form, or a multipart upload (above the threshold, no `method`). */
   readonly mode: UploadMode;
 }
@@ -85,7 +89,7 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
   const unknown = Object.keys(fields).filter((name) => !KNOWN_FIELDS.has(name));
   if (unknown.length > 0) {
     const names = unknown.slice(0, 5).map((name) => JSON.stringify(truncate(name, 64))).join(', ');
-    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename, checksum and method.`);
+    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename, checksum, checksumSha256 and method.`);
   }
 
   // Shapes first (400), then the policy (415, 413).
@@ -132,15 +136,24 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
     }
   }
 
+  const checksumSha256 = fields.checksumSha256;
+  if (checksumSha256 !== undefined) {
+    if (typeof checksumSha256 !== 'string' || !isCanonicalBase64(checksumSha256, SHA256_BASE64_RE)) {
+      return invalid('checksumSha256 must be the base64 SHA-256 digest of the file (44 characters ending in "="); omit it to upload without one.');
+    }
+  }
+
   const method = fields.method;
   if (method !== undefined && method !== 'PUT' && method !== 'POST') {
     return invalid('method must be "PUT" (one presigned PUT) or "POST" (an HTML form upload); omit it to let the server choose.');
   }
   const mode: UploadMode = method ?? (size > multipartSettings(policy).threshold ? 'MULTIPART' : 'PUT');
-  if (checksum !== undefined && mode !== 'PUT') {
-    return invalid(mode === 'POST'
-      ? 'checksum is supported with PUT uploads only; omit it, or omit method: "POST".'
-      : `checksum is supported for single uploads only, and a ${size}-byte file is uploaded in parts; omit checksum.`);
+  for (const [name, value] of [['checksum', checksum], ['checksumSha256', checksumSha256]] as const) {
+    if (value !== undefined && mode !== 'PUT') {
+      return invalid(mode === 'POST'
+        ? `${name} is supported with PUT uploads only; omit it, or omit method: "POST".`
+        : `${name} is supported for single uploads only, and a ${size}-byte file is uploaded in parts; omit ${name}, or send method: "PUT".`);
+    }
   }
 
   if (!policy.allowedContentTypes.includes(contentType)) {
@@ -162,6 +175,7 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
     mode,
     ...(filename !== undefined ? { filename } : {}),
     ...(checksum !== undefined ? { checksum } : {}),
+    ...(checksumSha256 !== undefined ? { checksumSha256 } : {}),
   });
 }
 
@@ -185,8 +199,12 @@ function invalidJsonMessage(problem: string): string {
 }
 
 function isMd5Base64(value: string): boolean {
+  return isCanonicalBase64(value, MD5_BASE64_RE);
+}
+
+function isCanonicalBase64(value: string, shape: RegExp): boolean {
   // The regex bounds the length; the round trip refuses non-canonical padding bits.
-  return MD5_BASE64_RE.test(value) && Buffer.from(value, 'base64').toString('base64') === value;
+  return shape.test(value) && Buffer.from(value, 'base64').toString('base64') === value;
 }
 
 function hasControlCharacter(value: string): boolean {

@@ -1,14 +1,17 @@
 /**
  * The typed client against the local stack, from Node (global fetch, Blob, Uint8Array): single and
- * multipart uploads, a retried part, resuming by listing parts, aborting, and the signer's refusals.
+ * multipart uploads with byte-level progress, a retried part, resuming by listing parts, aborting, the
+ * signer's refusals, its 429/503 retried after `retry-after`, and expired URLs signed again.
  */
+import { createHash } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { uploadFile, UploadError, UploadProgress } from '../../src/client';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import { drain, makePng } from '../local/helpers';
+import { drain, makePng, objectExists } from '../local/helpers';
 
 const MIB = 1024 * 1024;
+const POLICY = { allowedContentTypes: ['image/png', 'application/pdf'], maxFileSize: 20 * MIB, multipartThreshold: 6 * MIB, partSize: 5 * MIB };
 let stack: LocalStack;
 const auth = () => ({ [LOCAL_USER_HEADER]: 'carol' });
 
@@ -16,7 +19,7 @@ beforeAll(async () => {
   stack = await startLocalStack({
     log: () => undefined,
     verifyUploads: false,
-    policy: { allowedContentTypes: ['image/png', 'application/pdf'], maxFileSize: 20 * MIB, multipartThreshold: 6 * MIB, partSize: 5 * MIB },
+    policy: POLICY,
   });
 });
 
@@ -41,25 +44,29 @@ async function head(key: string) {
   return [res.ContentLength, res.ContentType];
 }
 
-/** A fetch that counts part PUTs and can fail chosen ones. */
-function countingFetch(fail: (partNumber: number, attempt: number) => 'network' | 'status' | undefined) {
+/** A fetch that counts part PUTs and can fail or delay chosen ones (part 0: a single PUT). */
+function countingFetch(
+  fail: (partNumber: number, attempt: number) => 'network' | 'status' | undefined,
+  signerUrl = stack.signerUrl,
+  delayMs: (partNumber: number, attempt: number) => number = () => 0,
+) {
   const attempts = new Map<number, number>();
   const signerCalls: Array<[string, number]> = [];
   const wrapped: typeof fetch = async (input, init) => {
     const url = String(input);
-    if (url.startsWith(stack.signerUrl)) {
+    if (url.startsWith(signerUrl)) {
       const res = await fetch(input, init);
       signerCalls.push([new URL(url).pathname, res.status]);
       return res;
     }
-    const part = /[?&]partNumber=(\d+)/.exec(url)?.[1];
-    if (part && init?.method === 'PUT') {
-      const n = Number(part);
+    if (init?.method === 'PUT') {
+      const n = Number(/[?&]partNumber=(\d+)/.exec(url)?.[1] ?? 0);
       const attempt = (attempts.get(n) ?? 0) + 1;
       attempts.set(n, attempt);
       const failure = fail(n, attempt);
       if (failure === 'network') throw new TypeError('fetch failed');
       if (failure === 'status') return new Response('<Error><Code>InternalError</Code></Error>', { status: 500 });
+      await new Promise((resolve) => setTimeout(resolve, delayMs(n, attempt)));
     }
     return fetch(input, init);
   };
@@ -93,6 +100,23 @@ test('a 13 MiB Blob goes up in parts, two at a time; a failing part is retried w
   expect(Object.fromEntries(attempts)).toEqual({ 1: 1, 2: 2, 3: 3 });
   expect(progress).toEqual([...progress].sort((a, b) => a - b));
   expect(progress.at(-1)).toBe(13 * MIB);
+});
+
+test('progress is byte-level and strictly increasing, for one PUT and for parts summed', async () => {
+  const single: number[] = [];
+  await uploadFile(pdf(5 * MIB), { signerUrl: stack.signerUrl, getAuthHeaders: auth, onProgress: (p) => single.push(p.uploadedBytes) });
+  const parts: number[] = [];
+  await uploadFile(pdf(13 * MIB), {
+    signerUrl: stack.signerUrl, getAuthHeaders: auth, concurrency: 3, onProgress: (p) => parts.push(p.uploadedBytes),
+  });
+  for (const [events, size] of [[single, 5 * MIB], [parts, 13 * MIB]] as const) {
+    // 64 KiB chunks: one event per chunk taken by the network, at least.
+    expect(events.length).toBeGreaterThan(size / (64 * 1024) / 2);
+    expect(events.every((b, i) => i === 0 || b > events[i - 1])).toBe(true);
+    expect(events.at(-1)).toBe(size);
+  }
+  // Three parts in flight at once: bytes are summed across parts before any part completes.
+  expect(parts.filter((b) => b > 0 && b < 5 * MIB).length).toBeGreaterThan(10);
 });
 
 test('an interrupted multipart upload resumes: S3\'s parts are listed and only the others are sent', async () => {
@@ -132,4 +156,137 @@ test('the signer\'s refusals surface as UploadError with its code', async () => 
     .rejects.toMatchObject({ code: 'FILE_TOO_LARGE', status: 413 });
   await expect(uploadFile(pdf(10), { signerUrl: stack.signerUrl }))
     .rejects.toMatchObject({ status: 401 });
+});
+
+describe('signer throttling', () => {
+  let limited: LocalStack;
+  beforeAll(async () => {
+    limited = await startLocalStack({ log: () => undefined, verifyUploads: false, policy: POLICY, uploadQuota: { maxUploads: 1, windowSeconds: 3 } });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  test('a 429 QUOTA_EXCEEDED is retried after its retry-after, and the upload goes through', async () => {
+    // Start at the beginning of a quota window, so that both uploads fall in it.
+    await new Promise((resolve) => setTimeout(resolve, 3000 - (Date.now() % 3000) + 50));
+    await uploadFile(pdf(1000), { signerUrl: limited.signerUrl, getAuthHeaders: auth });
+    const { fetch: counting, signerCalls } = countingFetch(() => undefined, limited.signerUrl);
+    const started = Date.now();
+    const result = await uploadFile(pdf(1000), { signerUrl: limited.signerUrl, getAuthHeaders: auth, fetch: counting });
+    expect(signerCalls).toEqual([['/uploads', 429], ['/uploads', 200]]);
+    // retry-after is whole seconds to the next window (2 or 3 s here), waited for, not the 500 ms backoff.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(result.key).toMatch(/^uploads\/carol\//);
+  });
+
+  test('a retry-after longer than maxRetryDelayMs fails at once with the signer\'s code', async () => {
+    const { fetch: counting, signerCalls } = countingFetch(() => undefined, limited.signerUrl);
+    await new Promise((resolve) => setTimeout(resolve, 3000 - (Date.now() % 3000) + 50));
+    await uploadFile(pdf(1000), { signerUrl: limited.signerUrl, getAuthHeaders: auth, fetch: counting });
+    await expect(uploadFile(pdf(1000), { signerUrl: limited.signerUrl, getAuthHeaders: auth, fetch: counting, maxRetryDelayMs: 500 }))
+      .rejects.toMatchObject({ code: 'QUOTA_EXCEEDED', status: 429 });
+    expect(signerCalls).toEqual([['/uploads', 200], ['/uploads', 429]]);
+  });
+
+  test('a 503 SERVICE_UNAVAILABLE is retried a bounded number of times', async () => {
+    await limited.stopDynamoDb();
+    const { fetch: counting, signerCalls } = countingFetch(() => undefined, limited.signerUrl);
+    const started = Date.now();
+    await expect(uploadFile(pdf(1000), { signerUrl: limited.signerUrl, getAuthHeaders: auth, fetch: counting, retries: 1 }))
+      .rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE', status: 503 });
+    expect(signerCalls).toEqual([['/uploads', 503], ['/uploads', 503]]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4900); // the signer's retry-after: 5 s
+  });
+});
+
+describe('expired URLs', () => {
+  let shortLived: LocalStack;
+  beforeAll(async () => {
+    shortLived = await startLocalStack({ log: () => undefined, verifyUploads: false, policy: { ...POLICY, expiresInSeconds: 2 } });
+  });
+  afterAll(async () => {
+    await shortLived?.stop();
+  });
+
+  test('an expired part URL is signed again and the upload continues', async () => {
+    // Part 2's first attempt leaves after its URL expired; S3 refuses it (403 AccessDenied).
+    const late3s = (n: number, attempt: number) => (n === 2 && attempt === 1 ? 3100 : 0);
+    const { fetch: late, attempts, signerCalls } = countingFetch(() => undefined, shortLived.signerUrl, late3s);
+    const result = await uploadFile(pdf(13 * MIB), { signerUrl: shortLived.signerUrl, getAuthHeaders: auth, concurrency: 3, fetch: late });
+    expect(Object.fromEntries(attempts)).toEqual({ 1: 1, 2: 2, 3: 1 });
+    expect(signerCalls.map(([route]) => route)).toEqual(['/uploads', '/uploads/multipart/parts', '/uploads/multipart/complete']);
+    const res = await shortLived.s3.send(new HeadObjectCommand({ Bucket: shortLived.bucket, Key: result.key }));
+    expect(res.ContentLength).toBe(13 * MIB);
+  });
+
+  test('an expired single PUT URL is signed again (a new key) and the upload goes through', async () => {
+    const { fetch: late, attempts, signerCalls } = countingFetch(() => undefined, shortLived.signerUrl, (_n, attempt) => (attempt === 1 ? 3100 : 0));
+    const result = await uploadFile(pdf(1000), { signerUrl: shortLived.signerUrl, getAuthHeaders: auth, fetch: late });
+    expect(Object.fromEntries(attempts)).toEqual({ 0: 2 });
+    expect(signerCalls).toEqual([['/uploads', 200], ['/uploads', 200]]);
+    const res = await shortLived.s3.send(new HeadObjectCommand({ Bucket: shortLived.bucket, Key: result.key }));
+    expect(res.ContentLength).toBe(1000);
+  });
+});
+
+/** A fetch that records the PUTs to S3 and, with `flip`, inverts one byte of the body on the way. */
+function corruptingFetch(flip: boolean) {
+  const puts: Array<{ key: string; signedHeaders: string; headers: Record<string, string> }> = [];
+  const wrapped: typeof fetch = async (input, init) => {
+    const url = new URL(String(input));
+    if (init?.method !== 'PUT') return fetch(input, init);
+    puts.push({
+      key: decodeURIComponent(url.pathname.split('/').slice(2).join('/')),
+      signedHeaders: url.searchParams.get('X-Amz-SignedHeaders') ?? '',
+      headers: init.headers as Record<string, string>,
+    });
+    if (!flip) return fetch(input, init);
+    let done = false;
+    const body = (init.body as ReadableStream<Uint8Array>).pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        if (!done && chunk.length > 100) {
+          chunk = Uint8Array.from(chunk);
+          chunk[100] = 255 - chunk[100];
+          done = true;
+        }
+        controller.enqueue(chunk);
+      },
+    }));
+    return fetch(input, { ...init, body } as RequestInit);
+  };
+  return { fetch: wrapped, puts };
+}
+
+describe('integrity: checksum: true', () => {
+  test('the client\'s SHA-256 is signed as x-amz-checksum-sha256, and S3 stores the bytes', async () => {
+    const file = pdf(300_000);
+    const { fetch: recording, puts } = corruptingFetch(false);
+    const result = await uploadFile(file, { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: recording });
+    const sha256 = createHash('sha256').update(Buffer.from(await file.arrayBuffer())).digest('base64');
+    expect(puts).toEqual([{
+      key: result.key,
+      signedHeaders: 'content-length;content-type;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm',
+      headers: expect.objectContaining({ 'x-amz-checksum-sha256': sha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' }),
+    }]);
+    expect(await head(result.key)).toEqual([300_000, 'application/pdf']);
+  });
+
+  test('a byte flipped on the way is refused by S3 (BadDigest) and nothing is stored; without checksum it would be', async () => {
+    const guarded = corruptingFetch(true);
+    await expect(uploadFile(pdf(300_000), { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: guarded.fetch, retries: 0 }))
+      .rejects.toMatchObject({ code: 'S3_ERROR', message: expect.stringContaining('S3 answered 400: BadDigest') });
+    expect(await objectExists(stack, guarded.puts[0].key)).toBe(false);
+
+    const unguarded = corruptingFetch(true);
+    const stored = await uploadFile(pdf(300_000), { signerUrl: stack.signerUrl, getAuthHeaders: auth, fetch: unguarded.fetch, retries: 0 });
+    expect(await objectExists(stack, stored.key)).toBe(true); // same length, same type: only the checksum catches it
+  });
+
+  test('a file above the multipart threshold goes up in one checksummed PUT', async () => {
+    const { fetch: recording, puts } = corruptingFetch(false);
+    const result = await uploadFile(pdf(7 * MIB), { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: recording });
+    expect(puts.map((p) => p.signedHeaders)).toEqual(['content-length;content-type;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm']);
+    expect(await head(result.key)).toEqual([7 * MIB, 'application/pdf']);
+  });
 });

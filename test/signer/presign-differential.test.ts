@@ -20,7 +20,9 @@ function rng(seed: number): () => number {
 const KEY_CHARS = ['a', 'Z', '0', '-', '_', '.', '~', ' ', '+', '=', '&', '%', '!', "'", '(', ')', '*', 'é', '日', '😀', ':', '@', ',', ';', '$'];
 const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=';
 
-async function sdkUrl(config: SignerConfig, key: string, contentType: string, size: number, checksum: string | undefined, date: Date) {
+async function sdkUrl(
+  config: SignerConfig, key: string, contentType: string, size: number, checksum: string | undefined, checksumSha256: string | undefined, date: Date,
+) {
   const location = objectLocation(config, key);
   const presigner = new S3RequestPresigner({
     region: config.region, credentials: async () => config.credentials(), sha256: Hash.bind(null, 'sha256'),
@@ -32,7 +34,10 @@ async function sdkUrl(config: SignerConfig, key: string, contentType: string, si
     'if-none-match': '*',
   };
   if (checksum) headers['content-md5'] = checksum;
-  const signed = new Set(['content-type', 'content-length', 'if-none-match', ...(checksum ? ['content-md5'] : [])]);
+  // As the SDK's PutObject sends a precalculated ChecksumSHA256 (the algorithm header with it).
+  const sha256 = checksumSha256 ? { 'x-amz-checksum-sha256': checksumSha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' } : {};
+  Object.assign(headers, sha256);
+  const signed = new Set(['content-type', 'content-length', 'if-none-match', ...(checksum ? ['content-md5'] : []), ...Object.keys(sha256)]);
   const request = new HttpRequest({
     method: 'PUT', protocol: location.protocol, hostname: location.hostname, port: location.port, path: location.path, headers, query: {},
   });
@@ -42,7 +47,7 @@ async function sdkUrl(config: SignerConfig, key: string, contentType: string, si
   return new URL(`${out.protocol}//${out.hostname}${out.port ? `:${out.port}` : ''}${out.path}?${new URLSearchParams(out.query as Record<string, string>)}`);
 }
 
-test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests', async () => {
+test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests (with and without MD5 and SHA-256 checksums)', async () => {
   const random = rng(20261121);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   for (let i = 0; i < 300; i++) {
@@ -56,11 +61,13 @@ test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests', as
     }, { accelerate: random() < 0.5, expiresInSeconds: 1 + Math.floor(random() * 3600) });
     const contentType = pick(['image/png', 'image/jpeg', 'application/pdf', 'video/mp4']);
     const size = 1 + Math.floor(random() * 5 * 1024 ** 3);
-    const checksum = random() < 0.5 ? Buffer.from(Array.from({ length: 16 }, () => Math.floor(random() * 256))).toString('base64') : undefined;
+    const digest = (bytes: number) => Buffer.from(Array.from({ length: bytes }, () => Math.floor(random() * 256))).toString('base64');
+    const checksum = random() < 0.5 ? digest(16) : undefined;
+    const checksumSha256 = random() < 0.5 ? digest(32) : undefined;
     const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 10 * 365 * 24 * 3600) * 1000);
 
-    const ours = new URL((await createPutPresigner(config).presignPut({ key, contentType, size, checksum, signingDate: date })).url);
-    const theirs = await sdkUrl(config, key, contentType, size, checksum, date);
+    const ours = new URL((await createPutPresigner(config).presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: date })).url);
+    const theirs = await sdkUrl(config, key, contentType, size, checksum, checksumSha256, date);
 
     const context = { i, key, region: config.region, endpoint: config.endpoint, accelerate: config.policy.accelerate };
     expect({ ...context, origin: ours.origin, path: ours.pathname }).toEqual({ ...context, origin: theirs.origin, path: theirs.pathname });

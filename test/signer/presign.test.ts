@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   computeSigV4Signature,
   HELLO_MD5,
@@ -80,6 +81,15 @@ describe('createPutPresigner', () => {
 
     expect(signedHeaders(url)).toEqual(['content-length', 'content-md5', 'content-type', 'host', 'if-none-match']);
     expect(headers).toEqual({ 'content-type': 'image/png', 'content-md5': HELLO_MD5, 'if-none-match': '*' });
+  });
+
+  test('signs the client\'s SHA-256 as x-amz-checksum-sha256 (with the algorithm header), and asks the client to send both', async () => {
+    const sha256 = createHash('sha256').update('hello world').digest('base64');
+    const { url, headers } = await presigner.presignPut({ key: KEY, contentType: 'image/png', size: 11, checksumSha256: sha256, signingDate: TEST_NOW });
+
+    expect(signedHeaders(url)).toEqual(['content-length', 'content-type', 'host', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm']);
+    expect(headers).toEqual({ 'content-type': 'image/png', 'x-amz-checksum-sha256': sha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' });
+    expect([...queryParams(url).keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
   });
 
   test('carries the policy expiry, the credential scope, the date and the session token', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { HELLO_MD5, testPolicy, uploadBody } from './helpers';
 import { MAX_SINGLE_PUT_SIZE } from '../../src/policy';
 import { Outcome, Rejection } from '../../src/signer/http';
@@ -21,6 +22,7 @@ function valueOf<T>(outcome: Outcome<T>): T {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const HELLO_SHA256 = createHash('sha256').update('hello world').digest('base64');
 
 /** A JSON object body of exactly `bytes` UTF-8 bytes. */
 function jsonOfBytes(bytes: number): string {
@@ -147,6 +149,11 @@ describe('validateCreateUploadRequest', () => {
     ['checksum with non-zero padding bits', { checksum: 'AAAAAAAAAAAAAAAAAAAAAB==' }, /base64 MD5/],
     ['checksum url-safe alphabet', { checksum: '-_AAAAAAAAAAAAAAAAAAAA==' }, /base64 MD5/],
     ['checksum a number', { checksum: 1 }, /base64 MD5/],
+    ['checksumSha256 hex', { checksumSha256: createHash('sha256').update('x').digest('hex') }, /base64 SHA-256/],
+    ['checksumSha256 of 16 bytes (an MD5)', { checksumSha256: HELLO_MD5 }, /base64 SHA-256/],
+    ['checksumSha256 without padding', { checksumSha256: HELLO_SHA256.slice(0, 43) }, /base64 SHA-256/],
+    ['checksumSha256 with non-zero padding bits', { checksumSha256: `${'A'.repeat(42)}B=` }, /base64 SHA-256/],
+    ['checksumSha256 a number', { checksumSha256: 1 }, /base64 SHA-256/],
   ])('400 INVALID_REQUEST: %s', (_name, overrides, message) => {
     const body = uploadBody(overrides);
     for (const [name, value] of Object.entries(overrides)) {
@@ -190,9 +197,16 @@ describe('validateCreateUploadRequest', () => {
     for (const body of [
       uploadBody({ method: 'GET' }), uploadBody({ method: 'put' }), uploadBody({ method: 1 }),
       uploadBody({ method: 'POST', checksum: HELLO_MD5 }), uploadBody({ size: 20 * 1024 ** 2, checksum: HELLO_MD5 }),
+      uploadBody({ method: 'POST', checksumSha256: HELLO_SHA256 }), uploadBody({ size: 20 * 1024 ** 2, checksumSha256: HELLO_SHA256 }),
     ]) {
       expect(rejectionOf(validateCreateUploadRequest(body, large))).toMatchObject({ status: 400, code: ErrorCodes.INVALID_REQUEST });
     }
+  });
+
+  test('a checksumSha256 is kept for a PUT, also above the multipart threshold with method: "PUT"', () => {
+    const large = testPolicy({ maxFileSize: 1024 ** 3, multipartThreshold: 10 * 1024 ** 2 });
+    expect(valueOf(validateCreateUploadRequest(uploadBody({ size: 20 * 1024 ** 2, method: 'PUT', checksumSha256: HELLO_SHA256 }), large)))
+      .toEqual<ValidUploadRequest>({ contentType: 'image/png', size: 20 * 1024 ** 2, checksumSha256: HELLO_SHA256, mode: 'PUT' });
   });
 });
 
