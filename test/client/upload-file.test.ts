@@ -266,7 +266,7 @@ describe('integrity: checksum: true', () => {
     const sha256 = createHash('sha256').update(Buffer.from(await file.arrayBuffer())).digest('base64');
     expect(puts).toEqual([{
       key: result.key,
-      signedHeaders: 'content-length;content-type;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm',
+      signedHeaders: 'content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm',
       headers: expect.objectContaining({ 'x-amz-checksum-sha256': sha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' }),
     }]);
     expect(await head(result.key)).toEqual([300_000, 'application/pdf']);
@@ -286,7 +286,7 @@ describe('integrity: checksum: true', () => {
   test('a file above the multipart threshold goes up in one checksummed PUT', async () => {
     const { fetch: recording, puts } = corruptingFetch(false);
     const result = await uploadFile(pdf(7 * MIB), { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: recording });
-    expect(puts.map((p) => p.signedHeaders)).toEqual(['content-length;content-type;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm']);
+    expect(puts.map((p) => p.signedHeaders)).toEqual(['content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm']);
     expect(await head(result.key)).toEqual([7 * MIB, 'application/pdf']);
   });
 });

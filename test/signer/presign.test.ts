@@ -87,8 +87,8 @@ describe('createPutPresigner', () => {
     const sha256 = createHash('sha256').update('hello world').digest('base64');
     const { url, headers } = await presigner.presignPut({ key: KEY, contentType: 'image/png', size: 11, checksumSha256: sha256, signingDate: TEST_NOW });
 
-    expect(signedHeaders(url)).toEqual(['content-length', 'content-type', 'host', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm']);
-    expect(headers).toEqual({ 'content-type': 'image/png', 'x-amz-checksum-sha256': sha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' });
+    expect(signedHeaders(url)).toEqual(['content-length', 'content-type', 'host', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm']);
+    expect(headers).toEqual({ 'content-type': 'image/png', 'if-none-match': '*', 'x-amz-checksum-sha256': sha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' });
     expect([...queryParams(url).keys()].filter((name) => /checksum/i.test(name))).toEqual([]);
   });
 
