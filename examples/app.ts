@@ -23,7 +23,8 @@ export class DirectUploadExampleStack extends Stack {
 
     // A post-processing worker: consumes ObjectCreated notifications and reads the uploaded files.
     const worker = new lambda.Function(this, 'Worker', {
-      runtime: lambda.Runtime.NODEJS_LATEST,
+      // By name: the aws-cdk-lib floor (2.156) has no NODEJS_22_X, and its NODEJS_LATEST is the deprecated nodejs18.x.
+      runtime: new lambda.Runtime('nodejs22.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true }),
       handler: 'index.handler',
       code: lambda.Code.fromInline(
         'exports.handler = async (event) => { for (const r of event.Records) console.log(r.body); };',
