@@ -265,4 +265,12 @@ project.addTask('example:synth', {
   ],
 });
 
+// The README's deploy path: build what the app needs (the Lambda bundles), then cdk deploy / destroy.
+for (const [verb, what] of [['deploy', 'Deploy'], ['destroy', 'Destroy']] as const) {
+  project.addTask(`example:${verb}`, {
+    description: `${what} the example CDK app (examples/) with your AWS credentials; arguments go to cdk ${verb}`,
+    steps: [...(bundle ? [{ spawn: bundle.name }] : []), { exec: `cdk ${verb}`, cwd: 'examples', receiveArgs: true }],
+  });
+}
+
 project.synth();

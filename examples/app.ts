@@ -1,8 +1,9 @@
 /**
  * Example app: a web app's upload stack.
  *
- *   cd examples && npx cdk synth     # offline, no credentials needed
- *   cd examples && npx cdk deploy    # with AWS credentials
+ *   npm run example:synth      # offline, no credentials needed
+ *   npm run example:deploy     # with AWS credentials (builds the Lambda bundles, then cdk deploy)
+ *   npm run example:destroy
  *
  * Set ALLOWED_ORIGIN to your web app's origin (default http://localhost:5173 for local front-end work).
  */

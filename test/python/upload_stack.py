@@ -1,10 +1,10 @@
 """The README's Python example: a typical web app's upload stack (the tests synthesize it)."""
+# [readme:python]
 from aws_cdk import Size, Stack, aws_lambda as lambda_
 from aws_cdk.aws_apigatewayv2_authorizers import HttpJwtAuthorizer
 from aws_cdk.aws_lambda_event_sources import SqsEventSource
 from constructs import Construct
 
-# [readme:python]
 from cdk_direct_upload import DirectUploadBucket
 
 
@@ -21,7 +21,7 @@ class UploadStack(Stack):
         worker = lambda_.Function(
             self,
             "Worker",
-            runtime=lambda_.Runtime.NODEJS_20_X,
+            runtime=lambda_.Runtime("nodejs22.x", lambda_.RuntimeFamily.NODEJS, supports_inline_code=True),
             handler="index.handler",
             code=lambda_.Code.from_inline("exports.handler = async () => ({ batchItemFailures: [] });"),
         )

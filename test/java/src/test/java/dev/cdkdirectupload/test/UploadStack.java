@@ -1,5 +1,6 @@
 package dev.cdkdirectupload.test;
 
+// [readme:java]
 import java.util.List;
 
 import software.amazon.awscdk.Size;
@@ -8,11 +9,12 @@ import software.amazon.awscdk.StackProps;
 import software.amazon.awscdk.aws_apigatewayv2_authorizers.HttpJwtAuthorizer;
 import software.amazon.awscdk.services.lambda.Code;
 import software.amazon.awscdk.services.lambda.Function;
+import software.amazon.awscdk.services.lambda.LambdaRuntimeProps;
 import software.amazon.awscdk.services.lambda.Runtime;
+import software.amazon.awscdk.services.lambda.RuntimeFamily;
 import software.amazon.awscdk.services.lambda.eventsources.SqsEventSource;
 import software.constructs.Construct;
 
-// [readme:java]
 import dev.cdkdirectupload.DirectUploadBucket;
 
 public class UploadStack extends Stack {
@@ -24,7 +26,7 @@ public class UploadStack extends Stack {
                 .maxFileSize(Size.mebibytes(20))
                 .build();
         Function worker = Function.Builder.create(this, "Worker")
-                .runtime(Runtime.NODEJS_20_X)
+                .runtime(new Runtime("nodejs22.x", RuntimeFamily.NODEJS, LambdaRuntimeProps.builder().supportsInlineCode(true).build()))
                 .handler("index.handler")
                 .code(Code.fromInline("exports.handler = async () => ({ batchItemFailures: [] });"))
                 .build();
