@@ -23,6 +23,9 @@ const uploads = new DirectUploadBucket(stack, 'Uploads', {
   autoDeleteObjects: true,
 });
 
+const rejections = uploads.rejectionQueue;
+if (!rejections) throw new Error('the integration test needs the verifier (verifyUploads: true, the default)');
+
 /** The client: Node 22's fetch for HTTP, the runtime's own AWS SDK for SQS. Gives up after 90 s. */
 const CLIENT = `
 const { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } = require('@aws-sdk/client-sqs');
@@ -91,13 +94,13 @@ const client = new lambda.Function(stack, 'TestClient', {
   environment: {
     SIGNER_URL: uploads.signerUrl,
     QUEUE_URL: uploads.queue.queueUrl,
-    REJECTION_QUEUE_URL: uploads.rejectionQueue!.queueUrl,
+    REJECTION_QUEUE_URL: rejections.queueUrl,
     PNG: makePng(2, 2).toString('base64'),
     SVG: SVG.toString('base64'),
   },
 });
 uploads.grantConsumeUploads(client);
-uploads.rejectionQueue!.grantConsumeMessages(client);
+rejections.grantConsumeMessages(client);
 
 const integ = new IntegTest(app, 'DirectUploadIntegTest', {
   testCases: [stack],
