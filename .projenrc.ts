@@ -13,6 +13,16 @@ const CDK_CLI = '2.1148.1';
 /** cdk-nag 2.36.x is the newest line whose peer range (^2.156) includes the floor. */
 const CDK_NAG = '2.36.50';
 
+/**
+ * The `constructs` that aws-cdk-lib 2.156.0 was built with. A newer floor leaks into the Go binding: with
+ * constructs-go 10.5, the floor's aws-cdk-go no longer compiles (`Construct.With` is ambiguous), so a Go user
+ * at the floor could not build at all.
+ */
+const CONSTRUCTS_FLOOR = '10.3.0';
+
+/** integ-tests-alpha is released per aws-cdk-lib minor; this is the newest served whose peer range includes the floor. */
+const INTEG_TESTS_ALPHA = '2.154.1-alpha.0';
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-direct-upload',
   description:
@@ -29,9 +39,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   cdkVersion: CDK_FLOOR,
   cdkVersionPinning: false,
+  constructsVersion: CONSTRUCTS_FLOOR,
   jsiiVersion: '~6.0.0',
 
-  // jsii targets: all configured, only JS is packaged locally (no PyPI/Maven/NuGet/Go toolchains here).
+  // jsii targets: JS, Python, Java and Go are built and tested (`.ci/run`); .NET stays configured for the
+  // release workflow, but no .NET toolchain is on our build machines.
   publishToPypi: {
     distName: 'cdk-direct-upload',
     module: 'cdk_direct_upload',
@@ -90,6 +102,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // optional per-caller upload quota: DynamoDB client (from the Lambda runtime) and a local DynamoDB
     '@aws-sdk/client-dynamodb@^3.1017.0',
     'dynalite@^4.0.0',
+    // integration tests (test/integ): snapshots checked offline, assertions run against a real account
+    '@aws-cdk/integ-runner@2.197.10',
+    `@aws-cdk/integ-tests-alpha@${INTEG_TESTS_ALPHA}`,
   ],
 
   jestOptions: {
@@ -104,7 +119,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     include: ['../src/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
     compilerOptions: {},
   },
-  gitignore: ['/examples/cdk.out', '/cdk.out', '.cdk.staging', '/compat/node_modules'],
+  gitignore: [
+    '/examples/cdk.out',
+    '/cdk.out',
+    '.cdk.staging',
+    '/compat/node_modules',
+    'test/java/target/',
+    'test/templates/out/',
+    'test/integ/cdk-integ.out.*',
+    '__pycache__',
+  ],
 });
 
 // The Lambda handlers and the local stack are bundled or run from source; their SDK imports are devDependencies.
@@ -114,14 +138,17 @@ project.eslint?.allowDevDeps('src/verifier/**/*.ts');
 project.eslint?.addLintPattern('bench');
 project.eslint?.allowDevDeps('bench/**/*.ts');
 
-for (const p of ['/examples', '/bench', '/.ci', '/docs', '/compat']) {
+for (const p of ['/examples', '/bench', '/.ci', '/docs', '/compat', '/scripts']) {
   project.npmignore?.exclude(p);
 }
 
 // projen's default lockfile breaks `npm ci` on a fresh machine: unrs-resolver 1.13.0 lists native
 // bindings the registry does not have for most platforms, so npm leaves them out of the lockfile and
 // `npm ci` then refuses it. 1.12.2 has every binding; pinning it makes `npm ci` reproducible.
-project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+//
+// @aws-cdk/asset-awscli-v1: jsii-pacmak writes the installed version into the Go module's go.mod, and the Go
+// module proxy does not serve the Go twin of 2.2.296 (the newest on npm); 2.2.292 is served. Same CLI layer.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2', '@aws-cdk/asset-awscli-v1': '2.2.292' });
 
 // Sub-path entry points outside the jsii surface: the typed browser/Node client and the local stack.
 // `exports` serves Node's ESM and CJS resolution; `typesVersions` serves TypeScript's classic resolution.
@@ -164,13 +191,60 @@ project.addTask('demo', {
   receiveArgs: true,
 });
 
-// Only the JS package can be built here (no PyPI/Maven/NuGet/Go toolchains): `package` builds JS,
-// locally and in CI; the release workflow still packages every jsii target with `package:<lang>`.
+// Every `package:<lang>` works on a fresh clone: it bundles the Lambda code and compiles with jsii first,
+// unless `.jsii` is newer than everything in src/ (as right after `build` or another `package:<lang>`).
+const packagePrepare = project.addTask('package:prepare', {
+  description: 'Bundle the Lambda code and compile with jsii, unless .jsii is newer than src/',
+  condition: '[ ! -f .jsii ] || [ -n "$(find src .projenrc.ts -newer .jsii -print -quit)" ]',
+  steps: [{ spawn: 'pre-compile' }, { spawn: 'compile' }],
+});
+for (const lang of ['js', 'python', 'java', 'go', 'dotnet']) {
+  project.tasks.tryFind(`package:${lang}`)?.prependSpawn(packagePrepare);
+}
+
+// `package` builds the JS package (what `npm test` users need); `.ci/run` also builds and tests the Python,
+// Java and Go packages (test/python, test/java, test/go); .NET is packaged by the release workflow only.
 const packageJs = project.tasks.tryFind('package:js');
 if (packageJs) {
   project.packageTask.reset();
   project.packageTask.spawn(packageJs);
 }
+for (const lang of ['python', 'java', 'go']) {
+  project.addTask(`test:${lang}`, {
+    description: `Build the ${lang} package and test it (test/${lang}) on aws-cdk-lib ${CDK_FLOOR}`,
+    exec: `bash scripts/test-language.sh ${lang}`,
+  });
+}
+
+// The Lambda functions run on Node 22: the handler unit tests run under it too (Node 22 from the npm registry).
+project.addTask('test:node22', {
+  description: 'Run the handler unit tests (test/signer, test/verifier) under Node 22, the Lambda runtime',
+  steps: [...(bundle ? [{ spawn: bundle.name }] : []), { exec: 'bash scripts/test-node22.sh', receiveArgs: true }],
+});
+
+// Templates checked like CloudFormation will: cfn-lint on every configuration the suite synthesizes and on
+// the example app, checkov on the example app; findings fixed or acknowledged in test/templates/acknowledged.json.
+project.addTask('templates:check', {
+  description: 'cfn-lint every synthesized template and the example app; checkov the example app',
+  exec: 'bash scripts/check-templates.sh',
+});
+
+// Integration tests (test/integ/integ.*.ts). Snapshots are checked offline; `integ` deploys them to the
+// account of your AWS credentials, runs the assertions and destroys the stacks.
+const INTEG = 'integ-runner --directory test/integ --language typescript --app "tsx {filePath}" --max-workers 1';
+const bundleFirst = bundle ? [{ spawn: bundle.name }] : [];
+project.addTask('integ:snapshot', {
+  description: 'Check the committed integration test snapshots (no AWS account needed)',
+  steps: [...bundleFirst, { exec: INTEG, receiveArgs: true }],
+});
+project.addTask('integ:update', {
+  description: 'Regenerate the integration test snapshots without deploying (after an intended template change)',
+  steps: [...bundleFirst, { exec: `${INTEG} --dry-run --update-on-failed`, receiveArgs: true }],
+});
+project.addTask('integ', {
+  description: 'Deploy every integration test with your AWS credentials, run its assertions, destroy it, update snapshots',
+  steps: [...bundleFirst, { exec: `${INTEG} --force --update-on-failed`, receiveArgs: true }],
+});
 
 // Benchmarks (never timed assertions): a table on stdout and bench/results.json.
 project.addTask('bench', {
@@ -190,5 +264,13 @@ project.addTask('example:synth', {
     },
   ],
 });
+
+// The README's deploy path: build what the app needs (the Lambda bundles), then cdk deploy / destroy.
+for (const [verb, what] of [['deploy', 'Deploy'], ['destroy', 'Destroy']] as const) {
+  project.addTask(`example:${verb}`, {
+    description: `${what} the example CDK app (examples/) with your AWS credentials; arguments go to cdk ${verb}`,
+    steps: [...(bundle ? [{ spawn: bundle.name }] : []), { exec: `cdk ${verb}`, cwd: 'examples', receiveArgs: true }],
+  });
+}
 
 project.synth();

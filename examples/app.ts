@@ -1,8 +1,9 @@
 /**
  * Example app: a web app's upload stack.
  *
- *   cd examples && npx cdk synth     # offline, no credentials needed
- *   cd examples && npx cdk deploy    # with AWS credentials
+ *   npm run example:synth      # offline, no credentials needed
+ *   npm run example:deploy     # with AWS credentials (builds the Lambda bundles, then cdk deploy)
+ *   npm run example:destroy
  *
  * Set ALLOWED_ORIGIN to your web app's origin (default http://localhost:5173 for local front-end work).
  */
@@ -23,7 +24,8 @@ export class DirectUploadExampleStack extends Stack {
 
     // A post-processing worker: consumes ObjectCreated notifications and reads the uploaded files.
     const worker = new lambda.Function(this, 'Worker', {
-      runtime: lambda.Runtime.NODEJS_LATEST,
+      // By name: the aws-cdk-lib floor (2.156) has no NODEJS_22_X, and its NODEJS_LATEST is the deprecated nodejs18.x.
+      runtime: new lambda.Runtime('nodejs22.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true }),
       handler: 'index.handler',
       code: lambda.Code.fromInline(
         'exports.handler = async (event) => { for (const r of event.Records) console.log(r.body); };',

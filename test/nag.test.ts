@@ -1,9 +1,8 @@
-import { Aspects, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_kms as kms, aws_sns as sns } from 'aws-cdk-lib';
+import { Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks } from 'cdk-nag';
 import { DirectUploadBucketProps } from '../src';
-import { synth } from './util';
+import { fullProps, synth } from './util';
 
 type Props = DirectUploadBucketProps | ((stack: Stack) => DirectUploadBucketProps);
 
@@ -25,19 +24,7 @@ function nagFindings(props: Props, pack: readonly [string, () => NagPack] = PACK
     .map((m) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`);
 }
 
-/** Every option on: quota, alarms with a topic, JWT, KMS, custom domain, WAF, auto-delete. */
-const FULL: Props = (stack) => ({
-  authorizer: new HttpJwtAuthorizer('Jwt', 'https://issuer.example.com', { jwtAudience: ['client'] }),
-  allowedOrigins: ['https://app.example.com'],
-  encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
-  domainNames: ['files.example.com'],
-  certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
-  webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y',
-  removalPolicy: RemovalPolicy.DESTROY,
-  autoDeleteObjects: true,
-  uploadQuota: { maxUploads: 100, window: Duration.hours(1) },
-  alarmTopic: sns.Topic.fromTopicArn(stack, 'Alarms', 'arn:aws:sns:eu-west-1:123456789012:alarms'),
-});
+const FULL: Props = fullProps;
 
 describe.each(PACKS.slice(1).map((p) => [p[0].slice(0, -1), p] as const))('cdk-nag %s', (_name, pack) => {
   test('default configuration: no unacknowledged finding', () => {

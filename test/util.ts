@@ -1,5 +1,6 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_kms as kms, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { DirectUploadBucket, DirectUploadBucketProps } from '../src';
 
 /** What every construct test needs: a fresh app, a stack, the construct and its template. */
@@ -34,4 +35,23 @@ export function synth(
 export function stableTemplate(template: Template): unknown {
   const json = JSON.stringify(template.toJSON());
   return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip)?/g, '<asset-hash>$1'));
+}
+
+/**
+ * Every option on: quota, alarms with a topic, JWT, KMS, custom domain, WAF, auto-delete. Shared by the
+ * cdk-nag tests and the template checks (test/templates).
+ */
+export function fullProps(stack: Stack): DirectUploadBucketProps {
+  return {
+    authorizer: new HttpJwtAuthorizer('Jwt', 'https://issuer.example.com', { jwtAudience: ['client'] }),
+    allowedOrigins: ['https://app.example.com'],
+    encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
+    domainNames: ['files.example.com'],
+    certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+    webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y',
+    removalPolicy: RemovalPolicy.DESTROY,
+    autoDeleteObjects: true,
+    uploadQuota: { maxUploads: 100, window: Duration.hours(1) },
+    alarmTopic: sns.Topic.fromTopicArn(stack, 'Alarms', 'arn:aws:sns:eu-west-1:123456789012:alarms'),
+  };
 }
