@@ -677,7 +677,9 @@ export class DirectUploadBucket extends Construct {
       ],
       resources: [this.bucket.arnForObjects(`${prefix}/*`)],
     }));
-    props.encryptionKey?.grant(signerRole, 'kms:GenerateDataKey');
+    // SSE-KMS: a single PUT needs GenerateDataKey; multipart uploads also need Decrypt (S3 decrypts the
+    // data key to encrypt each part and to complete the upload).
+    props.encryptionKey?.grant(signerRole, 'kms:GenerateDataKey', 'kms:Decrypt');
 
     const quotaEnvironment: Record<string, string> = {};
     if (props.uploadQuota) {

@@ -1,0 +1,51 @@
+/**
+ * Issue 10, construct side: each hole, one fine-grained template assertion.
+ */
+import { Aspects, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
+import { synth } from './util';
+import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../src/delivery';
+import { PUBLIC_BASE_URL_ENV } from '../src/policy';
+import { VERIFIED_QUEUE_URL_ENV } from '../src/verifier/protocol';
+
+function resourceOf(template: Template, type: string, props: object = {}): [string, { Properties: Record<string, any> }] {
+  const found = Object.entries(template.findResources(type, { Properties: Match.objectLike(props) }));
+  expect(found).toHaveLength(1);
+  return found[0] as [string, { Properties: Record<string, any> }];
+}
+
+function uploadBucketId(template: Template): string {
+  const ids = Object.keys(template.findResources('AWS::S3::Bucket')).filter((id) => /^UploadsBucket[0-9A-F]+$/.test(id));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+function statementsOfRole(template: Template, roleId: string): any[] {
+  return Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+function functionRoleId(template: Template, envVar: string): string {
+  const [, fn] = resourceOf(template, 'AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ [envVar]: Match.anyValue() }) } });
+  return fn.Properties.Role['Fn::GetAtt'][0];
+}
+
+function uploadBucketPolicy(template: Template): any[] {
+  const bucketId = uploadBucketId(template);
+  return Object.values(template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: bucketId } } }))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+const withKey = (stack: Stack) => ({ encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }) });
+
+describe('SSE-KMS multipart (issue 10.5)', () => {
+  test('the signer role may decrypt as well as generate data keys (multipart uploads need both)', () => {
+    const { template } = synth(withKey);
+    const kmsActions = statementsOfRole(template, functionRoleId(template, PUBLIC_BASE_URL_ENV))
+      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('kms:')))
+      .flatMap((s) => [s.Action].flat())
+      .sort();
+    expect(kmsActions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+});
