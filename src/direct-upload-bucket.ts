@@ -643,6 +643,9 @@ export class DirectUploadBucket extends Construct {
         compress: true,
         functionAssociations: this.contentDispositionFunctions(allowedContentTypes, props.inlineContentTypes ?? [...DEFAULTS.inlineContentTypes]),
       },
+      // S3 answers 403 until the verifier tags an upload: never cache that (CloudFront caches errors for
+      // 10 s by default), so a client polling publicUrl sees the file as soon as it is verified.
+      errorResponses: [403, 404].map((httpStatus) => ({ httpStatus, ttl: Duration.seconds(0) })),
       domainNames: props.domainNames,
       certificate: props.certificate,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,

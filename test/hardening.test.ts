@@ -49,3 +49,14 @@ describe('SSE-KMS multipart (issue 10.5)', () => {
     expect(kmsActions).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
   });
 });
+
+describe('CDN error caching (issue 10.6)', () => {
+  test('403 and 404 from the origin are not cached (error caching TTL 0)', () => {
+    const { template } = synth();
+    const [, dist] = resourceOf(template, 'AWS::CloudFront::Distribution');
+    expect(dist.Properties.DistributionConfig.CustomErrorResponses).toEqual([
+      { ErrorCode: 403, ErrorCachingMinTTL: 0 },
+      { ErrorCode: 404, ErrorCachingMinTTL: 0 },
+    ]);
+  });
+});
