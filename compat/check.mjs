@@ -3,7 +3,9 @@
 //  1. synthesizes the default and a full configuration (upper end of the supported aws-cdk-lib range),
 //  2. runs cdk-nag 3's AwsSolutions, HIPAA Security and NIST 800-53 R5 packs (aws-cdk-lib Validations API):
 //     no unacknowledged finding,
-//  3. negative control: with the construct's acknowledgements stripped, cdk-nag 3 does report findings.
+//  3. fails on any synth warning other than those a configuration expects (a consumer's `cdk synth --strict`
+//     must stay green),
+//  4. negative control: with the construct's acknowledgements stripped, cdk-nag 3 does report findings.
 import { App, Aspects, Duration, Stack, aws_kms as kms, aws_certificatemanager as acm, aws_sns as sns } from 'aws-cdk-lib';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as nag from 'cdk-nag';
@@ -39,7 +41,10 @@ function build(configure, { stripAcknowledgements = false } = {}) {
   const assembly = app.synth();
   const violations = PACKS.flatMap(([, Pack]) => new Pack().validateScope(app).violations)
     .map((v) => `${v.ruleName} @ ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
-  return { assembly, violations };
+  const warnings = assembly.getStackByName('Compat').messages
+    .filter((m) => m.level === 'warning')
+    .map((m) => `${m.id}: ${String(m.entry.data).split('\n')[0]}`);
+  return { assembly, violations, warnings };
 }
 
 const configurations = {
@@ -56,13 +61,19 @@ const configurations = {
   }),
   relaxed: () => ({ allowAnonymousUploads: true, serverAccessLogs: false, createAlarms: false }),
 };
+// The warnings a configuration asks for (a choice the user made knowingly); any other warning fails.
+const expectedWarnings = {
+  relaxed: [/allowAnonymousUploads is true/],
+};
 
 const require = createRequire(import.meta.url);
 const cdkVersion = require('aws-cdk-lib/package.json').version;
 const nagVersion = require('cdk-nag/package.json').version;
 let failed = 0;
 for (const [name, configure] of Object.entries(configurations)) {
-  const { assembly, violations } = build(configure);
+  const { assembly, violations, warnings } = build(configure);
+  const unexpected = warnings.filter((w) => !(expectedWarnings[name] ?? []).some((re) => re.test(w)));
+  const missing = (expectedWarnings[name] ?? []).filter((re) => !warnings.some((w) => re.test(w)));
   const template = assembly.getStackByName('Compat').template;
   // Every function the construct bundles (signer, verifier) ships its prebuilt asset in the package.
   const bundled = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime === 'nodejs22.x');
@@ -71,12 +82,13 @@ for (const [name, configure] of Object.entries(configurations)) {
     const assetDir = readdirSync(assembly.directory).find((d) => d.startsWith(`asset.${hash}`));
     return Boolean(assetDir) && existsSync(path.join(assembly.directory, assetDir, 'index.js'));
   });
-  if (violations.length > 0 || !assetOk) {
+  if (violations.length > 0 || !assetOk || unexpected.length > 0 || missing.length > 0) {
     failed++;
-    console.log(`FAIL ${name}: ${violations.length} unacknowledged finding(s)${assetOk ? '' : ', a Lambda asset is missing'}`);
-    for (const v of violations) console.log(`  ${v}`);
+    console.log(`FAIL ${name}: ${violations.length} unacknowledged finding(s), ${unexpected.length} unexpected warning(s)`
+      + `${missing.length > 0 ? `, expected warning(s) missing: ${missing.join(', ')}` : ''}${assetOk ? '' : ', a Lambda asset is missing'}`);
+    for (const v of [...violations, ...unexpected]) console.log(`  ${v}`);
   } else {
-    console.log(`ok   ${name}: synthesized with aws-cdk-lib ${cdkVersion}, cdk-nag ${nagVersion} ${PACKS.map(([n]) => n).join(', ')} clean`);
+    console.log(`ok   ${name}: synthesized with aws-cdk-lib ${cdkVersion} (${warnings.length} expected warning(s)), cdk-nag ${nagVersion} ${PACKS.map(([n]) => n).join(', ')} clean`);
   }
 }
 // Sub-path entry points resolve from the package (ESM here; CJS uses the same exports map).

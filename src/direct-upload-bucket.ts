@@ -648,12 +648,23 @@ export class DirectUploadBucket extends Construct {
       errorResponses: [403, 404].map((httpStatus) => ({ httpStatus, ttl: Duration.seconds(0) })),
       domainNames: props.domainNames,
       certificate: props.certificate,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+      // Only with a certificate: for *.cloudfront.net CloudFront fixes the TLS policy, and newer aws-cdk-lib
+      // warns when one is set without a certificate.
+      minimumProtocolVersion: props.certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: props.priceClass ?? DEFAULTS.priceClass,
       webAclId: props.webAclId,
     });
     this.acknowledgeDistribution(props);
+    if (props.encryptionKey) {
+      // S3BucketOrigin scopes the key policy to every distribution of the account (a key → distribution →
+      // bucket → key cycle rules out the exact id). Reads stay limited to this distribution by the bucket
+      // policy, which names it; the warning is about aws-cdk-lib's wiring, not a choice of the user.
+      Annotations.of(props.encryptionKey.node.scope ?? this).acknowledgeWarning(
+        '@aws-cdk/aws-cloudfront-origins:wildcardKeyPolicyForOac',
+        'The bucket policy limits CloudFront reads to this distribution; the key policy wildcard only avoids a deployment cycle.',
+      );
+    }
     this.cdnUrl = `https://${props.domainNames?.[0] ?? this.distribution.distributionDomainName}`;
 
     // ------------------------------------------------------------------ signer

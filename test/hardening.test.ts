@@ -60,3 +60,27 @@ describe('CDN error caching (issue 10.6)', () => {
     ]);
   });
 });
+
+describe('no warning of the construct\'s own making (issue 10.7)', () => {
+  test('with a certificate, TLSv1.2_2021 is enforced', () => {
+    const { template } = synth((stack) => ({
+      domainNames: ['files.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+    }));
+    const [, dist] = resourceOf(template, 'AWS::CloudFront::Distribution');
+    expect(dist.Properties.DistributionConfig.ViewerCertificate).toMatchObject({ MinimumProtocolVersion: 'TLSv1.2_2021' });
+  });
+
+  test.each([
+    ['default', () => ({})],
+    ['KMS + custom domain', (stack: Stack) => ({
+      ...withKey(stack),
+      domainNames: ['files.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+    })],
+    ['PDF downloads', () => ({ allowedContentTypes: ['image/png', 'application/pdf'] })],
+  ])('%s: zero warnings', (_name, props) => {
+    const { stack } = synth(props);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+});
