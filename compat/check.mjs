@@ -6,7 +6,7 @@
 //  3. fails on any synth warning other than those a configuration expects (a consumer's `cdk synth --strict`
 //     must stay green),
 //  4. negative control: with the construct's acknowledgements stripped, cdk-nag 3 does report findings.
-import { App, Aspects, Duration, Stack, aws_kms as kms, aws_certificatemanager as acm, aws_sns as sns } from 'aws-cdk-lib';
+import { App, Aspects, Duration, Stack, aws_iam as iam, aws_kms as kms, aws_certificatemanager as acm, aws_sns as sns } from 'aws-cdk-lib';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import * as nag from 'cdk-nag';
 import { DirectUploadBucket } from 'cdk-direct-upload';
@@ -28,7 +28,9 @@ for (const [name, Pack] of PACKS) {
 function build(configure, { stripAcknowledgements = false } = {}) {
   const app = new App();
   const stack = new Stack(app, 'Compat', { env: { account: '123456789012', region: 'eu-west-1' } });
-  new DirectUploadBucket(stack, 'Uploads', configure(stack));
+  const uploads = new DirectUploadBucket(stack, 'Uploads', configure(stack));
+  // A consumer's worker role: what grantConsumeUploads adds to it must be clean for the consumer's cdk-nag too.
+  uploads.grantConsumeUploads(new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
   if (stripAcknowledgements) {
     Aspects.of(app).add({
       visit(node) {

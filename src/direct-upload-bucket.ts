@@ -37,7 +37,7 @@ import {
   deliveryHeaders,
   uploadCorsRules,
 } from './delivery';
-import { acknowledge } from './nag';
+import { acknowledge, acknowledgePrefixWildcard } from './nag';
 import {
   ACTIVE_CONTENT_TYPES,
   AuthMode,
@@ -726,24 +726,12 @@ export class DirectUploadBucket extends Construct {
         ...quotaEnvironment,
       },
     });
-    acknowledge(signerRole, [
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: 'Keys are chosen per request by the signer (<prefix>/<caller>/<uuid>), so PutObject is granted on the upload prefix; nothing outside it. The log stream wildcard is the function\'s own log group.',
-        appliesTo: [
-          { regex: `/^Resource::<.*Bucket.*\\.Arn>\\/${escapeRegex(prefix)}\\/\\*$/` },
-          { regex: '/^Resource::<.*SignerLogGroup.*\\.Arn>:\\*$/' },
-        ],
-        findings: () => {
-          const stack = Stack.of(this);
-          const bucketId = stack.resolve((this.bucket.node.defaultChild as s3.CfnBucket).logicalId);
-          const logGroupId = stack.resolve((signerLogGroup.node.defaultChild as logs.CfnLogGroup).logicalId);
-          const logStreams = `Resource::<${logGroupId}.Arn>:*`;
-          // A token prefix (e.g. a parameter) has no literal finding id to acknowledge.
-          return Token.isUnresolved(prefix) ? [logStreams] : [`Resource::<${bucketId}.Arn>/${prefix}/*`, logStreams];
-        },
-      },
-    ], true);
+    acknowledgePrefixWildcard(signerRole, {
+      bucket: this.bucket,
+      prefix,
+      logGroup: signerLogGroup,
+      reason: 'Keys are chosen per request by the signer (<prefix>/<caller>/<uuid>), so PutObject is granted on the upload prefix; nothing outside it. The log stream wildcard is the function\'s own log group.',
+    });
     acknowledge(this.signerFunction, [
       {
         id: 'AwsSolutions-L1',
@@ -848,8 +836,28 @@ export class DirectUploadBucket extends Construct {
    * Lets `grantee` post-process uploads: consume the notification queue and read the uploaded objects.
    */
   public grantConsumeUploads(grantee: iam.IGrantable): iam.Grant {
-    this.queue.grantConsumeMessages(grantee);
-    return this.bucket.grantRead(grantee, `${this.uploadPrefix}/*`);
+    // Exactly what a worker needs: the object (and the exact version a message names), the key to decrypt
+    // it, and the queue. No listing, no bucket-level reads: keys arrive in the messages.
+    let grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:GetObjectVersion'],
+      resourceArns: [this.bucket.arnForObjects(`${this.uploadPrefix}/*`)],
+    }).combine(this.queue.grantConsumeMessages(grantee));
+    if (this.bucket.encryptionKey) grant = grant.combine(this.bucket.encryptionKey.grantDecrypt(grantee));
+    // The consumer's own cdk-nag run sees these statements on its role: explain them there.
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      acknowledgePrefixWildcard(principal, {
+        bucket: this.bucket,
+        prefix: this.uploadPrefix,
+        reason: 'grantConsumeUploads: workers read uploads by the keys their messages name, all under the upload prefix (keys are chosen per upload); nothing outside it.',
+      });
+      acknowledge(principal, ['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
+        id: `${pack}-IAMNoInlinePolicy`,
+        reason: 'grantConsumeUploads adds a generated least-privilege policy (GetObject on the upload prefix, the bucket key, the notification queue) to the role it is given, like every aws-cdk-lib grant.',
+      })), true);
+    }
+    return grant;
   }
 
   private warnAboutChoices(
@@ -1007,23 +1015,12 @@ export class DirectUploadBucket extends Construct {
       });
     }
 
-    acknowledge(role, [
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: 'The verifier handles any new object under the upload prefix (keys are per upload): read, tag and (unless rejects are retained) delete on the prefix only. The log stream wildcard is the function\'s own log group.',
-        appliesTo: [
-          { regex: `/^Resource::<.*Bucket.*\\.Arn>\\/${escapeRegex(prefix)}\\/\\*$/` },
-          { regex: '/^Resource::<.*VerifierLogGroup.*\\.Arn>:\\*$/' },
-        ],
-        findings: () => {
-          const stack = Stack.of(this);
-          const bucketId = stack.resolve((this.bucket.node.defaultChild as s3.CfnBucket).logicalId);
-          const logGroupId = stack.resolve((logGroup.node.defaultChild as logs.CfnLogGroup).logicalId);
-          const logStreams = `Resource::<${logGroupId}.Arn>:*`;
-          return Token.isUnresolved(prefix) ? [logStreams] : [`Resource::<${bucketId}.Arn>/${prefix}/*`, logStreams];
-        },
-      },
-    ], true);
+    acknowledgePrefixWildcard(role, {
+      bucket: this.bucket,
+      prefix,
+      logGroup,
+      reason: 'The verifier handles any new object under the upload prefix (keys are per upload): read, tag and (unless rejects are retained) delete on the prefix only. The log stream wildcard is the function\'s own log group.',
+    });
     acknowledge(verifierFunction, [
       {
         id: 'AwsSolutions-L1',
@@ -1189,9 +1186,6 @@ const NO_ALARM_TOPIC_REASON = 'No alarmTopic was given, so the alarm has no acti
 
 const BASIC_EXECUTION_ROLE_FINDING = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
 
-function escapeRegex(value: string): string {
-  return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
 
 function formatBytes(bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];

@@ -1,4 +1,4 @@
-import { Aspects, CfnResource } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** Construct metadata key that aws-cdk-lib's `Validations.of(x).acknowledge()` writes and cdk-nag 3 reads. */
@@ -58,4 +58,40 @@ export function acknowledge(scope: IConstruct, acks: NagAcknowledgement[], apply
       },
     });
   }
+}
+
+function escapeRegex(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+}
+
+/** The logical id of a construct's CloudFormation resource, once the app is complete. */
+function logicalIdOf(construct: IConstruct): string {
+  return Stack.of(construct).resolve((construct.node.defaultChild as CfnResource).logicalId);
+}
+
+/**
+ * Acknowledges `AwsSolutions-IAM5` on `role` (and its policies) for exactly two kinds of wildcard: objects
+ * under `<bucket>/<prefix>/*` (upload keys are chosen per request) and, when given, the log streams of
+ * the role's own `logGroup`. Any other wildcard the role gets stays a finding.
+ */
+export function acknowledgePrefixWildcard(role: IConstruct, options: {
+  readonly bucket: IConstruct;
+  readonly prefix: string;
+  readonly reason: string;
+  readonly logGroup?: IConstruct;
+}): void {
+  const { bucket, prefix, logGroup } = options;
+  acknowledge(role, [{
+    id: 'AwsSolutions-IAM5',
+    reason: options.reason,
+    appliesTo: [
+      { regex: `/^Resource::<.*${escapeRegex(bucket.node.id)}.*\\.Arn>\\/${escapeRegex(prefix)}\\/\\*$/` },
+      ...(logGroup ? [{ regex: `/^Resource::<.*${escapeRegex(logGroup.node.id)}.*\\.Arn>:\\*$/` }] : []),
+    ],
+    findings: () => [
+      // A token prefix (e.g. a parameter) has no literal finding id to acknowledge.
+      ...(Token.isUnresolved(prefix) ? [] : [`Resource::<${logicalIdOf(bucket)}.Arn>/${prefix}/*`]),
+      ...(logGroup ? [`Resource::<${logicalIdOf(logGroup)}.Arn>:*`] : []),
+    ],
+  }], true);
 }

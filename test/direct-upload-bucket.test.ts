@@ -203,8 +203,8 @@ describe('notifications', () => {
     const sqsStatement = statements.find((s) => [s.Action].flat().includes('sqs:ReceiveMessage'))!;
     expect(sqsStatement.Resource).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
     expect(sqsStatement.Action).toEqual(expect.arrayContaining(['sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']));
-    const s3Statement = statements.find((s) => [s.Action].flat().includes('s3:GetObject*'))!;
-    expect(s3Statement.Resource).toContainEqual({
+    const s3Statement = statements.find((s) => [s.Action].flat().includes('s3:GetObject'))!;
+    expect([s3Statement.Resource].flat()).toContainEqual({
       'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/uploads/*']],
     });
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => /^s3:(Put|Delete)/.test(a))).toEqual([]);

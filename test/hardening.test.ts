@@ -84,3 +84,52 @@ describe('no warning of the construct\'s own making (issue 10.7)', () => {
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
   });
 });
+
+/** A consumer's worker, clean for all three packs on its own: own log group, own role, DLQ, concurrency. */
+function consumerFindings(grant: boolean): string[] {
+  const packs = [new AwsSolutionsChecks(), new HIPAASecurityChecks(), new NIST80053R5Checks()];
+  const { stack } = synth(withKey, (uploads, s) => {
+    const role = new iam.Role(s, 'WorkerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const worker = new lambda.Function(s, 'Worker', {
+      runtime: lambda.Runtime.NODEJS_20_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+      role,
+      logGroup: new logs.LogGroup(s, 'WorkerLogs'),
+    });
+    if (grant) uploads.grantConsumeUploads(worker);
+    for (const pack of packs) Aspects.of(s).add(pack);
+  });
+  const annotations = Annotations.fromStack(stack);
+  return [...annotations.findError('*', Match.anyValue()), ...annotations.findWarning('*', Match.anyValue())]
+    .filter((m) => m.id.startsWith('/TestStack/Worker'))
+    .map((m) => `${m.id}: ${String(m.entry.data).split(':')[0]}`)
+    .sort();
+}
+
+describe('grantConsumeUploads (issue 10.8)', () => {
+  test('grants GetObject and GetObjectVersion on the prefix, KMS decrypt, and consuming the queue; nothing else', () => {
+    let returned: iam.Grant | undefined;
+    const { template } = synth(withKey, (uploads, stack) => {
+      returned = uploads.grantConsumeUploads(new iam.Role(stack, 'Worker', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
+    });
+    const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('Worker'))!;
+    const statements = statementsOfRole(template, roleId);
+    const byService = (prefix: string) => statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith(prefix)));
+    const s3 = byService('s3:');
+    expect(s3).toHaveLength(1);
+    expect([s3[0].Action].flat().sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(s3[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucketId(template), 'Arn'] }, '/uploads/*']] });
+    expect(byService('kms:').flatMap((s) => [s.Action].flat())).toEqual(['kms:Decrypt']);
+    expect(byService('sqs:').flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
+    // The returned grant covers every statement it added.
+    expect(returned!.success).toBe(true);
+    const granted = returned!.principalStatements.flatMap((s) => s.actions);
+    expect(granted).toEqual(expect.arrayContaining(['s3:GetObject', 's3:GetObjectVersion', 'kms:Decrypt', 'sqs:ReceiveMessage']));
+  });
+
+  test('adds no cdk-nag finding (AwsSolutions, HIPAA, NIST 800-53 R5) to the consumer\'s worker', () => {
+    const without = consumerFindings(false);
+    expect(consumerFindings(true)).toEqual(without);
+  });
+});
