@@ -554,14 +554,35 @@ export class DirectUploadBucket extends Construct {
       bucketKeyEnabled: props.encryptionKey ? true : undefined,
       transferAcceleration: accelerate,
       cors: corsRules.length > 0 ? corsRules : undefined,
+      // Versioned, so the verifier reads and tags one exact version and an overwrite can never inherit the
+      // verified tag; versions nobody serves any more expire after a day.
+      versioned: true,
       lifecycleRules: [
         { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        { id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: Duration.days(1), expiredObjectDeleteMarker: true },
       ],
       serverAccessLogsBucket: serverAccessLogs ? props.serverAccessLogsBucket ?? this.accessLogsBucket : undefined,
       serverAccessLogsPrefix: serverAccessLogs ? 'upload-bucket/' : undefined,
       removalPolicy,
       autoDeleteObjects,
     });
+    // Write-once, enforced by S3: a PutObject or CompleteMultipartUpload under the prefix without
+    // If-None-Match is denied, whoever signed it. Multipart create/part uploads cannot carry the header
+    // (s3:ObjectCreationOperation is false for them); POST forms cannot either, so they are exempt
+    // (s3:authType POST): their policy pins one fresh key and expires with urlExpiry, and in this versioned
+    // bucket a replayed form only adds a new, untagged version the verifier checks again.
+    this.bucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyOverwritingUploads',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['s3:PutObject'],
+      resources: [this.bucket.arnForObjects(`${prefix}/*`)],
+      conditions: {
+        'Null': { 's3:if-none-match': 'true' },
+        'Bool': { 's3:ObjectCreationOperation': 'true' },
+        'StringNotEquals': { 's3:authType': 'POST' },
+      },
+    }));
     if (!serverAccessLogs) {
       acknowledge(this.bucket, [
         { id: 'AwsSolutions-S1', reason: 'Server access logs were turned off explicitly with serverAccessLogs: false.' },
@@ -956,7 +977,12 @@ export class DirectUploadBucket extends Construct {
     logGroup.grantWrite(role);
     // Read (ranged) and tag under the prefix; delete only when rejects are not retained.
     role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging', ...(retention ? [] : ['s3:DeleteObject'])],
+      actions: [
+        's3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging',
+        // The exact version the verifier read (the bucket is versioned): tag it, or remove it.
+        's3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:PutObjectVersionTagging',
+        ...(retention ? [] : ['s3:DeleteObject', 's3:DeleteObjectVersion']),
+      ],
       resources: [uploads],
     }));
     props.encryptionKey?.grantDecrypt(role);
@@ -1128,7 +1154,7 @@ export class DirectUploadBucket extends Construct {
     for (const bucket of buckets) {
       acknowledge(bucket, [
         ...both('S3BucketReplicationEnabled', 'Cross-region replication is a disaster-recovery choice with its cost and data-residency consequences; add a replication rule on the exposed bucket if you need it. Uploaded objects are immutable (server-chosen, never reused keys).'),
-        ...both('S3BucketVersioningEnabled', 'Keys are chosen by the server and never reused, so objects are not overwritten in normal use; versioning would keep rejected (deleted) uploads as non-current versions, which is what deleting them avoids. Enable it on the exposed bucket for backup needs.'),
+        ...(bucket === this.bucket ? [] : both('S3BucketVersioningEnabled', 'The server access log bucket only receives log objects S3 writes under new keys; nothing overwrites them, so versions would only duplicate what the one-year expiry removes.')),
         ...(bucket === this.bucket && props.encryptionKey ? [] : both('S3DefaultEncryptionKMS', bucket === this.bucket
           ? 'Encrypted at rest with SSE-S3 by default; pass encryptionKey for SSE-KMS with a customer-managed key.'
           : 'S3 server access logs can only be delivered to a bucket encrypted with SSE-S3, which this bucket uses.')),

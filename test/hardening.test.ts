@@ -133,3 +133,49 @@ describe('grantConsumeUploads (issue 10.8)', () => {
     expect(consumerFindings(true)).toEqual(without);
   });
 });
+
+describe('write-once and versions (issue 10.3)', () => {
+  test('the bucket is versioned; noncurrent versions expire after a day; incomplete multipart uploads are aborted', () => {
+    const { template } = synth();
+    const bucket = template.toJSON().Resources[uploadBucketId(template)];
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(expect.arrayContaining([
+      { Id: 'AbortIncompleteMultipartUploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+      { Id: 'ExpireNoncurrentVersions', Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 1 }, ExpiredObjectDeleteMarker: true },
+    ]));
+  });
+
+  test('the bucket policy denies PutObject under the prefix without If-None-Match, except multipart parts and POST forms', () => {
+    const { template } = synth({ uploadPrefix: 'media' });
+    const statement = uploadBucketPolicy(template).find((s) => s.Sid === 'DenyOverwritingUploads');
+    expect(statement).toEqual({
+      Sid: 'DenyOverwritingUploads',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucketId(template), 'Arn'] }, '/media/*']] },
+      Condition: {
+        'Null': { 's3:if-none-match': 'true' },
+        'Bool': { 's3:ObjectCreationOperation': 'true' },
+        'StringNotEquals': { 's3:authType': 'POST' },
+      },
+    });
+  });
+
+  test('the verifier role may read, tag and delete the exact version it read', () => {
+    const { template } = synth();
+    const s3 = statementsOfRole(template, functionRoleId(template, VERIFIED_QUEUE_URL_ENV))
+      .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')))
+      .flatMap((s) => [s.Action].flat());
+    expect(s3).toEqual(expect.arrayContaining([
+      's3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:PutObjectVersionTagging', 's3:DeleteObjectVersion',
+    ]));
+  });
+
+  test('the upload bucket no longer acknowledges S3BucketVersioningEnabled (it is versioned)', () => {
+    const { template } = synth();
+    const bucket = template.toJSON().Resources[uploadBucketId(template)];
+    const acknowledged = (bucket.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((r: { id: string }) => r.id);
+    expect(acknowledged.filter((id: string) => id.endsWith('S3BucketVersioningEnabled'))).toEqual([]);
+  });
+});

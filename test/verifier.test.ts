@@ -87,7 +87,11 @@ describe('verifyUploads (default: on)', () => {
     const statements = roleStatements(template, fn.Properties.Role['Fn::GetAtt'][0]);
     const s3 = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     expect(s3).toHaveLength(1);
-    expect(s3[0].Action).toEqual(['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging', 's3:DeleteObject']);
+    expect(s3[0].Action).toEqual([
+      's3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging',
+      's3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:PutObjectVersionTagging',
+      's3:DeleteObject', 's3:DeleteObjectVersion',
+    ]);
     expect(s3[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(template, 'AWS::S3::Bucket', /^UploadsBucket[0-9A-F]+$/), 'Arn'] }, '/uploads/*']] });
     const sends = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
     expect(sends.map((s) => s.Resource['Fn::GetAtt'][0]).sort()).toEqual([
@@ -149,6 +153,7 @@ describe('verifyUploads (default: on)', () => {
     expect(fn.Properties.Environment.Variables[REJECTED_OBJECTS_ENV]).toBe('retain');
     const actions = roleStatements(template, fn.Properties.Role['Fn::GetAtt'][0]).flatMap((s) => [s.Action].flat());
     expect(actions).not.toContain('s3:DeleteObject');
+    expect(actions).not.toContain('s3:DeleteObjectVersion');
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([{
