@@ -33,6 +33,7 @@ import { Construct } from 'constructs';
 import {
   DEFAULT_INLINE_CONTENT_TYPES,
   HSTS_MAX_AGE_SECONDS,
+  REMOVED_RESPONSE_HEADERS,
   contentDispositionFunctionCode,
   deliveryHeaders,
   uploadCorsRules,
@@ -396,9 +397,10 @@ export interface DirectUploadBucketProps {
   readonly rejectedUploadRetention?: Duration;
 
   /**
-   * Content types the CDN serves inline. Every other type is served with `Content-Disposition: attachment`
-   * (a CloudFront Function on viewer response, added only when `allowedContentTypes` contains a type not
-   * listed here), so a browser downloads a PDF or ZIP instead of rendering it on your CDN domain.
+   * Content types the CDN serves inline (`Content-Disposition: inline`). Every other type is served with
+   * `Content-Disposition: attachment`, so a browser downloads a PDF or ZIP instead of rendering it on your
+   * CDN domain. A CloudFront Function (viewer response) sets the header on every response, replacing any
+   * disposition stored with the object.
    *
    * @default - image/jpeg, image/png, image/webp, image/gif, image/avif
    */
@@ -578,9 +580,9 @@ export class DirectUploadBucket extends Construct {
       actions: ['s3:PutObject'],
       resources: [this.bucket.arnForObjects(`${prefix}/*`)],
       conditions: {
-        'Null': { 's3:if-none-match': 'true' },
-        'Bool': { 's3:ObjectCreationOperation': 'true' },
-        'StringNotEquals': { 's3:authType': 'POST' },
+        Null: { 's3:if-none-match': 'true' },
+        Bool: { 's3:ObjectCreationOperation': 'true' },
+        StringNotEquals: { 's3:authType': 'POST' },
       },
     }));
     if (!serverAccessLogs) {
@@ -640,6 +642,7 @@ export class DirectUploadBucket extends Construct {
       customHeadersBehavior: {
         customHeaders: [{ header: 'Cache-Control', value: headers['cache-control'], override: true }],
       },
+      removeHeaders: [...REMOVED_RESPONSE_HEADERS],
       securityHeadersBehavior: {
         contentTypeOptions: { override: true },
         strictTransportSecurity: {
@@ -662,7 +665,7 @@ export class DirectUploadBucket extends Construct {
         cachePolicy,
         responseHeadersPolicy,
         compress: true,
-        functionAssociations: this.contentDispositionFunctions(allowedContentTypes, props.inlineContentTypes ?? [...DEFAULTS.inlineContentTypes]),
+        functionAssociations: this.contentDispositionFunctions(props.inlineContentTypes ?? [...DEFAULTS.inlineContentTypes]),
       },
       // S3 answers 403 until the verifier tags an upload: never cache that (CloudFront caches errors for
       // 10 s by default), so a client polling publicUrl sees the file as soon as it is verified.
@@ -1056,11 +1059,13 @@ export class DirectUploadBucket extends Construct {
     return { verifierFunction, verificationQueue, rejectionQueue };
   }
 
-  /** CloudFront Function forcing downloads, only when some allowed type is not served inline. */
-  private contentDispositionFunctions(allowedContentTypes: string[], inlineTypes: string[]): cloudfront.FunctionAssociation[] | undefined {
-    if (allowedContentTypes.every((t) => inlineTypes.includes(t))) return undefined;
+  /**
+   * CloudFront Function setting Content-Disposition on every response (inline or attachment), so a
+   * disposition the uploader had S3 store never reaches a browser.
+   */
+  private contentDispositionFunctions(inlineTypes: string[]): cloudfront.FunctionAssociation[] {
     const fn = new cloudfront.Function(this, 'ContentDispositionFunction', {
-      comment: 'cdk-direct-upload: Content-Disposition attachment for types not served inline',
+      comment: 'cdk-direct-upload: Content-Disposition inline for inline types, attachment otherwise',
       code: cloudfront.FunctionCode.fromInline(contentDispositionFunctionCode(inlineTypes)),
     });
     return [{ function: fn, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE }];

@@ -155,9 +155,9 @@ describe('write-once and versions (issue 10.3)', () => {
       Action: 's3:PutObject',
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucketId(template), 'Arn'] }, '/media/*']] },
       Condition: {
-        'Null': { 's3:if-none-match': 'true' },
-        'Bool': { 's3:ObjectCreationOperation': 'true' },
-        'StringNotEquals': { 's3:authType': 'POST' },
+        Null: { 's3:if-none-match': 'true' },
+        Bool: { 's3:ObjectCreationOperation': 'true' },
+        StringNotEquals: { 's3:authType': 'POST' },
       },
     });
   });
@@ -177,5 +177,38 @@ describe('write-once and versions (issue 10.3)', () => {
     const bucket = template.toJSON().Resources[uploadBucketId(template)];
     const acknowledged = (bucket.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((r: { id: string }) => r.id);
     expect(acknowledged.filter((id: string) => id.endsWith('S3BucketVersioningEnabled'))).toEqual([]);
+  });
+});
+
+describe('uploader-supplied headers do not change delivery (issue 10.10, CDN side)', () => {
+  test('the response headers policy overrides Cache-Control and removes Content-Language and Expires', () => {
+    const { template } = synth();
+    const [, policy] = resourceOf(template, 'AWS::CloudFront::ResponseHeadersPolicy');
+    const config = policy.Properties.ResponseHeadersPolicyConfig;
+    expect(config.CustomHeadersConfig.Items).toEqual([expect.objectContaining({ Header: 'Cache-Control', Override: true })]);
+    expect(config.RemoveHeadersConfig.Items.map((i: { Header: string }) => i.Header).sort()).toEqual(['Content-Language', 'Expires']);
+  });
+
+  test('the Content-Disposition function runs for every type (also when every allowed type is inline)', () => {
+    const { template } = synth();
+    const [fnId, fn] = resourceOf(template, 'AWS::CloudFront::Function');
+    expect(fn.Properties.FunctionCode).toBe(contentDispositionFunctionCode(DEFAULT_INLINE_CONTENT_TYPES));
+    const [, dist] = resourceOf(template, 'AWS::CloudFront::Distribution');
+    expect(dist.Properties.DistributionConfig.DefaultCacheBehavior.FunctionAssociations).toEqual([
+      { EventType: 'viewer-response', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } },
+    ]);
+  });
+
+  test('the function replaces a stored Content-Disposition: inline for inline types, attachment otherwise', () => {
+    const code = contentDispositionFunctionCode(DEFAULT_INLINE_CONTENT_TYPES);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const handler = new Function(`${code}; return handler;`)() as (event: unknown) => { headers: Record<string, { value: string }> };
+    const respond = (type: string) => handler({
+      response: { headers: { 'content-type': { value: type }, 'content-disposition': { value: 'attachment; filename="x.html"' } } },
+    }).headers['content-disposition'].value;
+    expect(respond('image/png')).toBe('inline');
+    expect(respond('IMAGE/PNG; charset=x')).toBe('inline');
+    expect(respond('application/pdf')).toBe('attachment');
+    expect(respond('text/html')).toBe('attachment');
   });
 });
