@@ -329,7 +329,7 @@ describe('signer', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /uppy/sign', AuthorizationType: 'NONE' });
     const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy.auth).toBe('none');
-    Annotations.fromStack(stack).hasWarning('/TestStack/Uploads', Match.stringLikeRegexp('allowAnonymousUploads is true'));
+    Annotations.fromStack(stack).hasWarning('/TestStack/Uploads/Signer', Match.stringLikeRegexp('allowAnonymousUploads is true'));
   });
 
   test('the default configuration produces no warning', () => {
@@ -340,8 +340,8 @@ describe('signer', () => {
   test('warns about wildcard origins and active content types', () => {
     const { stack } = synth({ allowedOrigins: ['*'], allowedContentTypes: ['image/png', 'image/svg+xml'] });
     const annotations = Annotations.fromStack(stack);
-    annotations.hasWarning('/TestStack/Uploads', Match.stringLikeRegexp('allowedOrigins contains "\\*"'));
-    annotations.hasWarning('/TestStack/Uploads', Match.stringLikeRegexp('image/svg\\+xml'));
+    annotations.hasWarning('/TestStack/Uploads/Signer', Match.stringLikeRegexp('allowedOrigins contains "\\*"'));
+    annotations.hasWarning('/TestStack/Uploads/Signer', Match.stringLikeRegexp('image/svg\\+xml'));
   });
 
   test('the function is pinned to nodejs22.x on arm64, logs to its own log group, and carries the policy', () => {
