@@ -81,16 +81,18 @@ export function acknowledgePrefixWildcard(role: IConstruct, options: {
   readonly logGroup?: IConstruct;
 }): void {
   const { bucket, prefix, logGroup } = options;
+  // An imported bucket has no resource of this app: its ARN is a literal (cdk-nag 2 only, by pattern).
+  const owned = bucket.node.defaultChild instanceof CfnResource;
   acknowledge(role, [{
     id: 'AwsSolutions-IAM5',
     reason: options.reason,
     appliesTo: [
-      { regex: `/^Resource::<.*${escapeRegex(bucket.node.id)}.*\\.Arn>\\/${escapeRegex(prefix)}\\/\\*$/` },
+      { regex: owned ? `/^Resource::<.*${escapeRegex(bucket.node.id)}.*\\.Arn>\\/${escapeRegex(prefix)}\\/\\*$/` : `/^Resource::arn:.*:s3:::[^/]+\\/${escapeRegex(prefix)}\\/\\*$/` },
       ...(logGroup ? [{ regex: `/^Resource::<.*${escapeRegex(logGroup.node.id)}.*\\.Arn>:\\*$/` }] : []),
     ],
     findings: () => [
       // A token prefix (e.g. a parameter) has no literal finding id to acknowledge.
-      ...(Token.isUnresolved(prefix) ? [] : [`Resource::<${logicalIdOf(bucket)}.Arn>/${prefix}/*`]),
+      ...(Token.isUnresolved(prefix) || !owned ? [] : [`Resource::<${logicalIdOf(bucket)}.Arn>/${prefix}/*`]),
       ...(logGroup ? [`Resource::<${logicalIdOf(logGroup)}.Arn>:*`] : []),
     ],
   }], true);
