@@ -116,7 +116,8 @@ export interface DirectUploadBucketProps extends UploadRules, UploadSignerOption
 
   /**
    * Customer-managed KMS key for SSE-KMS. The key policy is extended so CloudFront (OAC) can decrypt;
-   * the signer's role may generate data keys. The key must live in the same stack for that.
+   * the signer's role may generate data keys and decrypt (multipart uploads need both), the verifier's
+   * and `grantConsumeUploads` grantees' may decrypt. The key must live in the same stack for that.
    *
    * @default - SSE-S3 (S3-managed keys)
    */
