@@ -1,7 +1,7 @@
 /**
  * The three parts on their own, around a bucket the user made: what the README's "Use the parts" shows.
  */
-import { Aspects, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_s3 as s3, aws_sqs as sqs } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_s3 as s3, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { call, iamAuthorizer, makeEvent, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN, uploadBody } from './signer/helpers';
@@ -93,6 +93,23 @@ describe('the parts without DirectUploadBucket', () => {
     expect(String(result.body.url)).toMatch(/^https:\/\/parts-uploads-1234\.s3\.eu-west-1\.amazonaws\.com\/media\//);
     expect(result.body.publicUrl).toBe(`https://files.example.com/${result.body.key}`);
     expect(new URL(String(result.body.url)).searchParams.get('X-Amz-Expires')).toBe('120');
+  });
+
+  test('the README\'s "Use the parts" example synthesizes, cdk-nag clean outside the user\'s bucket and queue', () => {
+    const stack = testStack();
+    const backendRole = new iam.Role(stack, 'Backend', { assumedBy: new iam.AccountRootPrincipal() });
+    // --- as in the README
+    const bucket = new s3.Bucket(stack, 'Files', { versioned: true, enforceSSL: true }); // versioned: required
+    const queue = new sqs.Queue(stack, 'Verified', { enforceSSL: true });
+    const rules = { uploadPrefix: 'media', urlExpiry: Duration.minutes(2) };
+    const delivery = new UploadDelivery(stack, 'Delivery', { bucket, uploadPrefix: rules.uploadPrefix });
+    new UploadVerifier(stack, 'Verifier', { ...rules, bucket, verifiedQueue: queue }); // tags verified uploads, gates the CDN
+    const signer = new UploadSigner(stack, 'Signer', { ...rules, bucket, publicBaseUrl: delivery.url });
+    signer.grantInvoke(backendRole); // IAM authorization by default
+    // ---
+    for (const pack of [new AwsSolutionsChecks(), new HIPAASecurityChecks(), new NIST80053R5Checks()]) Aspects.of(stack).add(pack);
+    expect(findingsOutsideUserResources(stack).filter((f) => !f.startsWith('/TestStack/Backend/'))).toEqual([]);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudFront::Distribution', 1);
   });
 
   test('every part and the L3 are exported from the package entry point', () => {
