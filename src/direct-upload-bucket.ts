@@ -234,7 +234,7 @@ export class DirectUploadBucket extends Construct {
   public readonly bucket: s3.IBucket;
   /** The bucket receiving server access logs, when this construct created one. */
   public readonly accessLogsBucket?: s3.Bucket;
-  /** Verified uploads (ObjectCreated events of the upload prefix, with a `verification` result). */
+  /** Uploads for your workers: ObjectCreated events of the upload prefix (with the verifier: verified ones, with a `verification` result). */
   public readonly queue: sqs.Queue;
   /** Notifications that failed `maxReceiveCount` times. */
   public readonly deadLetterQueue: sqs.Queue;
@@ -305,8 +305,8 @@ export class DirectUploadBucket extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount },
     });
 
-    // 'Default' keeps the CDN's construct path (and so the distribution, its domain and every public URL)
-    // where earlier versions had it, directly under this construct.
+    // 'Default' adds no segment to the construct path: the distribution's logical id, and with it the CDN
+    // domain every public URL uses, is the one a direct child of this construct gets.
     this.delivery = new UploadDelivery(this, 'Default', {
       bucket: this.bucket,
       uploadPrefix: prefix,
