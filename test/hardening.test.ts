@@ -1,8 +1,9 @@
 /**
  * Issue 10, construct side: each hole, one fine-grained template assertion.
  */
-import { Aspects, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs } from 'aws-cdk-lib';
+import { Aspects, Size, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { synth } from './util';
 import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../src/delivery';
@@ -79,6 +80,12 @@ describe('no warning of the construct\'s own making (issue 10.7)', () => {
       certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
     })],
     ['PDF downloads', () => ({ allowedContentTypes: ['image/png', 'application/pdf'] })],
+    ['the README\'s web app (JWT, origins, 20 MiB)', () => ({
+      authorizer: new HttpJwtAuthorizer('Jwt', 'https://issuer.example.com', { jwtAudience: ['client'] }),
+      allowedOrigins: ['https://app.example.com'],
+      maxFileSize: Size.mebibytes(20),
+    })],
+    ['existingBucket', (stack: Stack) => ({ existingBucket: new s3.Bucket(stack, 'Files', { versioned: true }) })],
   ])('%s: zero warnings', (_name, props) => {
     const { stack } = synth(props);
     expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
@@ -116,10 +123,10 @@ describe('grantConsumeUploads (issue 10.8)', () => {
     const roleId = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.startsWith('Worker'))!;
     const statements = statementsOfRole(template, roleId);
     const byService = (prefix: string) => statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith(prefix)));
-    const s3 = byService('s3:');
-    expect(s3).toHaveLength(1);
-    expect([s3[0].Action].flat().sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
-    expect(s3[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucketId(template), 'Arn'] }, '/uploads/*']] });
+    const objects = byService('s3:');
+    expect(objects).toHaveLength(1);
+    expect([objects[0].Action].flat().sort()).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
+    expect(objects[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucketId(template), 'Arn'] }, '/uploads/*']] });
     expect(byService('kms:').flatMap((s) => [s.Action].flat())).toEqual(['kms:Decrypt']);
     expect(byService('sqs:').flatMap((s) => [s.Action].flat())).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage']));
     // The returned grant covers every statement it added.
@@ -164,10 +171,10 @@ describe('write-once and versions (issue 10.3)', () => {
 
   test('the verifier role may read, tag and delete the exact version it read', () => {
     const { template } = synth();
-    const s3 = statementsOfRole(template, functionRoleId(template, VERIFIED_QUEUE_URL_ENV))
+    const s3Actions = statementsOfRole(template, functionRoleId(template, VERIFIED_QUEUE_URL_ENV))
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')))
       .flatMap((s) => [s.Action].flat());
-    expect(s3).toEqual(expect.arrayContaining([
+    expect(s3Actions).toEqual(expect.arrayContaining([
       's3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:PutObjectVersionTagging', 's3:DeleteObjectVersion',
     ]));
   });
