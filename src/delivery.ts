@@ -80,8 +80,6 @@ export function uploadCorsRules(allowedOrigins: readonly string[]): UploadCorsRu
   ];
 }
 
-// ---------------------------------------------------------------- content disposition (upload verification issue)
-
 /**
  * Types the CDN serves inline: raster images a browser displays without running anything. Every other
  * type (PDF, ZIP, text, SVG, ...) is served with `Content-Disposition: attachment`.
@@ -95,13 +93,20 @@ export const DEFAULT_INLINE_CONTENT_TYPES: readonly string[] = Object.freeze([
 ]);
 
 /**
- * The `Content-Disposition` the CDN adds for a response of `contentType` (`attachment` unless the
- * type, without parameters, is one of `inlineTypes`; undefined = leave the response as it is).
+ * The `Content-Disposition` the CDN sends for a response of `contentType`, replacing whatever the object
+ * was stored with: `inline` when the type, without parameters, is one of `inlineTypes`, else `attachment`.
  */
-export function contentDispositionFor(contentType: string | undefined, inlineTypes: readonly string[]): string | undefined {
+export function contentDispositionFor(contentType: string | undefined, inlineTypes: readonly string[]): 'inline' | 'attachment' {
   const base = (contentType ?? '').split(';', 1)[0].trim().toLowerCase();
-  return inlineTypes.includes(base) ? undefined : 'attachment';
+  return inlineTypes.includes(base) ? 'inline' : 'attachment';
 }
+
+/**
+ * Headers an uploader could have S3 store with an object (unsigned) that the CDN removes. `Cache-Control`
+ * is overridden instead, and `Content-Disposition` set by the function; `Content-Encoding` is read-only for
+ * CloudFront, so the verifier refuses objects stored with one.
+ */
+export const REMOVED_RESPONSE_HEADERS: readonly string[] = Object.freeze(['Content-Language', 'Expires']);
 
 /**
  * Source of the CloudFront Function (viewer response) that applies {@link contentDispositionFor}: the
@@ -114,9 +119,7 @@ export function contentDispositionFunctionCode(inlineTypes: readonly string[]): 
     '  var response = event.response;',
     "  var header = response.headers['content-type'];",
     "  var type = header ? header.value.split(';')[0].trim().toLowerCase() : '';",
-    '  if (INLINE.indexOf(type) === -1) {',
-    "    response.headers['content-disposition'] = { value: 'attachment' };",
-    '  }',
+    "  response.headers['content-disposition'] = { value: INLINE.indexOf(type) === -1 ? 'attachment' : 'inline' };",
     '  return response;',
     '}',
   ].join('\n');

@@ -30,11 +30,40 @@ export function synth(
 
 /**
  * A snapshot of the template with asset hashes masked, so snapshots do not change when only the
- * bundled handler's bytes change (the handler has tests of its own).
+ * bundled handler's bytes change (the handler has tests of its own), and without the cdk-nag
+ * acknowledgement metadata (test/nag.test.ts checks those by running cdk-nag).
  */
 export function stableTemplate(template: Template): unknown {
-  const json = JSON.stringify(template.toJSON());
-  return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip)?/g, '<asset-hash>$1'));
+  const json = JSON.stringify(template.toJSON(), (key, value) => (key === 'cdk_nag' ? undefined : value));
+  const masked = JSON.parse(json.replace(/[0-9a-f]{64}(\.zip)?/g, '<asset-hash>$1'));
+  for (const resource of Object.values(masked.Resources ?? {}) as Array<{ Metadata?: object }>) {
+    if (resource.Metadata && Object.keys(resource.Metadata).length === 0) delete resource.Metadata;
+  }
+  return masked;
+}
+
+/** A stack of a fresh app, in the test account and region. */
+export function testStack(): Stack {
+  return new Stack(new App(), 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+}
+
+/**
+ * The environment of the template's one function that has `marker` in its environment, as the Lambda
+ * runtime would see it: `AWS::URLSuffix` and the `refs` given (logical id → value) resolved, every other
+ * value a literal (fails the test otherwise).
+ */
+export function functionEnvironment(template: Template, marker: string, refs: Record<string, string> = {}): Record<string, string> {
+  const fns = Object.values(template.findResources('AWS::Lambda::Function'))
+    .map((fn) => fn.Properties.Environment?.Variables as Record<string, unknown> | undefined)
+    .filter((vars): vars is Record<string, unknown> => vars !== undefined && marker in vars);
+  if (fns.length !== 1) throw new Error(`expected one function with ${marker}, found ${fns.length}`);
+  return Object.fromEntries(Object.entries(fns[0]).map(([name, value]) => {
+    if (typeof value === 'string') return [name, value];
+    const ref = (value as { Ref?: string }).Ref;
+    if (ref === 'AWS::URLSuffix') return [name, 'amazonaws.com'];
+    if (ref !== undefined && ref in refs) return [name, refs[ref]];
+    throw new Error(`${name} is not a literal at synth: ${JSON.stringify(value)}`);
+  }));
 }
 
 /**

@@ -36,7 +36,7 @@ function bucketPolicyStatements(template: Template): any[] {
 describe('verifyUploads (default: on)', () => {
   test('S3 notifies the internal verification queue; the public queue gets only what the verifier sends', () => {
     const { template, uploads } = synth({ uploadPrefix: 'user-files' });
-    const verificationId = logicalId(template, 'AWS::SQS::Queue', /^UploadsVerificationQueue/);
+    const verificationId = logicalId(template, 'AWS::SQS::Queue', /^UploadsVerifierVerificationQueue/);
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: {
         QueueConfigurations: [{
@@ -47,8 +47,8 @@ describe('verifyUploads (default: on)', () => {
       },
     });
     const [, fn] = verifier(template);
-    const queueId = logicalId(template, 'AWS::SQS::Queue', /^UploadsQueue/);
-    const rejectionId = logicalId(template, 'AWS::SQS::Queue', /^UploadsRejectionQueue/);
+    const queueId = logicalId(template, 'AWS::SQS::Queue', /^UploadsQueue[0-9A-F]+$/);
+    const rejectionId = logicalId(template, 'AWS::SQS::Queue', /^UploadsVerifierRejectionQueue/);
     expect(fn.Properties.Environment.Variables).toMatchObject({
       [VERIFIED_QUEUE_URL_ENV]: { Ref: queueId },
       [REJECTION_QUEUE_URL_ENV]: { Ref: rejectionId },
@@ -63,14 +63,14 @@ describe('verifyUploads (default: on)', () => {
 
   test('the verifier consumes its queue with partial batch failures; queues are encrypted, SSL-only, redrive to the DLQ', () => {
     const { template } = synth();
-    const verificationId = logicalId(template, 'AWS::SQS::Queue', /^UploadsVerificationQueue/);
+    const verificationId = logicalId(template, 'AWS::SQS::Queue', /^UploadsVerifierVerificationQueue/);
     const dlqId = logicalId(template, 'AWS::SQS::Queue', /^UploadsDeadLetterQueue/);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: { 'Fn::GetAtt': [verificationId, 'Arn'] },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       BatchSize: 10,
     });
-    for (const pattern of [/^UploadsVerificationQueue/, /^UploadsRejectionQueue/]) {
+    for (const pattern of [/^UploadsVerifierVerificationQueue/, /^UploadsVerifierRejectionQueue/]) {
       const [, queue] = Object.entries(template.findResources('AWS::SQS::Queue')).find(([id]) => pattern.test(id))!;
       expect(queue.Properties).toMatchObject({
         SqsManagedSseEnabled: true,
@@ -78,7 +78,7 @@ describe('verifyUploads (default: on)', () => {
       });
     }
     template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 180, RedrivePolicy: Match.anyValue() });
-    template.hasOutput('*', { Value: { Ref: logicalId(template, 'AWS::SQS::Queue', /^UploadsRejectionQueue/) } });
+    template.hasOutput('*', { Value: { Ref: logicalId(template, 'AWS::SQS::Queue', /^UploadsVerifierRejectionQueue/) } });
   });
 
   test('least privilege: read, tag and delete under the prefix only; send to the two queues; nothing else on S3', () => {
@@ -87,12 +87,16 @@ describe('verifyUploads (default: on)', () => {
     const statements = roleStatements(template, fn.Properties.Role['Fn::GetAtt'][0]);
     const s3 = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     expect(s3).toHaveLength(1);
-    expect(s3[0].Action).toEqual(['s3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging', 's3:DeleteObject']);
+    expect(s3[0].Action).toEqual([
+      's3:GetObject', 's3:GetObjectTagging', 's3:PutObjectTagging',
+      's3:GetObjectVersion', 's3:GetObjectVersionTagging', 's3:PutObjectVersionTagging',
+      's3:DeleteObject', 's3:DeleteObjectVersion',
+    ]);
     expect(s3[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(template, 'AWS::S3::Bucket', /^UploadsBucket[0-9A-F]+$/), 'Arn'] }, '/uploads/*']] });
     const sends = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
     expect(sends.map((s) => s.Resource['Fn::GetAtt'][0]).sort()).toEqual([
-      logicalId(template, 'AWS::SQS::Queue', /^UploadsQueue/),
-      logicalId(template, 'AWS::SQS::Queue', /^UploadsRejectionQueue/),
+      logicalId(template, 'AWS::SQS::Queue', /^UploadsQueue[0-9A-F]+$/),
+      logicalId(template, 'AWS::SQS::Queue', /^UploadsVerifierRejectionQueue/),
     ].sort());
   });
 
@@ -128,7 +132,7 @@ describe('verifyUploads (default: on)', () => {
     expect(tags).toMatchObject({
       Effect: 'Deny',
       Principal: { AWS: '*' },
-      Action: ['s3:PutObject', 's3:PutObjectTagging'],
+      Action: ['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'],
       Condition: {
         'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': ['direct-upload:*'] },
         'ArnNotEquals': { 'aws:PrincipalArn': { 'Fn::GetAtt': [fn.Properties.Role['Fn::GetAtt'][0], 'Arn'] } },
@@ -149,6 +153,7 @@ describe('verifyUploads (default: on)', () => {
     expect(fn.Properties.Environment.Variables[REJECTED_OBJECTS_ENV]).toBe('retain');
     const actions = roleStatements(template, fn.Properties.Role['Fn::GetAtt'][0]).flatMap((s) => [s.Action].flat());
     expect(actions).not.toContain('s3:DeleteObject');
+    expect(actions).not.toContain('s3:DeleteObjectVersion');
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([{
@@ -170,7 +175,7 @@ describe('verifyUploads: false (v1 behaviour)', () => {
     template.resourceCountIs('AWS::SQS::Queue', 2);
     expect(uploads.verifierFunction).toBeUndefined();
     expect(uploads.rejectionQueue).toBeUndefined();
-    const queueId = logicalId(template, 'AWS::SQS::Queue', /^UploadsQueue/);
+    const queueId = logicalId(template, 'AWS::SQS::Queue', /^UploadsQueue[0-9A-F]+$/);
     template.hasResourceProperties('Custom::S3BucketNotifications', {
       NotificationConfiguration: { QueueConfigurations: [Match.objectLike({ QueueArn: { 'Fn::GetAtt': [queueId, 'Arn'] } })] },
     });
@@ -179,11 +184,7 @@ describe('verifyUploads: false (v1 behaviour)', () => {
   });
 });
 
-describe('Content-Disposition for types not served inline', () => {
-  test('no CloudFront Function when every allowed type is an inline image (the default)', () => {
-    synth().template.resourceCountIs('AWS::CloudFront::Function', 0);
-  });
-
+describe('Content-Disposition on every response', () => {
   test('allowing a PDF adds a viewer-response function built from the shared inline list', () => {
     const { template } = synth({ allowedContentTypes: ['image/png', 'application/pdf'] });
     const fnId = logicalId(template, 'AWS::CloudFront::Function', /ContentDisposition/);
@@ -199,9 +200,9 @@ describe('Content-Disposition for types not served inline', () => {
     });
   });
 
-  test('inlineContentTypes can make a type inline again (no function then)', () => {
-    synth({ allowedContentTypes: ['image/png', 'application/pdf'], inlineContentTypes: ['image/png', 'application/pdf'] })
-      .template.resourceCountIs('AWS::CloudFront::Function', 0);
+  test('inlineContentTypes reaches the function', () => {
+    const { template } = synth({ allowedContentTypes: ['image/png', 'application/pdf'], inlineContentTypes: ['image/png', 'application/pdf'] });
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: contentDispositionFunctionCode(['image/png', 'application/pdf']) });
   });
 
   test('the function code behaves like the local CDN route (contentDispositionFor)', () => {
@@ -212,7 +213,7 @@ describe('Content-Disposition for types not served inline', () => {
       expect(response.headers['content-disposition']?.value).toBe(contentDispositionFor(type, DEFAULT_INLINE_CONTENT_TYPES));
     }
     expect(contentDispositionFor('application/pdf', DEFAULT_INLINE_CONTENT_TYPES)).toBe('attachment');
-    expect(contentDispositionFor('image/webp', DEFAULT_INLINE_CONTENT_TYPES)).toBeUndefined();
+    expect(contentDispositionFor('image/webp', DEFAULT_INLINE_CONTENT_TYPES)).toBe('inline');
   });
 });
 

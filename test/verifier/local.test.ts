@@ -59,7 +59,7 @@ describe('with the verifier (the construct\'s default)', () => {
     expect(served.status).toBe(200);
     expect(served.body.equals(bytes)).toBe(true);
     expect(served.headers.get('content-type')).toBe(type);
-    expect(served.headers.get('content-disposition')).toBeNull();
+    expect(served.headers.get('content-disposition')).toBe('inline');
     expect(await rejections(stack)).toEqual([]);
   });
 
@@ -257,7 +257,7 @@ describe('retained rejects, the CDN gate, downloads and poison messages', () => 
     expect(served.status).toBe(200);
     expect(served.headers.get('content-disposition')).toBe('attachment');
     expect(served.headers.get('content-security-policy')).toContain('sandbox');
-    expect((await cdnGet(stack, png)).headers.get('content-disposition')).toBeNull();
+    expect((await cdnGet(stack, png)).headers.get('content-disposition')).toBe('inline');
   });
 
   test('a poison message is retried, then lands in the dead-letter queue', async () => {

@@ -1,0 +1,75 @@
+/**
+ * UploadDelivery on its own: a distribution of its own, or a behaviour on the user's.
+ */
+import { Stack, aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_cloudfront_origins as origins, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { UploadDelivery, UploadDeliveryProps } from '../../src';
+import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../../src/delivery';
+import { testStack } from '../util';
+
+function delivery(props: Partial<UploadDeliveryProps> = {}, stack: Stack = testStack()) {
+  const bucket = props.bucket ?? new s3.Bucket(stack, 'Files', { versioned: true });
+  const construct = new UploadDelivery(stack, 'Delivery', { bucket, ...props });
+  return { stack, bucket, delivery: construct, template: Template.fromStack(stack) };
+}
+
+/** The user's own site distribution. */
+function siteDistribution(stack: Stack): cloudfront.Distribution {
+  const site = new s3.Bucket(stack, 'Site');
+  return new cloudfront.Distribution(stack, 'App', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(site) } });
+}
+
+describe('UploadDelivery', () => {
+  test('GIVEN a bucket, THEN a distribution of its own: OAC, HTTPS only, 403/404 not cached, the Content-Disposition function', () => {
+    const { template, stack, delivery: d } = delivery();
+    const [dist] = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+    const config = dist.Properties.DistributionConfig;
+    expect(config.DefaultCacheBehavior).toMatchObject({ ViewerProtocolPolicy: 'https-only', AllowedMethods: ['GET', 'HEAD'] });
+    expect(config.CustomErrorResponses).toEqual([{ ErrorCode: 403, ErrorCachingMinTTL: 0 }, { ErrorCode: 404, ErrorCachingMinTTL: 0 }]);
+    expect(config.DefaultCacheBehavior.FunctionAssociations[0].EventType).toBe('viewer-response');
+    template.hasResourceProperties('AWS::CloudFront::Function', { FunctionCode: contentDispositionFunctionCode(DEFAULT_INLINE_CONTENT_TYPES) });
+    expect(JSON.stringify(stack.resolve(d.url))).toMatch(/"https:\/\/",\{"Fn::GetAtt":\["DeliveryDistribution[0-9A-F]+","DomainName"\]/);
+  });
+
+  test('existingDistribution: the same behaviour under <prefix>/* on the user\'s distribution, no second distribution, a warning', () => {
+    const stack = testStack();
+    const app = siteDistribution(stack);
+    const { template, delivery: d } = delivery({ existingDistribution: app, uploadPrefix: 'media' }, stack);
+    template.resourceCountIs('AWS::CloudFront::Distribution', 1);
+    expect(d.distribution).toBe(app);
+    const [dist] = Object.values(template.findResources('AWS::CloudFront::Distribution'));
+    const behaviors = dist.Properties.DistributionConfig.CacheBehaviors;
+    expect(behaviors).toHaveLength(1);
+    expect(behaviors[0]).toMatchObject({
+      PathPattern: 'media/*',
+      ViewerProtocolPolicy: 'https-only',
+      CachePolicyId: stack.resolve(d.cachePolicy.cachePolicyId),
+      ResponseHeadersPolicyId: stack.resolve(d.responseHeadersPolicy.responseHeadersPolicyId),
+      FunctionAssociations: [{ EventType: 'viewer-response', FunctionARN: stack.resolve(d.contentDispositionFunction.functionArn) }],
+    });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Delivery', Match.stringLikeRegexp('existingDistribution is set: uploaded files are served on your application\'s own domain'));
+  });
+
+  test('a distribution of its own produces no warning', () => {
+    const { stack } = delivery();
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('existingDistribution refuses the settings that belong to the distribution', () => {
+    const stack = testStack();
+    expect(() => delivery({
+      existingDistribution: siteDistribution(stack),
+      priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL,
+      webAclId: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/y',
+    }, stack)).toThrow('Invalid UploadDelivery props:\n- existingDistribution cannot be combined with priceClass, webAclId: those are settings of your distribution; set them there.');
+  });
+
+  test('custom domain: the url is the first domain name', () => {
+    const stack = testStack();
+    const { delivery: d } = delivery({
+      domainNames: ['files.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+    }, stack);
+    expect(d.url).toBe('https://files.example.com');
+  });
+});
