@@ -151,7 +151,9 @@ export class UploadDelivery extends Construct {
       comment: 'Immutable uploads: keys are never reused, so cache for a year',
       defaultTtl: d.cacheTtl,
       maxTtl: d.cacheTtl,
-      minTtl: Duration.seconds(0),
+      // Browsers add `Cache-Control: max-age=0` to a write-once PUT and S3 stores it: never let a stored
+      // header shorten the edge cache of an immutable key.
+      minTtl: d.cacheTtl,
       enableAcceptEncodingGzip: true,
       enableAcceptEncodingBrotli: true,
       headerBehavior: cloudfront.CacheHeaderBehavior.none(),

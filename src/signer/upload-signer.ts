@@ -166,6 +166,8 @@ export function uploadSignerProblems(props: UploadSignerOptions & { readonly mem
   return found(
     originProblems(props.allowedOrigins ?? []),
     requiresProblem(Boolean(props.authorizer && props.allowAnonymousUploads), 'allowAnonymousUploads cannot be combined with authorizer; remove one of them.'),
+    requiresProblem(Boolean(props.allowAnonymousUploads && props.allowDeleteObject),
+      'allowDeleteObject cannot be combined with allowAnonymousUploads: every anonymous caller shares one key scope, so anyone could delete any upload; authenticate callers or leave allowDeleteObject off.'),
     claim !== undefined && !/^[A-Za-z0-9_:.\-/]{1,128}$/.test(claim) ? `identityClaim "${claim}" is not a claim name; use e.g. "sub".` : undefined,
     integerProblem(names.memorySize ?? 'memorySize', props.memorySize, 128, 10_240, ' MiB'),
     (['rateLimit', 'burstLimit'] as const).map((key) => {
@@ -306,6 +308,9 @@ export class UploadSigner extends Construct {
       ],
       resources: [props.bucket.arnForObjects(`${this.uploadPrefix}/*`)],
     }));
+    // Before signing an Uppy part the signer lists the key's multipart uploads (a replayed create URL's
+    // extra uploads are aborted); ListMultipartUploads is a bucket-level action.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [props.bucket.bucketArn] }));
     props.bucket.encryptionKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
 
@@ -338,6 +343,8 @@ export class UploadSigner extends Construct {
         allowOrigins: allowedOrigins,
         allowMethods: [apigwv2.CorsHttpMethod.POST],
         allowHeaders: ['authorization', 'content-type', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'],
+        // The typed client waits as the signer's 429/503 answers say.
+        exposeHeaders: ['retry-after'],
         maxAge: Duration.hours(1),
       } : undefined,
     });

@@ -106,6 +106,11 @@ export async function uppySignRoute(
       return reject(403, ErrorCodes.OPERATION_NOT_ALLOWED,
         'DeleteObject is not enabled for this signer (allowDeleteObject); removing a file from Uppy leaves the uploaded object in place.');
     }
+    // Anonymous callers share one scope: a delete would reach everybody's uploads (the construct refuses
+    // the combination; this holds for any environment).
+    if (policy.auth === 'none') {
+      return reject(403, ErrorCodes.OPERATION_NOT_ALLOWED, 'DeleteObject is never signed for anonymous callers; authenticate to delete your uploads.');
+    }
     return accept(presigned(ctx, { method: 'DELETE', key: key.value, expiresIn }));
   }
   const uploadId = readUploadId(fields);

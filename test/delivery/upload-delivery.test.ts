@@ -20,6 +20,14 @@ function siteDistribution(stack: Stack): cloudfront.Distribution {
 }
 
 describe('UploadDelivery', () => {
+  test('the edge caches a key for the full TTL whatever Cache-Control the object was stored with (minTtl = defaultTtl = maxTtl)', () => {
+    const { template } = delivery();
+    const [policy] = Object.values(template.findResources('AWS::CloudFront::CachePolicy'));
+    const { MinTTL, DefaultTTL, MaxTTL } = policy.Properties.CachePolicyConfig;
+    expect(DefaultTTL).toBeGreaterThanOrEqual(86_400);
+    expect({ MinTTL, MaxTTL }).toEqual({ MinTTL: DefaultTTL, MaxTTL: DefaultTTL });
+  });
+
   test('GIVEN a bucket, THEN a distribution of its own: OAC, HTTPS only, 403/404 not cached, the Content-Disposition function', () => {
     const { template, stack, delivery: d } = delivery();
     const [dist] = Object.values(template.findResources('AWS::CloudFront::Distribution'));

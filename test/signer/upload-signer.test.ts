@@ -33,8 +33,28 @@ describe('UploadSigner', () => {
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     const { template } = signer({ bucket: new s3.Bucket(stack, 'Files', { encryptionKey: key, versioned: true }), uploadPrefix: 'media' }, stack);
     expect(roleActions(template).filter((a) => /^(s3|kms):/.test(a)).sort()).toEqual([
-      'kms:Decrypt', 'kms:GenerateDataKey', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject',
+      'kms:Decrypt', 'kms:GenerateDataKey', 's3:AbortMultipartUpload', 's3:ListBucketMultipartUploads', 's3:ListMultipartUploadParts', 's3:PutObject',
     ]);
+  });
+
+  test('it may list the bucket\'s multipart uploads (the Uppy part check) on the bucket only, not its objects', () => {
+    const { template, stack } = signer();
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: { Action: string | string[] }) => [st.Action].flat().includes('s3:ListBucketMultipartUploads'));
+    expect(statements).toHaveLength(1);
+    expect([statements[0].Action].flat()).toEqual(['s3:ListBucketMultipartUploads']);
+    expect(stack.resolve(statements[0].Resource)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Files/), 'Arn'] });
+  });
+
+  test('browsers may read retry-after from the API (the typed client waits as a 429/503 says)', () => {
+    const { template } = signer({ allowedOrigins: ['https://app.example.com'] });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ ExposeHeaders: ['retry-after'] }) });
+  });
+
+  test('allowDeleteObject with allowAnonymousUploads is refused at synth: anonymous callers share one scope', () => {
+    expect(() => signer({ allowAnonymousUploads: true, allowDeleteObject: true }))
+      .toThrow(/allowDeleteObject cannot be combined with allowAnonymousUploads/);
   });
 
   test('defaults: no acceleration (the bucket is not known to have it), IAM auth, the rules\' defaults', () => {

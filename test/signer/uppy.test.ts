@@ -227,6 +227,11 @@ describe('Uppy operations', () => {
     expect(computeSigV4Signature('DELETE', res.body.url as string, {}, TEST_SECRET_ACCESS_KEY)).toBe(queryParams(res.body.url as string).get('X-Amz-Signature'));
     refused(await sign({ method: 'DELETE', key: 'uploads/bob/x.png' }), 403, 'KEY_NOT_ALLOWED');
   });
+
+  test('DeleteObject is never signed for anonymous callers, even when the environment enables it', async () => {
+    const { sign } = setup({ auth: 'none', allowDeleteObject: true });
+    refused(await sign({ method: 'DELETE', key: 'uploads/anonymous/x.png' }), 403, 'OPERATION_NOT_ALLOWED');
+  });
 });
 
 describe('malformed Uppy requests: 4xx, code, message, nothing signed', () => {
