@@ -243,7 +243,7 @@ describe('CDN', () => {
     const { template } = synth();
     const [, policy] = only(template, 'AWS::CloudFront::CachePolicy');
     const config = policy.Properties.CachePolicyConfig;
-    expect(config).toMatchObject({ DefaultTTL: 31_536_000, MaxTTL: 31_536_000, MinTTL: 0 });
+    expect(config).toMatchObject({ DefaultTTL: 31_536_000, MaxTTL: 31_536_000, MinTTL: 31_536_000 });
     expect(config.ParametersInCacheKeyAndForwardedToOrigin).toMatchObject({
       CookiesConfig: { CookieBehavior: 'none' },
       HeadersConfig: { HeaderBehavior: 'none' },
@@ -379,7 +379,7 @@ describe('signer', () => {
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const s3Actions = statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('s3:'));
     // PutObject also covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
-    expect(s3Actions).toEqual(['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']);
+    expect(s3Actions).toEqual(['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:ListBucketMultipartUploads']);
     const put = statements.find((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucket(template)[0], 'Arn'] }, '/uploads/*']] });
     const other = statements.flatMap((s) => [s.Action].flat()).filter((a: string) => !a.startsWith('s3:'));
