@@ -159,7 +159,7 @@ const SIGNER_DEFAULTS = {
  * Problems of the signer's own props (the upload rules are checked by `uploadRuleProblems`). `names`
  * renames props for a construct that exposes them under other names (e.g. `signerMemorySize`).
  */
-export function uploadSignerProblems(props: UploadSignerOptions & { readonly memorySize?: number }, names: { memorySize?: string } = {}): string[] {
+export function uploadSignerProblems(props: UploadSignerOptions & { readonly memorySize?: number; readonly allowDeleteObject?: boolean }, names: { memorySize?: string } = {}): string[] {
   const claim = resolvedString(props.identityClaim);
   const window = props.uploadQuota?.window;
   const windowMs = resolvedMillis(window ?? undefined);
