@@ -11,7 +11,8 @@ import { errorResponse, jsonResponse, jsonTextResponse, Rejection, rejectionResp
 import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
-import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
+import { createPutPresigner, objectLocation } from './presign';
+import { createRequestPresigner } from './request-presigner';
 import {
   ErrorCodes,
   MULTIPART_ABORT_PATH,
@@ -110,7 +111,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     }
     const key = newKey(caller.value.scope, contentType);
     if (mode === 'POST') {
-      const post = routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
+      const post = await routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
       const response: PresignedUpload = {
         key,
         method: 'POST',
