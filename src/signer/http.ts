@@ -46,19 +46,10 @@ export function jsonResponse(
   body: unknown,
   headers?: Readonly<Record<string, string>>,
 ): SignerResponse {
-  return jsonTextResponse(statusCode, JSON.stringify(body), headers);
-}
-
-/** {@link jsonResponse} for a body already serialised to JSON text. */
-export function jsonTextResponse(
-  statusCode: number,
-  json: string,
-  headers?: Readonly<Record<string, string>>,
-): SignerResponse {
   return {
     statusCode,
     headers: { ...BASE_HEADERS, ...headers },
-    body: json,
+    body: JSON.stringify(body),
   };
 }
 

@@ -260,17 +260,9 @@ const sha256Hex: (data: string) => string = typeof crypto.hash === 'function'
   ? (data) => crypto.hash('sha256', data, 'hex')
   : (data) => crypto.createHash('sha256').update(data, 'utf8').digest('hex');
 
-let lastAmzDate: { readonly time: number; readonly value: string } | undefined;
-
-/** `20240506T070809Z` for a time in milliseconds (whole seconds); the last one is remembered. */
+/** `20240506T070809Z` for a time in milliseconds (whole seconds). */
 function amzDate(time: number): string {
-  if (lastAmzDate?.time === time) {
-    return lastAmzDate.value;
-  }
-  const iso = new Date(time).toISOString(); // 2024-05-06T07:08:09.000Z
-  const value = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
-  lastAmzDate = { time, value };
-  return value;
+  return new Date(time).toISOString().replace(/[-:]|\.\d{3}/g, '');
 }
 
 /** SigV4 header value canonicalisation: line breaks and runs of spaces/tabs become one space, trimmed. */
