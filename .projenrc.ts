@@ -68,9 +68,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
     awsSdkConnectionReuse: false,
     bundlingOptions: {
-      // The signer's single-upload path uses no SDK (node:crypto SigV4). AWS API calls off that path
-      // (multipart, POST policies, the verifier) use the AWS SDK v3 clients the nodejs22.x runtime ships,
-      // loaded on first use, so they add nothing to the bundle or to the cold start of the hot path.
+      // The signer's single-upload path uses no SDK (node:crypto SigV4); its other requests are signed
+      // by `@smithy/signature-v4`, bundled (ES build) and loaded on first use. AWS API calls (multipart,
+      // the verifier) use the AWS SDK v3 clients the nodejs22.x runtime ships, loaded on first use, so
+      // they add nothing to the bundle or to the cold start of the hot path.
       externals: ['@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-dynamodb'],
       sourcemap: false,
     },
