@@ -8,8 +8,8 @@ import { SignerConfig } from './config';
 import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject } from './http';
 import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
-import { RequestPresigner } from './request-presigner';
 import { formatBytes } from './request';
+import { RequestPresigner } from './request-presigner';
 import {
   AbortedUpload,
   CompletedUpload,
