@@ -40,7 +40,7 @@ import {
   DEFAULT_MAX_RECEIVE_COUNT,
   DEFAULT_QUEUE_RETENTION_SECONDS,
   DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-} from '../queue-defaults';
+} from '../contract/queue-defaults';
 import { lambdaRuntimeEnvironment, loadSignerConfig } from '../signer/config';
 import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
 import { loadVerifierConfig } from '../verifier/config';

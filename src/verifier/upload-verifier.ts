@@ -18,7 +18,7 @@ import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWil
 import { functionRoleAndLogs, secureQueue } from '../private/resources';
 import { uploadPolicy, uploadPrefixOf, uploadRuleProblems } from '../private/upload-rules';
 import { found, integerProblem, resolvedMillis, throwIfProblems } from '../private/validation';
-import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../queue-defaults';
+import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
 import { UploadRules } from '../upload-rules';
 
 /** Properties of an {@link UploadVerifier}: the bucket it watches, where verified uploads are announced. */
