@@ -71,3 +71,11 @@ export interface RejectionRecord {
   /** The S3 event record that announced the object. */
   readonly event: unknown;
 }
+
+/**
+ * Decodes `s3.object.key` of an S3 event record back into the object key (S3 form-URL-encodes it: `+` is
+ * a space). What every consumer of the queue does first.
+ */
+export function decodeS3EventKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}

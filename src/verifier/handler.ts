@@ -21,6 +21,7 @@ import {
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
+  decodeS3EventKey,
 } from '../contract/queue-message';
 
 /** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */
@@ -103,11 +104,6 @@ interface S3Record {
   readonly [field: string]: unknown;
 }
 
-/** Decodes `s3.object.key` (form URL-encoding: `+` is a space). */
-export function decodeEventKey(encoded: string): string {
-  return decodeURIComponent(encoded.replace(/\+/g, ' '));
-}
-
 /** Creates the SQS batch handler. */
 export function createVerifierHandler(config: VerifierConfig, deps: VerifierDependencies): (event: SqsBatch) => Promise<SqsBatchResponse> {
   const now = deps.now ?? (() => new Date());
@@ -123,7 +119,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       report({ outcome: 'ignored', reason: `event for another bucket (${String(record.s3?.bucket?.name)})` });
       return 'ignored';
     }
-    const key = decodeEventKey(encodedKey);
+    const key = decodeS3EventKey(encodedKey);
     const eventETag = record.s3?.object?.eTag;
     // In a versioned bucket every read, tag and delete names the event's version: the verdict, the tag
     // and the announcement are about exactly the bytes that were read, whatever is written to the key later.
