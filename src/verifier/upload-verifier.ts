@@ -11,6 +11,7 @@ import {
 import { Construct } from 'constructs';
 import { VerifierFunction } from './verifier-function';
 import { verifierEnvironment } from '../contract/environment';
+import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
 import { TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { isVersioned, writeOnceStatement } from '../private/bucket';
@@ -18,7 +19,6 @@ import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWil
 import { functionRoleAndLogs, secureQueue } from '../private/resources';
 import { uploadPolicy, uploadPrefixOf, uploadRuleProblems } from '../private/upload-rules';
 import { found, integerProblem, resolvedMillis, throwIfProblems } from '../private/validation';
-import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
 import { UploadRules } from '../upload-rules';
 
 /** Properties of an {@link UploadVerifier}: the bucket it watches, where verified uploads are announced. */
