@@ -8,7 +8,6 @@ import { SignerConfig } from './config';
 import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject } from './http';
 import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
-import { formatBytes } from './request';
 import { RequestPresigner } from './request-presigner';
 import {
   AbortedUpload,
@@ -20,6 +19,7 @@ import {
   SignPartsResponse,
   UploadedPart,
 } from '../contract/signer-protocol';
+import { formatBytes } from '../contract/upload-rules';
 
 /** What the multipart and Uppy routes share (built once per handler). */
 export interface RouteContext {
