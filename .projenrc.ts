@@ -68,9 +68,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
     awsSdkConnectionReuse: false,
     bundlingOptions: {
-      // The signer's single-upload path uses no SDK at all (node:crypto SigV4). AWS API calls off that
-      // path (multipart, the verifier) use the AWS SDK v3 clients the nodejs22.x runtime ships, loaded
-      // on first use, so they add nothing to the bundle or to the cold start of the hot path.
+      // The signer's single-upload path uses no SDK (node:crypto SigV4); its other requests are signed
+      // by `@smithy/signature-v4`, bundled (ES build) and loaded on first use. AWS API calls (multipart,
+      // the verifier) use the AWS SDK v3 clients the nodejs22.x runtime ships, loaded on first use, so
+      // they add nothing to the bundle or to the cold start of the hot path.
       externals: ['@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-dynamodb'],
       sourcemap: false,
     },
@@ -164,13 +165,14 @@ project.package.addField('typesVersions', {
   '*': { client: ['lib/client/index.d.ts'], local: ['lib/local/index.d.ts'] },
 });
 
-// Minify the Lambda bundles (projen's lambda bundling options have no `minify`): smaller asset,
+// Minify the Lambda bundles, ES modules first (projen's lambda bundling options have neither): smaller asset,
 // faster cold start. esbuild output is deterministic, so the asset hash stays stable.
 for (const task of project.tasks.all) {
   if (/^bundle:.*\.lambda$/.test(task.name)) {
     task.steps.forEach((step, i) => {
       if (step.execArgs?.[0] === 'esbuild') {
-        task.updateStep(i, { ...step, execArgs: [...step.execArgs, '--minify', '--legal-comments=none'] });
+        // `module` first: the SDK signers' ES builds, which esbuild can tree-shake (smaller than their CJS).
+        task.updateStep(i, { ...step, execArgs: [...step.execArgs, '--main-fields=module,main', '--minify', '--legal-comments=none'] });
       }
     });
   }

@@ -2,8 +2,8 @@
  * The SDK-based ways of presigning the same PUT, for comparison with the signer's own path and as
  * independent references for its output:
  *
- * - {@link createS3RequestPresignerPut}: the signer's previous implementation (`S3RequestPresigner` on a
- *   request we build, content-type/length/md5 signed as headers). Same inputs and output shape as
+ * - {@link createS3RequestPresignerPut}: `S3RequestPresigner` (the differential test's reference) on a
+ *   request we build (content-type/length/md5 signed as headers). Same inputs and output shape as
  *   `createPutPresigner`; the smoke test checks both produce the same signed request.
  * - {@link createSignatureV4Put}: `@smithy/signature-v4` `presign` directly (one layer below).
  * - {@link createGetSignedUrlPut}: what the usual samples do: `S3Client` + `PutObjectCommand` +
@@ -59,7 +59,7 @@ function formatUrl(presigned: { protocol: string; hostname: string; port?: numbe
   return `${presigned.protocol}//${presigned.hostname}${port}${presigned.path}?${parts.join('&')}`;
 }
 
-/** The signer's previous implementation: `S3RequestPresigner` (wraps `SignatureV4MultiRegion`). */
+/** `S3RequestPresigner` (wraps `SignatureV4MultiRegion`), on the request the signer's single PUT signs. */
 export function createS3RequestPresignerPut(config: SignerConfig): PutPresigner {
   const presigner = new S3RequestPresigner({
     region: config.region,

@@ -114,8 +114,8 @@ export async function runColdStart(options: FigureOptions): Promise<FigureResult
         { name: 'full S3 client: require (init)', value: theirs.initMs, unit: 'ms', detail: `p90 ${theirs.initP90Ms.toFixed(1)} ms; first request ${theirs.firstMs.toFixed(2)} ms` },
       ],
       goals: [
-        goal('signer bundle size', kib(signerBytes), 'max', 150, ' KB'),
-        goal('signer init (median)', ours.initMs, 'max', 25, ' ms'),
+        goal('signer bundle size', kib(signerBytes), 'max', 60, ' KB'),
+        goal('signer init (median)', ours.initMs, 'max', 10, ' ms'),
       ],
       notes: [
         `Bundles built with the ${BUNDLE_TASK} task's esbuild command (target node22, minified, everything bundled); KB = 1,024 bytes.`,

@@ -1,9 +1,8 @@
 /**
  * Figure 1 — signing throughput on one core: signed single uploads per second through the signer's
  * own code path (the Lambda handler: parse, validate, key, presign, serialize) against the AWS SDK's
- * `getSignedUrl` + `PutObjectCommand` (what the usual samples do) and against a floor (plain
- * node:crypto SigV4 with a cached signing key). `@smithy/signature-v4` and `S3RequestPresigner` (the
- * signer's previous implementation) are shown for reference.
+ * `getSignedUrl` + `PutObjectCommand` (what the usual samples do). `@smithy/signature-v4` and
+ * `S3RequestPresigner` (which sign the signer's other requests) are shown for reference.
  *
  * Before timing anything, every presigner signs the same request at the same instant and the
  * signatures are compared: the contenders do the same work, and the signer's own SigV4 agrees with the
@@ -11,8 +10,7 @@
  */
 import { loadSignerConfig, SignerConfig } from '../../src/signer/config';
 import { createSignerHandlerFromEnv } from '../../src/signer/handler';
-import { ACCELERATE_HOST_SUFFIX, createPutPresigner, PresignPutInput } from '../../src/signer/presign';
-import { createFloorSigner } from '../contenders/floor';
+import { createPutPresigner, PresignPutInput } from '../../src/signer/presign';
 import { createGetSignedUrlPut, createS3RequestPresignerPut, createSignatureV4Put } from '../contenders/sdk-presigners';
 import { benchEnv, benchEvent, BENCH_JWT_SUB, BENCH_UPLOAD_REQUEST } from '../lib/fixtures';
 import { FigureOptions, FigureResult, formatNumber, goal } from '../lib/report';
@@ -24,10 +22,9 @@ export const SIGNING_NAMES = {
   handlerJwt: 'signer handler, JWT caller',
   handlerIam: 'signer handler, IAM caller (default)',
   presign: 'signer presignPut only',
-  previous: 'S3RequestPresigner (previous signer)',
+  previous: 'S3RequestPresigner',
   signatureV4: '@smithy/signature-v4 presign',
   getSignedUrl: 'SDK getSignedUrl + PutObjectCommand',
-  floor: 'floor: node:crypto SigV4, cached key',
 } as const;
 
 /** The signature query parameter of a URL. */
@@ -43,12 +40,10 @@ export async function checkSameWork(config: SignerConfig): Promise<void> {
     size: BENCH_UPLOAD_REQUEST.size,
     signingDate: new Date('2024-05-06T07:08:09Z'),
   };
-  const floor = floorSignerFor(config);
   const signatures = {
     signer: signatureOf((await createPutPresigner(config).presignPut(input)).url),
     previous: signatureOf((await createS3RequestPresignerPut(config).presignPut(input)).url),
     signatureV4: signatureOf((await createSignatureV4Put(config).presignPut(input)).url),
-    floor: signatureOf(floor(input)),
   };
   const distinct = new Set(Object.values(signatures));
   if (distinct.size !== 1 || signatures.signer === '') {
@@ -59,16 +54,6 @@ export async function checkSameWork(config: SignerConfig): Promise<void> {
   if (signedHeaders !== 'content-length;content-type;host;if-none-match' || /x-amz-checksum|x-amz-sdk-checksum/i.test(sdkUrl)) {
     throw new Error(`getSignedUrl does not sign the same request (signed headers "${signedHeaders}"): ${sdkUrl}`);
   }
-}
-
-/** The node:crypto floor, signing the same request (accelerate host) with the same credentials. */
-function floorSignerFor(config: SignerConfig) {
-  return createFloorSigner({
-    host: `${config.bucket}.${ACCELERATE_HOST_SUFFIX}`,
-    region: config.region,
-    ...config.credentials(),
-    expiresInSeconds: config.policy.expiresInSeconds,
-  });
 }
 
 export async function runSigning(options: FigureOptions): Promise<FigureResult> {
@@ -90,7 +75,6 @@ export async function runSigning(options: FigureOptions): Promise<FigureResult> 
   const previous = createS3RequestPresignerPut(config);
   const signatureV4 = createSignatureV4Put(config);
   const getSignedUrl = createGetSignedUrlPut(config);
-  const floor = floorSignerFor(config);
   const input = { key: KEY, contentType: BENCH_UPLOAD_REQUEST.contentType, size: BENCH_UPLOAD_REQUEST.size };
 
   const contenders: Contender[] = [
@@ -100,7 +84,6 @@ export async function runSigning(options: FigureOptions): Promise<FigureResult> 
     { name: SIGNING_NAMES.previous, run: () => previous.presignPut(input) },
     { name: SIGNING_NAMES.signatureV4, run: () => signatureV4.presignPut(input) },
     { name: SIGNING_NAMES.getSignedUrl, run: () => getSignedUrl.presignPut(input) },
-    { name: SIGNING_NAMES.floor, run: () => floor(input) },
   ];
   const settings = options.quick
     ? { rounds: 1, sliceMs: 5, warmupOps: 5, batch: 5 }
@@ -112,7 +95,6 @@ export async function runSigning(options: FigureOptions): Promise<FigureResult> 
   const headline = rate(SIGNING_NAMES.handlerIam);
   const jwt = rate(SIGNING_NAMES.handlerJwt);
   const sdk = rate(SIGNING_NAMES.getSignedUrl);
-  const floorRate = rate(SIGNING_NAMES.floor);
   return {
     id: 1,
     title: 'Signing throughput, one core (signed single uploads per second)',
@@ -126,13 +108,12 @@ export async function runSigning(options: FigureOptions): Promise<FigureResult> 
       goal('signer handler (IAM caller)', headline, 'min', 40_000, ' ops/s'),
       goal('signer handler (JWT caller)', jwt, 'min', 40_000, ' ops/s'),
       goal('signer handler (IAM) / getSignedUrl', headline / sdk, 'min', 10, '×'),
-      goal('signer handler (IAM) / floor', headline / floorRate, 'min', 0.5, '×'),
     ],
     notes: [
       'One process, one core, no I/O. Contenders run in interleaved slices; each value is the median of the rounds.',
       'The handler path is the Lambda handler built by createSignerHandlerFromEnv from the environment the construct sets, fed an HTTP API payload v2 event: route, caller identity, JSON parse, validation, key (randomUUID), presign, JSON response.',
       'Credentials carry a ~1,000-character session token, as a Lambda role does; Transfer Acceleration host (the construct default).',
-      'Before timing, the signer, S3RequestPresigner, @smithy/signature-v4 and the floor sign one request at one instant and must produce the same signature.',
+      'Before timing, the signer, S3RequestPresigner and @smithy/signature-v4 sign one request at one instant and must produce the same signature.',
     ],
     raw: { settings, results },
   };

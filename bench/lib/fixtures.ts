@@ -4,19 +4,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { signerEnvironment } from '../../src/contract/environment';
 import {
-  BUCKET_ENV,
   DEFAULT_ALLOWED_CONTENT_TYPES,
   DEFAULT_IDENTITY_CLAIM,
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_PREFIX,
   DEFAULT_URL_EXPIRY_SECONDS,
   AuthMode,
-  POLICY_ENV,
-  PUBLIC_BASE_URL_ENV,
-  serializePolicy,
   UploadPolicy,
-} from '../../src/policy';
+} from '../../src/contract/upload-rules';
+import { lambdaRuntimeEnvironment } from '../../src/signer/config';
 
 export const BENCH_REGION = 'us-east-1';
 export const BENCH_BUCKET = 'uploads-bench-123456789012';
@@ -53,13 +51,12 @@ export function benchPolicy(auth: AuthMode = 'authorizer'): UploadPolicy {
 /** The signer's environment in AWS: what the construct sets plus the runtime's region and credentials. */
 export function benchEnv(auth: AuthMode = 'authorizer'): Record<string, string> {
   return {
-    [POLICY_ENV]: serializePolicy(benchPolicy(auth)),
-    [BUCKET_ENV]: BENCH_BUCKET,
-    [PUBLIC_BASE_URL_ENV]: BENCH_PUBLIC_BASE_URL,
-    AWS_REGION: BENCH_REGION,
-    AWS_ACCESS_KEY_ID: BENCH_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: BENCH_SECRET_ACCESS_KEY,
-    AWS_SESSION_TOKEN: BENCH_SESSION_TOKEN,
+    ...signerEnvironment({ policy: benchPolicy(auth), bucket: BENCH_BUCKET, publicBaseUrl: BENCH_PUBLIC_BASE_URL }),
+    ...lambdaRuntimeEnvironment(BENCH_REGION, {
+      accessKeyId: BENCH_ACCESS_KEY_ID,
+      secretAccessKey: BENCH_SECRET_ACCESS_KEY,
+      sessionToken: BENCH_SESSION_TOKEN,
+    }),
   };
 }
 

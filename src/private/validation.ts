@@ -3,25 +3,13 @@
  * prop and the fix. Unresolved tokens are never judged at synth.
  */
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
-import { isValidContentType } from '../policy';
+import { isValidContentType } from '../contract/upload-rules';
 
 /** Throws once, listing every problem, or returns when there is none. */
 export function throwIfProblems(construct: string, problems: readonly string[]): void {
   if (problems.length > 0) {
     throw new Error(`Invalid ${construct} props:\n- ${problems.join('\n- ')}`);
   }
-}
-
-/** A byte count for people: `25 MiB`, `6 TiB`, `1.50 KiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(2)} ${units[unit]}`;
 }
 
 /** A Size's bytes, or undefined when it is absent or a token. */

@@ -7,11 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
-import { errorResponse, jsonResponse, jsonTextResponse, Rejection, rejectionResponse, SignerResponse } from './http';
+import { errorResponse, jsonResponse, Rejection, rejectionResponse, SignerResponse } from './http';
 import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
-import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
+import { createPutPresigner } from './presign';
+import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
+import { readJsonBody, validateCreateUploadRequest } from './request';
+import { createRequestPresigner } from './request-presigner';
+import { uppySignRoute } from './uppy';
 import {
   ErrorCodes,
   MULTIPART_ABORT_PATH,
@@ -21,11 +25,8 @@ import {
   SIGNER_PATHS,
   UPLOADS_PATH,
   UPPY_SIGN_PATH,
-} from './protocol';
-import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
-import { readJsonBody, validateCreateUploadRequest } from './request';
-import { uppySignRoute } from './uppy';
-import { extensionFor } from '../policy';
+} from '../contract/signer-protocol';
+import { extensionFor } from '../contract/upload-rules';
 
 /** A signer handler: one HTTP API (payload v2) event in, one response out. Never rejects. */
 export type SignerHandler = (event: APIGatewayProxyEventV2) => Promise<SignerResponse>;
@@ -72,14 +73,6 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
   // A multipart upload's key carries its layout (fixed here, at creation; see layoutKeyName).
   const newKey = (scope: string, contentType: string, layout?: PartLayout) => `${policy.prefix}/${scope}/${
     layout ? layoutKeyName(newId(), layout, extensionFor(contentType)) : `${newId()}${extensionFor(contentType)}`}`;
-  const writeUpload = jsonSafeOrigin(config) ? presignedUploadJson : JSON.stringify;
-  // Expiry times have second precision: format each one once (it is the same for every request in that second).
-  let lastExpiry = { time: NaN, iso: '' };
-  const isoString = (date: Date): string => {
-    const time = date.getTime();
-    if (time !== lastExpiry.time) lastExpiry = { time, iso: date.toISOString() };
-    return lastExpiry.iso;
-  };
 
   async function handle(event: APIGatewayProxyEventV2): Promise<SignerResponse> {
     const route = routeOf(event);
@@ -110,14 +103,14 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     }
     const key = newKey(caller.value.scope, contentType);
     if (mode === 'POST') {
-      const post = routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
+      const post = await routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
       const response: PresignedUpload = {
         key,
         method: 'POST',
         url: post.url,
         fields: { ...post.fields },
         publicUrl: `${config.publicBaseUrl}/${key}`,
-        expiresAt: isoString(post.expiresAt),
+        expiresAt: post.expiresAt.toISOString(),
       };
       return jsonResponse(200, response);
     }
@@ -129,9 +122,9 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       url: presigned.url,
       headers: { ...presigned.headers },
       publicUrl: `${config.publicBaseUrl}/${key}`,
-      expiresAt: isoString(presigned.expiresAt),
+      expiresAt: presigned.expiresAt.toISOString(),
     };
-    return jsonTextResponse(200, writeUpload(response));
+    return jsonResponse(200, response);
   }
 
   /** The routes besides `POST /uploads`: multipart and Uppy. */
@@ -225,27 +218,6 @@ export function createSignerHandlerFromEnv(
     return createMisconfiguredHandler();
   }
   return createSignerHandler(config, options);
-}
-
-/**
- * True when the origin of the presigned URLs (scheme, host, port) is plain ASCII without `"` or `\`,
- * which every valid configuration gives: the rest of a URL is RFC 3986-encoded (presign.ts), so the
- * whole URL then needs no JSON escaping. Checked once per handler.
- */
-function jsonSafeOrigin(config: SignerConfig): boolean {
-  const { protocol, hostname, port } = objectLocation(config, '');
-  return /^[A-Za-z0-9.:[\]-]+$/.test(`${protocol}${hostname}${port ?? ''}`);
-}
-
-/**
- * `JSON.stringify(upload)`, same output, but the URL is written without escaping (see
- * {@link jsonSafeOrigin}). Escaping its 1-2 KB, most of it the session token, took a quarter of the
- * handler's time on the single-upload path (bench/, figure 1).
- */
-function presignedUploadJson(upload: PresignedUpload): string {
-  return `{"key":${JSON.stringify(upload.key)},"method":${JSON.stringify(upload.method)},"url":"${upload.url}"`
-    + `${upload.headers !== undefined ? `,"headers":${JSON.stringify(upload.headers)}` : ''}`
-    + `,"publicUrl":${JSON.stringify(upload.publicUrl)},"expiresAt":${JSON.stringify(upload.expiresAt)}}`;
 }
 
 /** Method and path, without the stage prefix HTTP APIs put in `rawPath` for named stages. */

@@ -3,7 +3,7 @@
  * and the result type the validators return instead of throwing (bad input is a value, not a fault).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ErrorCode, ErrorResponse } from './protocol';
+import { ErrorCode, ErrorResponse } from '../contract/signer-protocol';
 
 /** What every signer handler answers. */
 export type SignerResponse = APIGatewayProxyStructuredResultV2;
@@ -46,19 +46,10 @@ export function jsonResponse(
   body: unknown,
   headers?: Readonly<Record<string, string>>,
 ): SignerResponse {
-  return jsonTextResponse(statusCode, JSON.stringify(body), headers);
-}
-
-/** {@link jsonResponse} for a body already serialised to JSON text. */
-export function jsonTextResponse(
-  statusCode: number,
-  json: string,
-  headers?: Readonly<Record<string, string>>,
-): SignerResponse {
   return {
     statusCode,
     headers: { ...BASE_HEADERS, ...headers },
-    body: json,
+    body: JSON.stringify(body),
   };
 }
 

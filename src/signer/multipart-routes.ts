@@ -8,7 +8,7 @@ import { SignerConfig } from './config';
 import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject } from './http';
 import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
-import { RequestPresigner } from './presign';
+import { RequestPresigner } from './request-presigner';
 import {
   AbortedUpload,
   CompletedUpload,
@@ -18,8 +18,8 @@ import {
   PresignedPart,
   SignPartsResponse,
   UploadedPart,
-} from './protocol';
-import { formatBytes } from './request';
+} from '../contract/signer-protocol';
+import { formatBytes } from '../contract/upload-rules';
 
 /** What the multipart and Uppy routes share (built once per handler). */
 export interface RouteContext {
@@ -38,7 +38,7 @@ export async function createMultipartPlan(
 ): Promise<MultipartUploadPlan> {
   const uploadId = await ctx.store().create(key, contentType);
   const numbers = range(1, Math.min(layout.partCount, MAX_PARTS_PER_REQUEST));
-  const { parts, expiresAt } = signParts(ctx, key, uploadId, layout, numbers);
+  const { parts, expiresAt } = await signParts(ctx, key, uploadId, layout, numbers);
   return {
     key,
     uploadId,
@@ -79,7 +79,7 @@ export async function signPartsRoute(ctx: RouteContext, scope: string, body: unk
   const uploaded: UploadedPart[] = listed.map((p) => ({ partNumber: p.partNumber, size: p.size, etag: p.etag }));
   const held = new Set(listed.map((p) => p.partNumber));
   const numbers = requested ?? range(1, layout.partCount).filter((n) => !held.has(n)).slice(0, MAX_PARTS_PER_REQUEST);
-  const { parts, expiresAt } = signParts(ctx, key, uploadId, layout, numbers);
+  const { parts, expiresAt } = await signParts(ctx, key, uploadId, layout, numbers);
   return accept({
     key: key,
     uploadId: uploadId,
@@ -186,12 +186,12 @@ export function uploadNotFound(): Outcome<never> {
     'No multipart upload with this uploadId exists for this key (it was never created, or is already completed or aborted); start a new upload.');
 }
 
-function signParts(ctx: RouteContext, key: string, uploadId: string, layout: PartLayout, numbers: readonly number[]) {
+async function signParts(ctx: RouteContext, key: string, uploadId: string, layout: PartLayout, numbers: readonly number[]) {
   const signingDate = ctx.now();
   let expiresAt = new Date(signingDate.getTime() + ctx.config.policy.expiresInSeconds * 1000);
-  const parts: PresignedPart[] = numbers.map((partNumber) => {
+  const parts: PresignedPart[] = await Promise.all(numbers.map(async (partNumber) => {
     const size = partLength(layout, partNumber);
-    const signed = ctx.presigner.presign({
+    const signed = await ctx.presigner.presign({
       method: 'PUT',
       key,
       query: { partNumber: String(partNumber), uploadId },
@@ -200,7 +200,7 @@ function signParts(ctx: RouteContext, key: string, uploadId: string, layout: Par
     });
     expiresAt = signed.expiresAt;
     return { partNumber, url: signed.url, size };
-  });
+  }));
   return { parts, expiresAt: expiresAt.toISOString() };
 }
 

@@ -1,14 +1,12 @@
 /**
- * Presigned single PUT: pure computation (SigV4 query signing with node:crypto), no AWS API call,
- * no SDK code on the hot path.
+ * Presigned single PUT: the signer's one hand-written SigV4 path (node:crypto, signing key cached per
+ * day), the hot path of every single upload. Everything else (multipart, Uppy, POST policies) is signed
+ * by the AWS SDK's signers (request-presigner.ts).
  *
- * Why not the SDK: `getSignedUrl` + `PutObjectCommand` runs the flexible-checksum middleware, which
- * bakes an empty-body CRC32 into the URL (every real upload then fails), and it is about ten times
- * slower. `S3RequestPresigner` / `@smithy/signature-v4` produce the right URL, but pull ~150 KB of
- * `@smithy/core` into the bundle (cold start) and re-derive, clone and re-sort everything per request.
- * This module does exactly what they do for this one request shape (see "Semantics" below) and caches
- * the signing key per day; `bench/` checks its output against `S3RequestPresigner`'s, and the tests
- * recompute the signature independently.
+ * Why not the SDK here too: `getSignedUrl` + `PutObjectCommand` runs the flexible-checksum middleware,
+ * which bakes an empty-body CRC32 into the URL (every real upload then fails). `S3RequestPresigner` /
+ * `@smithy/signature-v4` produce the right URL; this module does exactly what they do for this one
+ * request shape, and test/signer/presign-differential.test.ts holds its output to `S3RequestPresigner`'s.
  *
  * Semantics (identical to `S3RequestPresigner` with `signableHeaders` = the headers below):
  * - service `s3`, region = the bucket's region (also with Transfer Acceleration);
@@ -101,7 +99,7 @@ export function objectLocation(config: SignerConfig, key: string): ObjectLocatio
 }
 
 /** {@link objectLocation} without the key: `path` is the (possibly empty) prefix of every object path. */
-function bucketLocation(config: SignerConfig): ObjectLocation {
+export function bucketLocation(config: SignerConfig): ObjectLocation {
   if (config.endpoint) {
     const endpoint = new URL(config.endpoint);
     return {
@@ -160,12 +158,7 @@ interface SigningContext {
 function signingContextCache(region: string): (credentials: SignerCredentials, shortDate: string) => SigningContext {
   let context: SigningContext | undefined;
   return (credentials, shortDate) => {
-    if (
-      typeof credentials !== 'object' || credentials === null ||
-      typeof credentials.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string'
-    ) {
-      throw new Error('The signer\'s credentials are not valid (accessKeyId and secretAccessKey must be strings)');
-    }
+    validCredentials(credentials);
     const sessionToken = credentials.sessionToken || undefined;
     const cached = context;
     if (
@@ -194,7 +187,19 @@ function signingContextCache(region: string): (credentials: SignerCredentials, s
   };
 }
 
-function checkExpiry(expiresIn: number): void {
+/** Returns the credentials, or throws if they are not strings (a misconfigured environment). */
+export function validCredentials(credentials: SignerCredentials): SignerCredentials {
+  if (
+    typeof credentials !== 'object' || credentials === null ||
+    typeof credentials.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string'
+  ) {
+    throw new Error('The signer\'s credentials are not valid (accessKeyId and secretAccessKey must be strings)');
+  }
+  return credentials;
+}
+
+/** Throws unless `expiresIn` is a whole number of seconds SigV4 allows (at most a week). */
+export function checkExpiry(expiresIn: number): void {
   if (!Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_PRESIGNED_TTL_SECONDS) {
     throw new Error(`Presigned URLs must expire within ${MAX_PRESIGNED_TTL_SECONDS} seconds (got ${expiresIn})`);
   }
@@ -246,155 +251,6 @@ export function createPutPresigner(config: SignerConfig): PutPresigner {
   };
 }
 
-/** A query-signed request of any S3 operation on one object (UploadPart, ListParts, ...). */
-export interface PresignRequestInput {
-  readonly method: 'GET' | 'PUT' | 'POST' | 'DELETE';
-  /** Object key (unencoded). */
-  readonly key: string;
-  /** Operation parameters (`partNumber`, `uploadId`, `uploads` = ''), unencoded. */
-  readonly query?: Readonly<Record<string, string>>;
-  /**
-   * Headers to sign besides `host` (lower-case names). `content-length` is signed but not returned in
-   * `headers` (clients set it from the body).
-   */
-  readonly signedHeaders?: Readonly<Record<string, string>>;
-  /** Lifetime in seconds, at most the policy's. @default - the policy's `expiresInSeconds` */
-  readonly expiresIn?: number;
-  /** @default - now */
-  readonly signingDate?: Date;
-}
-
-/** A presigned request: the URL and the headers to send exactly. */
-export interface PresignedRequest {
-  readonly url: string;
-  /** The signed headers a client must send (without `host` and `content-length`). */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly expiresAt: Date;
-}
-
-/** What a POST policy allows. */
-export interface PresignPostInput {
-  /** The exact key. */
-  readonly key: string;
-  /** The exact `Content-Type`. */
-  readonly contentType: string;
-  /** Smallest and largest accepted body (`content-length-range`). */
-  readonly minSize: number;
-  readonly maxSize: number;
-  /** @default - the policy's `expiresInSeconds` */
-  readonly expiresIn?: number;
-  /** @default - now */
-  readonly signingDate?: Date;
-}
-
-/** A POST-policy (browser form) upload: POST `fields` then the `file` as multipart/form-data to `url`. */
-export interface PresignedPost {
-  /** The bucket's URL (the form action). */
-  readonly url: string;
-  /** Form fields, in order, before the file. */
-  readonly fields: Readonly<Record<string, string>>;
-  readonly expiresAt: Date;
-}
-
-/**
- * Signs any single-object S3 request with SigV4 query parameters, and POST policies, for one
- * configuration. Off the hot path (multipart and the Uppy route), so written for clarity; the same
- * semantics as {@link createPutPresigner} (held to `S3RequestPresigner` by the differential test).
- */
-export interface RequestPresigner {
-  /** The form action URL of POST-policy uploads. */
-  readonly bucketUrl: string;
-  presign(input: PresignRequestInput): PresignedRequest;
-  presignPost(input: PresignPostInput): PresignedPost;
-}
-
-export function createRequestPresigner(config: SignerConfig): RequestPresigner {
-  const base = bucketLocation(config);
-  const host = base.port !== undefined ? `${base.hostname}:${base.port}` : base.hostname;
-  const origin = `${base.protocol}//${host}`;
-  const signingContext = signingContextCache(config.region);
-  const policyExpiry = config.policy.expiresInSeconds;
-  const bucketUrl = `${origin}${base.path || ''}/`;
-
-  function times(expiresIn: number | undefined, signingDate: Date | undefined) {
-    const ttl = expiresIn ?? policyExpiry;
-    checkExpiry(ttl);
-    const signingTime = Math.floor((signingDate ?? new Date()).getTime() / 1000) * 1000;
-    const longDate = amzDate(signingTime);
-    return { ttl, signingTime, longDate, ctx: signingContext(config.credentials(), longDate.slice(0, 8)) };
-  }
-
-  return {
-    bucketUrl,
-    presign(input) {
-      const { ttl, signingTime, longDate, ctx } = times(input.expiresIn, input.signingDate);
-      const path = base.path + encodeKeyPath(input.key);
-      const headerEntries = Object.entries(input.signedHeaders ?? {})
-        .map(([name, value]) => [name.toLowerCase(), value] as const)
-        .concat([['host', host]])
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      const signedHeaders = headerEntries.map(([name]) => name).join(';');
-      const params: Array<[string, string]> = [
-        ['X-Amz-Algorithm', ALGORITHM],
-        ['X-Amz-Content-Sha256', UNSIGNED_PAYLOAD],
-        ['X-Amz-Credential', `${ctx.accessKeyId}/${ctx.scope}`],
-        ['X-Amz-Date', longDate],
-        ['X-Amz-Expires', String(ttl)],
-        ...(ctx.sessionToken !== undefined ? [['X-Amz-Security-Token', ctx.sessionToken] as [string, string]] : []),
-        ['X-Amz-SignedHeaders', signedHeaders],
-        ...Object.entries(input.query ?? {}),
-      ];
-      const query = params
-        .map(([name, value]) => [encodeRfc3986(name), encodeRfc3986(value)])
-        .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0))
-        .map(([name, value]) => `${name}=${value}`)
-        .join('&');
-      const canonicalHeaders = headerEntries.map(([name, value]) => `${name}:${canonicalHeaderValue(value)}\n`).join('');
-      const canonicalRequest = `${input.method}\n${path}\n${query}\n${canonicalHeaders}\n${signedHeaders}\n${UNSIGNED_PAYLOAD}`;
-      const stringToSign = `${ALGORITHM}\n${longDate}\n${ctx.scope}\n${sha256Hex(canonicalRequest)}`;
-      const signature = crypto.createHmac('sha256', ctx.signingKey).update(stringToSign, 'utf8').digest('hex');
-      const headers: Record<string, string> = {};
-      for (const [name, value] of headerEntries) {
-        if (name !== 'host' && name !== 'content-length') headers[name] = value;
-      }
-      return { url: `${origin}${path}?${query}&X-Amz-Signature=${signature}`, headers, expiresAt: new Date(signingTime + ttl * 1000) };
-    },
-
-    presignPost(input) {
-      const { ttl, signingTime, longDate, ctx } = times(input.expiresIn, input.signingDate);
-      const expiresAt = new Date(signingTime + ttl * 1000);
-      const credential = `${ctx.accessKeyId}/${ctx.scope}`;
-      const conditions: unknown[] = [
-        { bucket: config.bucket },
-        { key: input.key },
-        { 'Content-Type': input.contentType },
-        ['content-length-range', input.minSize, input.maxSize],
-        { 'x-amz-algorithm': ALGORITHM },
-        { 'x-amz-credential': credential },
-        { 'x-amz-date': longDate },
-        ...(ctx.sessionToken !== undefined ? [{ 'x-amz-security-token': ctx.sessionToken }] : []),
-      ];
-      const policy = Buffer.from(JSON.stringify({ expiration: expiresAt.toISOString(), conditions }), 'utf8').toString('base64');
-      const signature = crypto.createHmac('sha256', ctx.signingKey).update(policy, 'utf8').digest('hex');
-      return {
-        url: bucketUrl,
-        fields: {
-          'key': input.key,
-          'Content-Type': input.contentType,
-          'bucket': config.bucket,
-          'X-Amz-Algorithm': ALGORITHM,
-          'X-Amz-Credential': credential,
-          'X-Amz-Date': longDate,
-          ...(ctx.sessionToken !== undefined ? { 'X-Amz-Security-Token': ctx.sessionToken } : {}),
-          'Policy': policy,
-          'X-Amz-Signature': signature,
-        },
-        expiresAt,
-      };
-    },
-  };
-}
-
 function hmac(key: string | Buffer, data: string): Buffer {
   return crypto.createHmac('sha256', key).update(data, 'utf8').digest();
 }
@@ -404,17 +260,9 @@ const sha256Hex: (data: string) => string = typeof crypto.hash === 'function'
   ? (data) => crypto.hash('sha256', data, 'hex')
   : (data) => crypto.createHash('sha256').update(data, 'utf8').digest('hex');
 
-let lastAmzDate: { readonly time: number; readonly value: string } | undefined;
-
-/** `20240506T070809Z` for a time in milliseconds (whole seconds); the last one is remembered. */
+/** `20240506T070809Z` for a time in milliseconds (whole seconds). */
 function amzDate(time: number): string {
-  if (lastAmzDate?.time === time) {
-    return lastAmzDate.value;
-  }
-  const iso = new Date(time).toISOString(); // 2024-05-06T07:08:09.000Z
-  const value = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;
-  lastAmzDate = { time, value };
-  return value;
+  return new Date(time).toISOString().replace(/[-:]|\.\d{3}/g, '');
 }
 
 /** SigV4 header value canonicalisation: line breaks and runs of spaces/tabs become one space, trimmed. */

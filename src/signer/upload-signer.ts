@@ -15,10 +15,11 @@ import {
   aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { SIGNER_PATHS } from './protocol';
-import { QUOTA_ENV, QUOTA_KEY_ATTRIBUTE, QUOTA_TTL_ATTRIBUTE } from './quota';
+import { QUOTA_KEY_ATTRIBUTE, QUOTA_TTL_ATTRIBUTE } from './quota';
 import { SignerFunction } from './signer-function';
-import { BUCKET_ENV, DEFAULT_IDENTITY_CLAIM, POLICY_ENV, PUBLIC_BASE_URL_ENV, URL_SUFFIX_ENV, serializePolicy } from '../policy';
+import { signerEnvironment } from '../contract/environment';
+import { SIGNER_PATHS } from '../contract/signer-protocol';
+import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { acknowledge, acknowledgeBundledFunction, acknowledgeLogGroup, acknowledgePrefixWildcard, compliance } from '../private/nag';
 import { functionRoleAndLogs } from '../private/resources';
 import { uploadPolicy, uploadPrefixOf, uploadRuleProblems, warnAboutActiveTypes } from '../private/upload-rules';
@@ -159,7 +160,7 @@ const SIGNER_DEFAULTS = {
  * Problems of the signer's own props (the upload rules are checked by `uploadRuleProblems`). `names`
  * renames props for a construct that exposes them under other names (e.g. `signerMemorySize`).
  */
-export function uploadSignerProblems(props: UploadSignerOptions & { readonly memorySize?: number; readonly allowDeleteObject?: boolean }, names: { memorySize?: string } = {}): string[] {
+export function uploadSignerProblems(props: UploadSignerOptions & Pick<UploadRules, 'allowDeleteObject'> & { readonly memorySize?: number }, names: { memorySize?: string } = {}): string[] {
   const claim = resolvedString(props.identityClaim);
   const window = props.uploadQuota?.window;
   const windowMs = resolvedMillis(window ?? undefined);
@@ -236,13 +237,6 @@ export class UploadSigner extends Construct {
     this.role = role;
     this.grantPresign(props);
     this.quotaTable = props.uploadQuota ? this.createQuotaTable(props.removalPolicy ?? d.removalPolicy) : undefined;
-    const quotaEnvironment: Record<string, string> = this.quotaTable && props.uploadQuota ? {
-      [QUOTA_ENV]: Stack.of(this).toJsonString({
-        table: this.quotaTable.tableName,
-        maxUploads: props.uploadQuota.maxUploads,
-        windowSeconds: props.uploadQuota.window.toSeconds(),
-      }),
-    } : {};
 
     const policy = uploadPolicy(props, {
       auth: props.authorizer ? 'authorizer' : anonymous ? 'none' : 'iam',
@@ -257,12 +251,18 @@ export class UploadSigner extends Construct {
       timeout: d.timeout,
       logGroup,
       environment: {
-        [POLICY_ENV]: serializePolicy(policy),
-        [BUCKET_ENV]: props.bucket.bucketName,
-        [PUBLIC_BASE_URL_ENV]: props.publicBaseUrl,
-        [URL_SUFFIX_ENV]: Aws.URL_SUFFIX,
+        ...signerEnvironment({
+          policy,
+          bucket: props.bucket.bucketName,
+          publicBaseUrl: props.publicBaseUrl,
+          urlSuffix: Aws.URL_SUFFIX,
+          quota: this.quotaTable && props.uploadQuota ? {
+            table: this.quotaTable.tableName,
+            maxUploads: props.uploadQuota.maxUploads,
+            windowSeconds: props.uploadQuota.window.toSeconds(),
+          } : undefined,
+        }, (value) => Stack.of(this).toJsonString(value)),
         NODE_OPTIONS: '--enable-source-maps',
-        ...quotaEnvironment,
       },
     });
     this.api = this.createApi(props, allowedOrigins, anonymous, logRetention);

@@ -24,11 +24,18 @@ import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } 
 import { accept, Outcome, reject, Rejection } from './http';
 import { layoutWithPartSize, PartLayout, partLength } from './multipart';
 import { abortQuietly, layoutProblem, readLayoutKey, RouteContext, uploadNotFound } from './multipart-routes';
-import { ErrorCodes, UppySignResponse } from './protocol';
+import { ErrorCodes, UppySignResponse } from '../contract/signer-protocol';
 import {
-  CONTENT_TYPE_EXTENSIONS, extensionFor, MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT_SIZE, MIN_PART_SIZE, multipartSettings,
-  normalizeContentType, UploadPolicy,
-} from '../policy';
+  CONTENT_TYPE_EXTENSIONS,
+  extensionFor,
+  MAX_PART_SIZE,
+  MAX_PARTS,
+  MAX_SINGLE_PUT_SIZE,
+  MIN_PART_SIZE,
+  multipartSettings,
+  normalizeContentType,
+  UploadPolicy,
+} from '../contract/upload-rules';
 
 const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn', 'size', 'chunkSize', 'filename'] as const;
 const EXAMPLE = '{"method":"PUT","key":"photo.png","contentType":"image/png","size":12345}';
@@ -81,7 +88,7 @@ export async function uppySignRoute(
     if (refused) return { ok: false, rejection: refused };
     const key = newKey(contentType, layout);
     if (method === 'PUT') {
-      const signed = ctx.presigner.presignPost({
+      const signed = await ctx.presigner.presignPost({
         key,
         contentType,
         minSize: size ?? 1,
@@ -91,7 +98,7 @@ export async function uppySignRoute(
       });
       return accept({ url: signed.url, key, fields: { ...signed.fields } });
     }
-    return accept({ ...presigned(ctx, { method: 'POST', key, query: { uploads: '' }, signedHeaders: { 'content-type': contentType }, expiresIn }), key });
+    return accept({ ...(await presigned(ctx, { method: 'POST', key, query: { uploads: '' }, signedHeaders: { 'content-type': contentType }, expiresIn })), key });
   }
 
   // ---------------------------------------------------------------- existing objects: the caller's keys only
@@ -111,7 +118,7 @@ export async function uppySignRoute(
     if (policy.auth === 'none') {
       return reject(403, ErrorCodes.OPERATION_NOT_ALLOWED, 'DeleteObject is never signed for anonymous callers; authenticate to delete your uploads.');
     }
-    return accept(presigned(ctx, { method: 'DELETE', key: key.value, expiresIn }));
+    return accept(await presigned(ctx, { method: 'DELETE', key: key.value, expiresIn }));
   }
   const uploadId = readUploadId(fields);
   if (!uploadId.ok) return uploadId;
@@ -120,9 +127,9 @@ export async function uppySignRoute(
   switch (method) {
     case 'PUT': return signPart(ctx, key.value, uploadId.value, fields, expiresIn);
     case 'GET':
-      return accept(presigned(ctx, { method: 'GET', key: key.value, query, expiresIn }));
+      return accept(await presigned(ctx, { method: 'GET', key: key.value, query, expiresIn }));
     case 'DELETE':
-      return accept(presigned(ctx, { method: 'DELETE', key: key.value, query, expiresIn }));
+      return accept(await presigned(ctx, { method: 'DELETE', key: key.value, query, expiresIn }));
     default: { // POST: CompleteMultipartUpload, after checking the parts against the key's layout
       const layout = readLayoutKey(key.value, policy.maxFileSize);
       if (!layout.ok) return layout;
@@ -134,7 +141,7 @@ export async function uppySignRoute(
         return problem;
       }
       const signedHeaders: Record<string, string> = { 'x-amz-mp-object-size': String(layout.value.size), 'if-none-match': '*' };
-      return accept(presigned(ctx, { method: 'POST', key: key.value, query, signedHeaders, expiresIn }));
+      return accept(await presigned(ctx, { method: 'POST', key: key.value, query, signedHeaders, expiresIn }));
     }
   }
 }
@@ -160,7 +167,7 @@ async function signPart(
     return reject(409, ErrorCodes.UPLOAD_REPLAYED,
       `This key has ${uploads.length} multipart uploads (its create URL was used again); the extra ones are being aborted and no part is signed. Start a new upload.`);
   }
-  return accept(presigned(ctx, {
+  return accept(await presigned(ctx, {
     method: 'PUT',
     key,
     query: { partNumber: String(part.value), uploadId },
@@ -214,11 +221,11 @@ function readFilename(value: unknown): Outcome<string | undefined> {
   return accept(value);
 }
 
-function presigned(
+async function presigned(
   ctx: RouteContext,
   input: { method: 'GET' | 'PUT' | 'POST' | 'DELETE'; key: string; query?: Record<string, string>; signedHeaders?: Record<string, string>; expiresIn: number },
-): UppySignResponse {
-  const out = ctx.presigner.presign({ ...input, signingDate: ctx.now() });
+): Promise<UppySignResponse> {
+  const out = await ctx.presigner.presign({ ...input, signingDate: ctx.now() });
   return Object.keys(out.headers).length > 0 ? { url: out.url, headers: { ...out.headers } } : { url: out.url };
 }
 

@@ -35,8 +35,8 @@ describe('bench figures (quick smoke runs, no timing assertions)', () => {
   let signing: FigureResult;
 
   test('(1) signing: every contender runs, after agreeing on the same signature', async () => {
-    // checkSameWork inside runSigning throws unless the signer, S3RequestPresigner,
-    // @smithy/signature-v4 and the floor produce the same signature for one request.
+    // checkSameWork inside runSigning throws unless the signer, S3RequestPresigner and
+    // @smithy/signature-v4 produce the same signature for one request.
     signing = await runSigning(quick);
 
     expectWellFormed(signing, 1);
@@ -47,7 +47,7 @@ describe('bench figures (quick smoke runs, no timing assertions)', () => {
     const result = await runColdStart(quick);
 
     expectWellFormed(result, 2);
-    // Sizes are not timings: the signer bundle carries no SDK.
+    // Sizes are not timings: the signer bundle carries no S3 client.
     expect(row(result, 'signer bundle (minified)')).toBeLessThan(row(result, 'full-S3-client bundle (minified)'));
   });
 

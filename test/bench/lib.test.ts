@@ -1,8 +1,7 @@
 /**
  * The benchmark's own logic that does not depend on the machine: statistics, goals, the cost model's
- * arithmetic, the command line, the floor's correctness and the bundle command.
+ * arithmetic, the command line, and the bundle command.
  */
-import { createFloorSigner } from '../../bench/contenders/floor';
 import { bundleArgs } from '../../bench/figures/cold-start';
 import { costPerMillionUploads, LIST_PRICES } from '../../bench/figures/cost-model';
 import { BENCH_SECRET_ACCESS_KEY, BENCH_SESSION_TOKEN, benchEnv, benchEvent } from '../../bench/lib/fixtures';
@@ -72,24 +71,6 @@ describe('command line', () => {
   test('refuses what it does not know', () => {
     expect(() => parseArgs(['--only', '7'])).toThrow(/--only takes figure numbers/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument "--fast"/);
-  });
-});
-
-describe('floor signer', () => {
-  test('signs a request S3 would accept (independent SigV4 recomputation)', () => {
-    const floor = createFloorSigner({
-      host: 'bucket.s3-accelerate.amazonaws.com',
-      region: 'us-east-1',
-      accessKeyId: 'AKID',
-      secretAccessKey: 'secret',
-      sessionToken: BENCH_SESSION_TOKEN,
-      expiresInSeconds: 300,
-    });
-    const url = floor({ key: 'uploads/u/x y.jpg', contentType: 'image/jpeg', size: 42, signingDate: new Date('2024-05-06T07:08:09Z') });
-
-    expect(queryParams(url).get('X-Amz-Security-Token')).toBe(BENCH_SESSION_TOKEN);
-    expect(computeSigV4Signature('PUT', url, { 'content-type': 'image/jpeg', 'content-length': '42', 'if-none-match': '*' }, 'secret'))
-      .toBe(queryParams(url).get('X-Amz-Signature'));
   });
 });
 

@@ -5,19 +5,18 @@
  */
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { drain, objectExists, recordsOf } from './helpers';
-import { LOCAL_USER_HEADER } from '../../src/local/http-api';
-import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import { decodeS3EventKey } from '../../src/local/s3-events';
-import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV, S3_ENDPOINT_ENV, serializePolicy } from '../../src/policy';
-import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../../src/signer/config';
-import { MultipartStore, sdkMultipartStore } from '../../src/signer/multipart';
 import type {
   CompletedUpload,
   ErrorResponse,
   MultipartUploadPlan,
   PresignedUpload,
   SignPartsResponse,
-} from '../../src/signer/protocol';
+} from '../../src/contract/signer-protocol';
+import { LOCAL_USER_HEADER } from '../../src/local/http-api';
+import { LocalStack, startLocalStack } from '../../src/local/local-stack';
+import { decodeS3EventKey } from '../../src/local/s3-events';
+import { loadSignerConfig } from '../../src/signer/config';
+import { MultipartStore, sdkMultipartStore } from '../../src/signer/multipart';
 import { verifyPostPolicy } from '../signer/helpers';
 
 const MIB = 1024 * 1024;
@@ -30,15 +29,7 @@ let betweenListAndComplete: (() => Promise<void>) | undefined;
 /** The signer's real SDK store against the stand-in, with a hook inside the completion route's race window. */
 function racingStore(): MultipartStore {
   let inner: MultipartStore | undefined;
-  const sdk = () => (inner ??= sdkMultipartStore(loadSignerConfig({
-    [BUCKET_ENV]: stack.bucket,
-    [PUBLIC_BASE_URL_ENV]: stack.cdnUrl,
-    [POLICY_ENV]: serializePolicy(stack.policy),
-    [S3_ENDPOINT_ENV]: stack.s3Endpoint,
-    [REGION_ENV]: stack.region,
-    [ACCESS_KEY_ID_ENV]: stack.credentials.accessKeyId,
-    [SECRET_ACCESS_KEY_ENV]: stack.credentials.secretAccessKey,
-  })));
+  const sdk = () => (inner ??= sdkMultipartStore(loadSignerConfig(stack.signerEnvironment)));
   return {
     create: (key, type) => sdk().create(key, type),
     listParts: (key, id) => sdk().listParts(key, id),

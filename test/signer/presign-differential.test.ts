@@ -1,7 +1,8 @@
 /**
- * The signer signs with node:crypto (no SDK on the hot path, see src/signer/presign.ts). This test
- * holds it to the AWS SDK's own presigner: for many generated requests, the URL must be exactly the
- * one `S3RequestPresigner` produces for the same request, signed headers and all.
+ * The single PUT is signed with node:crypto (no SDK on the hot path, see src/signer/presign.ts). This
+ * test holds it to the AWS SDK's own presigner: for many generated requests, the URL must be exactly the
+ * one `S3RequestPresigner` produces for the same request, signed headers and all. The other requests
+ * (request-presigner.ts, `@smithy/signature-v4`) are held to `S3RequestPresigner` the same way.
  */
 import { createHash } from 'node:crypto';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
@@ -9,7 +10,8 @@ import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { testConfig, verifyPostPolicy } from './helpers';
 import { SignerConfig } from '../../src/signer/config';
-import { createPutPresigner, createRequestPresigner, encodeKeyPath, objectLocation } from '../../src/signer/presign';
+import { createPutPresigner, encodeKeyPath, objectLocation } from '../../src/signer/presign';
+import { createRequestPresigner } from '../../src/signer/request-presigner';
 
 /** Deterministic pseudo-random numbers in [0, 1) (SHA-256 of a counter), so a failure is reproducible. */
 function rng(seed: number): () => number {
@@ -79,7 +81,7 @@ test('the key path is encoded per segment (spaces as %20, not +)', () => {
   expect(encodeKeyPath('uploads/a b+c/é.png')).toBe('/uploads/a%20b%2Bc/%C3%A9.png');
 });
 
-test('our query-signed UploadPart / ListParts / Create / Complete / Abort URLs equal S3RequestPresigner\'s for 200 generated requests', async () => {
+test('the SDK-signed UploadPart / ListParts / Create / Complete / Abort URLs equal S3RequestPresigner\'s for 200 generated requests', async () => {
   const random = rng(4242);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   for (let i = 0; i < 200; i++) {
@@ -103,7 +105,7 @@ test('our query-signed UploadPart / ListParts / Create / Complete / Abort URLs e
     ]);
     const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 10 * 365 * 24 * 3600) * 1000);
 
-    const ours = new URL(createRequestPresigner(config).presign({ method, key, query, signedHeaders, signingDate: date }).url);
+    const ours = new URL((await createRequestPresigner(config).presign({ method, key, query, signedHeaders, signingDate: date })).url);
 
     const location = objectLocation(config, key);
     const host = location.hostname + (location.port ? `:${location.port}` : '');
@@ -126,9 +128,9 @@ test('our query-signed UploadPart / ListParts / Create / Complete / Abort URLs e
   }
 });
 
-// @aws-sdk/s3-presigned-post is not a dependency: the POST policy is held to an independent node:crypto
+// `@smithy/signature-v4` signs the POST policy (string signing); it is held to an independent node:crypto
 // computation (the signature over the base64 policy with the SigV4 signing key) and S3's field rules.
-test('POST policies: signature recomputed independently, every field covered by an exact condition', () => {
+test('POST policies: signature recomputed independently, every field covered by an exact condition', async () => {
   const random = rng(77);
   for (let i = 0; i < 50; i++) {
     const token = random() < 0.3 ? undefined : `tok/${i}+${'z'.repeat(i)}`;
@@ -138,7 +140,7 @@ test('POST policies: signature recomputed independently, every field covered by 
     }, { expiresInSeconds: 1 + Math.floor(random() * 3600) });
     const size = 1 + Math.floor(random() * 1e9);
     const date = new Date(Date.UTC(2021, 0, 1) + Math.floor(random() * 1e9) * 1000);
-    const post = createRequestPresigner(config).presignPost({ key: `uploads/u/${i}.png`, contentType: 'image/png', minSize: size, maxSize: size, signingDate: date });
+    const post = await createRequestPresigner(config).presignPost({ key: `uploads/u/${i}.png`, contentType: 'image/png', minSize: size, maxSize: size, signingDate: date });
     const policy = verifyPostPolicy(post.fields as Record<string, string>, { secretAccessKey: `s/${i}`, region: config.region, bucket: config.bucket, now: date });
     expect(policy.conditions).toEqual(expect.arrayContaining([['content-length-range', size, size], { key: `uploads/u/${i}.png` }, { 'Content-Type': 'image/png' }]));
     expect(Date.parse(policy.expiration)).toBe(Math.floor(date.getTime() / 1000) * 1000 + config.policy.expiresInSeconds * 1000);

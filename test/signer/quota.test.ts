@@ -17,16 +17,15 @@ import {
   testEnv,
   uploadBody,
 } from './helpers';
+import { parseQuotaSettings, QUOTA_ENV } from '../../src/contract/environment';
+import { UploadPolicy } from '../../src/contract/upload-rules';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb';
-import { UploadPolicy } from '../../src/policy';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler } from '../../src/signer/handler';
 import { scopeForIdentity } from '../../src/signer/identity';
 import { MultipartStore } from '../../src/signer/multipart';
 import {
-  parseQuotaSettings,
   QUOTA_COUNT_ATTRIBUTE,
-  QUOTA_ENV,
   QUOTA_TTL_ATTRIBUTE,
   secondsUntilNextWindow,
   windowStart,

@@ -3,7 +3,18 @@
  * consumers receive for a verified upload, and the rejection record. Shared by the construct (tag
  * names in the bucket policy), the handler and the local stack. No AWS SDK, no aws-cdk-lib.
  */
-import type { RejectionCode } from './verify';
+
+/** Why an object was rejected (stable, machine-readable). */
+export type RejectionCode =
+  | 'OUTSIDE_PREFIX'
+  | 'EMPTY'
+  | 'FILE_TOO_LARGE'
+  | 'CONTENT_TYPE_NOT_ALLOWED'
+  | 'UNEXPECTED_HEADERS'
+  | 'ACTIVE_CONTENT'
+  | 'CONTENT_MISMATCH'
+  | 'UNRECOGNIZED_CONTENT'
+  | 'TRUNCATED';
 
 /**
  * Object tag the verifier sets to `true` on a verified object. The bucket policy denies CloudFront
@@ -19,15 +30,15 @@ export const REJECTED_TAG = 'direct-upload:rejected';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 
-/** Environment variable: URL of the queue verified notifications are sent to (the construct's `queue`). */
-export const VERIFIED_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFIED_QUEUE_URL';
-/** Environment variable: URL of the queue rejection records are sent to. */
-export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
-/** Environment variable: what happens to a rejected object, `delete` or `retain`. */
-export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
-
 /** What happens to a rejected object. */
 export type RejectedObjectAction = 'delete' | 'retain';
+
+/**
+ * How the bytes were checked: `signature` (magic bytes matched and the end of the file is intact),
+ * `signature-only` (no end marker to check for this format), `no-signature` (the declared type has no
+ * signature to match; only the absence of active content and of another known format was checked).
+ */
+export type VerificationMethod = 'signature' | 'signature-only' | 'no-signature';
 
 /** The `verification` member added to each S3 event record forwarded to consumers. */
 export interface VerificationResult {
@@ -36,8 +47,8 @@ export interface VerificationResult {
   readonly contentType: string;
   /** What the bytes were recognised as (absent for types without a signature, e.g. `text/plain`). */
   readonly detectedType?: string;
-  /** How the bytes were checked (see `Verdict.method`). */
-  readonly method: 'signature' | 'signature-only' | 'no-signature';
+  /** How the bytes were checked. */
+  readonly method: VerificationMethod;
   /** The object's size and ETag when it was verified: read it with `IfMatch: eTag` to be sure. */
   readonly size: number;
   readonly eTag: string;
@@ -66,4 +77,12 @@ export interface RejectionRecord {
   readonly rejectedAt: string;
   /** The S3 event record that announced the object. */
   readonly event: unknown;
+}
+
+/**
+ * Decodes `s3.object.key` of an S3 event record back into the object key (S3 form-URL-encodes it: `+` is
+ * a space). What every consumer of the queue does first.
+ */
+export function decodeS3EventKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
 }
