@@ -13,6 +13,7 @@ import {
   UploadPolicy,
   URL_SUFFIX_ENV,
 } from '../policy';
+import { DOWNLOADS_ENV, DownloadSettings, parseDownloadSettings } from './downloads';
 import { DYNAMODB_ENDPOINT_ENV, parseQuotaSettings, QUOTA_ENV, QuotaSettings } from './quota';
 
 /** Region the function runs in (set by the Lambda runtime): the bucket's region. */
@@ -53,6 +54,8 @@ export interface SignerConfig {
   readonly credentials: () => SignerCredentials;
   /** The per-caller upload quota, when enabled ({@link QUOTA_ENV}). */
   readonly quota?: QuotaSettings;
+  /** Signed delivery (`POST /downloads`), when enabled. */
+  readonly downloads?: DownloadSettings;
   /** Local stack only: a DynamoDB endpoint origin for the quota table. */
   readonly dynamoDbEndpoint?: string;
 }
@@ -106,6 +109,13 @@ export function loadSignerConfig(env: Record<string, string | undefined>): Signe
     problems.push(err instanceof Error ? err.message : String(err));
   }
 
+  let downloads: DownloadSettings | undefined;
+  try {
+    downloads = parseDownloadSettings(env[DOWNLOADS_ENV]);
+  } catch (err) {
+    problems.push(err instanceof Error ? err.message : String(err));
+  }
+
   if (policy?.accelerate && !endpoint && bucket.includes('.')) {
     problems.push(`${POLICY_ENV} enables Transfer Acceleration but ${BUCKET_ENV} "${bucket}" contains dots, which acceleration does not support`);
   }
@@ -126,6 +136,7 @@ export function loadSignerConfig(env: Record<string, string | undefined>): Signe
     policy,
     ...(endpoint ? { endpoint } : {}),
     ...(quota ? { quota } : {}),
+    ...(downloads ? { downloads } : {}),
     ...(dynamoDbEndpoint ? { dynamoDbEndpoint } : {}),
     credentials: () => readCredentials(env),
   };

@@ -53,7 +53,8 @@ export function signDownloadUrl(options: SignDownloadUrlOptions): string {
   const key = typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
   const signature = createSign('RSA-SHA256').update(cannedPolicy(url, expires)).sign(key);
   const separator = url.includes('?') ? '&' : '?';
-  return `${url}${separator}Expires=${expires}&Signature=${cloudFrontBase64(signature)}&Key-Pair-Id=${options.keyPairId}&Hash-Algorithm=SHA256`;
+  return `${url}${separator}Expires=${expires}&Signature=${cloudFrontBase64(signature)}`
+    + `&Key-Pair-Id=${options.keyPairId}&Hash-Algorithm=SHA256`;
 }
 
 function resourceUrl(options: SignDownloadUrlOptions): string {
