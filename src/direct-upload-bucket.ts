@@ -317,6 +317,9 @@ export class DirectUploadBucket extends Construct {
       certificate: props.certificate,
       priceClass: props.priceClass,
       webAclId: props.webAclId,
+      delivery: props.delivery,
+      downloadUrlExpiry: props.downloadUrlExpiry,
+      signedUrlKeys: props.signedUrlKeys,
     });
     if (verify) {
       this.verifier = new UploadVerifier(this, 'Verifier', {
@@ -351,6 +354,11 @@ export class DirectUploadBucket extends Construct {
       memorySize: props.signerMemorySize,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      signedDownloads: this.delivery.signedUrlKeys && {
+        publicKeyId: this.delivery.signedUrlKeys.publicKey.publicKeyId,
+        privateKeySecret: this.delivery.signedUrlKeys.privateKeySecret,
+        urlExpiry: this.delivery.downloadUrlExpiry,
+      },
     });
 
     this.distribution = this.delivery.distribution;

@@ -58,7 +58,8 @@ export function signDownloadUrl(options: SignDownloadUrlOptions): string {
 }
 
 function resourceUrl(options: SignDownloadUrlOptions): string {
-  const given = options.url ?? (options.baseUrl !== undefined && options.key !== undefined ? downloadUrlFor(options.baseUrl, options.key) : undefined);
+  const { baseUrl, key } = options;
+  const given = options.url ?? (baseUrl !== undefined && key !== undefined ? downloadUrlFor(baseUrl, key) : undefined);
   if (given === undefined) throw new Error('signDownloadUrl: give url, or baseUrl and key');
   let parsed: URL;
   try {
