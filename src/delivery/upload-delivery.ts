@@ -7,16 +7,16 @@ import {
   aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DeliveryMode } from './delivery-mode';
+import { SignedUrlKeys, SignedUrlKeysProps } from './signed-url-keys';
 import {
   DEFAULT_INLINE_CONTENT_TYPES,
   HSTS_MAX_AGE_SECONDS,
   REMOVED_RESPONSE_HEADERS,
   contentDispositionFunctionCode,
   deliveryHeaders,
-} from '../delivery';
-import { DeliveryMode } from './delivery-mode';
-import { SignedUrlKeys, SignedUrlKeysProps } from './signed-url-keys';
-import { ACTIVE_CONTENT_TYPES, DEFAULT_PREFIX } from '../policy';
+} from '../contract/delivery';
+import { ACTIVE_CONTENT_TYPES, DEFAULT_PREFIX } from '../contract/upload-rules';
 import { acknowledge } from '../private/nag';
 import { contentTypeProblems, found, headerValueProblem, integerProblem, requiresProblem, resolvedNumber, throwIfProblems } from '../private/validation';
 import { MAX_DOWNLOAD_EXPIRY_SECONDS, MIN_DOWNLOAD_EXPIRY_SECONDS } from '../signer/downloads';

@@ -4,8 +4,9 @@
  * place of the Secrets Manager read. Object tags are read from the local S3 exactly as in the Lambda.
  */
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
+import { DOWNLOADS_ENV } from '../contract/environment';
 import { SignerConfig } from '../signer/config';
-import { DEFAULT_DOWNLOAD_EXPIRY_SECONDS, DOWNLOADS_ENV, DownloadSettings, DownloadStore, sdkDownloadStore } from '../signer/downloads';
+import { DEFAULT_DOWNLOAD_EXPIRY_SECONDS, DownloadSettings, DownloadStore, sdkDownloadStore } from '../signer/downloads';
 
 /** The local stack's `signedDownloads` option. */
 export interface LocalSignedDownloadsOptions {

@@ -9,12 +9,11 @@ import { SignerConfig } from './config';
 import { readKey, readObject } from './fields';
 import { accept, Outcome, reject } from './http';
 import { createS3Client, DependencyUnavailableError, isUnavailable, S3_SDK_TIMEOUTS } from './multipart';
-import { ErrorCodes } from './protocol';
-import { VERIFIED_TAG, VERIFIED_VALUE } from '../verifier/protocol';
+import { DOWNLOADS_ENV } from '../contract/environment';
+import { VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
+import { ErrorCodes } from '../contract/signer-protocol';
 import { signDownloadUrl } from '../worker/sign-download';
 
-/** Environment variable: the signed-delivery settings (JSON {@link DownloadSettings}); unset in public mode. */
-export const DOWNLOADS_ENV = 'DIRECT_UPLOAD_DOWNLOADS';
 
 /** Shortest and longest lifetime of a signed download URL, in seconds. */
 export const MIN_DOWNLOAD_EXPIRY_SECONDS = 1;

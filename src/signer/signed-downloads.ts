@@ -1,6 +1,6 @@
 import { Duration, Stack, aws_iam as iam, aws_s3 as s3, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { DOWNLOADS_ENV } from './downloads';
+import { DOWNLOADS_ENV } from '../contract/environment';
 
 /** What the signer needs to answer `POST /downloads` (signed delivery). */
 export interface SignedDownloadsOptions {

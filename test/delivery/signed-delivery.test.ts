@@ -5,7 +5,7 @@
 import { Duration, aws_cloudfront as cloudfront, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { DeliveryMode } from '../../src';
-import { DOWNLOADS_ENV } from '../../src/signer/downloads';
+import { DOWNLOADS_ENV } from '../../src/contract/environment';
 import { synth } from '../util';
 
 const PEM_RE = /-----BEGIN [A-Z ]*KEY-----/;
