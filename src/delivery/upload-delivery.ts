@@ -16,10 +16,10 @@ import {
   contentDispositionFunctionCode,
   deliveryHeaders,
 } from '../contract/delivery';
+import { MAX_DOWNLOAD_EXPIRY_SECONDS, MIN_DOWNLOAD_EXPIRY_SECONDS } from '../contract/environment';
 import { ACTIVE_CONTENT_TYPES, DEFAULT_PREFIX } from '../contract/upload-rules';
 import { acknowledge } from '../private/nag';
 import { contentTypeProblems, found, headerValueProblem, integerProblem, requiresProblem, resolvedNumber, throwIfProblems } from '../private/validation';
-import { MAX_DOWNLOAD_EXPIRY_SECONDS, MIN_DOWNLOAD_EXPIRY_SECONDS } from '../signer/downloads';
 
 /** How uploads are served: the delivery's options a `DirectUploadBucket` passes on as they are. */
 export interface UploadDeliveryOptions {

@@ -4,9 +4,9 @@
  * place of the Secrets Manager read. Object tags are read from the local S3 exactly as in the Lambda.
  */
 import { generateKeyPairSync, KeyObject } from 'node:crypto';
-import { DOWNLOADS_ENV } from '../contract/environment';
+import { DEFAULT_DOWNLOAD_EXPIRY_SECONDS, DownloadSettings } from '../contract/environment';
 import { SignerConfig } from '../signer/config';
-import { DEFAULT_DOWNLOAD_EXPIRY_SECONDS, DownloadSettings, DownloadStore, sdkDownloadStore } from '../signer/downloads';
+import { DownloadStore, sdkDownloadStore } from '../signer/downloads';
 
 /** The local stack's `signedDownloads` option. */
 export interface LocalSignedDownloadsOptions {
@@ -22,8 +22,8 @@ export interface LocalSignedDownloads {
   readonly publicKeyPem: string;
   /** For the CDN route: the trusted key group. */
   readonly trustedKeys: ReadonlyMap<string, KeyObject>;
-  /** The signer's environment entries. */
-  environment(region: string): Record<string, string>;
+  /** The signer's signed-delivery settings. */
+  settings(region: string): DownloadSettings;
   /** The signer's download store: tags from the local S3, the private key from memory. */
   store(config: SignerConfig): DownloadStore;
 }
@@ -37,13 +37,12 @@ export function localSignedDownloads(options: LocalSignedDownloadsOptions = {}):
     privateKeyPem,
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     trustedKeys: new Map([[keyPairId, publicKey]]),
-    environment(region) {
-      const settings: DownloadSettings = {
+    settings(region) {
+      return {
         keyPairId,
         secretArn: `arn:aws:secretsmanager:${region}:000000000000:secret:direct-upload-local-key`,
         expiresInSeconds: options.expiresInSeconds ?? DEFAULT_DOWNLOAD_EXPIRY_SECONDS,
       };
-      return { [DOWNLOADS_ENV]: JSON.stringify(settings) };
     },
     store(config) {
       const s3 = sdkDownloadStore(config);

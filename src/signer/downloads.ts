@@ -9,52 +9,15 @@ import { SignerConfig } from './config';
 import { readKey, readObject } from './fields';
 import { accept, Outcome, reject } from './http';
 import { createS3Client, DependencyUnavailableError, isUnavailable, S3_SDK_TIMEOUTS } from './multipart';
-import { DOWNLOADS_ENV } from '../contract/environment';
 import { VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import { ErrorCodes } from '../contract/signer-protocol';
 import { signDownloadUrl } from '../worker/sign-download';
 
 
-/** Shortest and longest lifetime of a signed download URL, in seconds. */
-export const MIN_DOWNLOAD_EXPIRY_SECONDS = 1;
-export const MAX_DOWNLOAD_EXPIRY_SECONDS = 7 * 24 * 3600;
-export const DEFAULT_DOWNLOAD_EXPIRY_SECONDS = 300;
-
-/** What the construct serialises into {@link DOWNLOADS_ENV}: ids only, never key material. */
-export interface DownloadSettings {
-  /** The CloudFront public key id (in the distribution's trusted key group). */
-  readonly keyPairId: string;
-  /** ARN of the Secrets Manager secret holding the private key PEM. */
-  readonly secretArn: string;
-  /** Lifetime of each signed URL. */
-  readonly expiresInSeconds: number;
-}
-
 /** The response of `POST /downloads`. */
 export interface SignedDownload {
   readonly url: string;
   readonly expiresAt: string;
-}
-
-/** Parses {@link DOWNLOADS_ENV}; undefined when unset. Throws naming the variable when malformed. */
-export function parseDownloadSettings(value: string | undefined): DownloadSettings | undefined {
-  if (value === undefined || value === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new Error(`${DOWNLOADS_ENV} is not valid JSON`);
-  }
-  const d = parsed as Partial<DownloadSettings> | null;
-  const problems: string[] = [];
-  if (typeof d?.keyPairId !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(d.keyPairId)) problems.push('keyPairId must be a CloudFront public key id');
-  if (typeof d?.secretArn !== 'string' || !/^arn:[a-z-]+:secretsmanager:/.test(d.secretArn)) problems.push('secretArn must be a Secrets Manager secret ARN');
-  const e = d?.expiresInSeconds;
-  if (typeof e !== 'number' || !Number.isSafeInteger(e) || e < MIN_DOWNLOAD_EXPIRY_SECONDS || e > MAX_DOWNLOAD_EXPIRY_SECONDS) {
-    problems.push(`expiresInSeconds must be an integer from ${MIN_DOWNLOAD_EXPIRY_SECONDS} to ${MAX_DOWNLOAD_EXPIRY_SECONDS}`);
-  }
-  if (problems.length > 0) throw new Error(`${DOWNLOADS_ENV} has invalid fields: ${problems.join(', ')}`);
-  return { keyPairId: d!.keyPairId!, secretArn: d!.secretArn!, expiresInSeconds: e! };
 }
 
 /** Whether the current version of a key is verified, or missing. */

@@ -1,6 +1,5 @@
-import { Duration, Stack, aws_iam as iam, aws_s3 as s3, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
-import { DOWNLOADS_ENV } from '../contract/environment';
+import { Duration, aws_iam as iam, aws_s3 as s3, aws_secretsmanager as secretsmanager } from 'aws-cdk-lib';
+import { DownloadSettings } from '../contract/environment';
 
 /** What the signer needs to answer `POST /downloads` (signed delivery). */
 export interface SignedDownloadsOptions {
@@ -17,19 +16,16 @@ export interface SignedDownloadsOptions {
 }
 
 /**
- * The signer's part of signed delivery: the settings (ids only) in its environment, GetSecretValue on the
- * one secret, GetObjectTagging on the prefix (is the key verified?). Returns the environment entries.
+ * The signer's part of signed delivery: GetSecretValue on the one secret, GetObjectTagging on the prefix
+ * (is the key verified?). Returns the settings (ids only) for the signer's environment.
  */
-export function grantSignedDownloads(scope: Construct, role: iam.IRole, bucket: s3.IBucket, prefix: string,
-  options: SignedDownloadsOptions): Record<string, string> {
+export function grantSignedDownloads(role: iam.IRole, bucket: s3.IBucket, prefix: string, options: SignedDownloadsOptions): DownloadSettings {
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [options.privateKeySecret.secretArn] }));
   options.privateKeySecret.encryptionKey?.grantDecrypt(role);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:GetObjectTagging'], resources: [bucket.arnForObjects(`${prefix}/*`)] }));
   return {
-    [DOWNLOADS_ENV]: Stack.of(scope).toJsonString({
-      keyPairId: options.publicKeyId,
-      secretArn: options.privateKeySecret.secretArn,
-      expiresInSeconds: (options.urlExpiry ?? Duration.minutes(5)).toSeconds(),
-    }),
+    keyPairId: options.publicKeyId,
+    secretArn: options.privateKeySecret.secretArn,
+    expiresInSeconds: (options.urlExpiry ?? Duration.minutes(5)).toSeconds(),
   };
 }

@@ -5,8 +5,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { iamAuthorizer, makeEvent, testEnv } from './helpers';
-import { DOWNLOADS_ENV } from '../../src/contract/environment';
-import { parseDownloadSettings } from '../../src/signer/downloads';
+import { DOWNLOADS_ENV, parseDownloadSettings } from '../../src/contract/environment';
 import { createSignerHandlerFromEnv } from '../../src/signer/handler';
 
 const ALICE = iamAuthorizer('arn:aws:iam::123456789012:user/alice');
