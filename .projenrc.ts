@@ -72,7 +72,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // by `@smithy/signature-v4`, bundled (ES build) and loaded on first use. AWS API calls (multipart,
       // the verifier) use the AWS SDK v3 clients the nodejs22.x runtime ships, loaded on first use, so
       // they add nothing to the bundle or to the cold start of the hot path.
-      externals: ['@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-dynamodb'],
+      externals: ['@aws-sdk/client-s3', '@aws-sdk/client-sqs', '@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager'],
       sourcemap: false,
     },
   },
@@ -103,6 +103,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // optional per-caller upload quota: DynamoDB client (from the Lambda runtime) and a local DynamoDB
     '@aws-sdk/client-dynamodb@^3.1017.0',
     'dynalite@^4.0.0',
+    // signed delivery: the signer reads the CloudFront private key from Secrets Manager (client from the Lambda runtime)
+    '@aws-sdk/client-secrets-manager@^3.1017.0',
     // integration tests (test/integ): snapshots checked offline, assertions run against a real account
     '@aws-cdk/integ-runner@2.197.10',
     `@aws-cdk/integ-tests-alpha@${INTEG_TESTS_ALPHA}`,
@@ -156,13 +158,14 @@ project.package.addField('overrides', { 'unrs-resolver': '1.12.2', '@aws-cdk/ass
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
   './client': { types: './lib/client/index.d.ts', default: './lib/client/index.js' },
+  './worker': { types: './lib/worker/index.d.ts', default: './lib/worker/index.js' },
   './local': { types: './lib/local/index.d.ts', default: './lib/local/index.js' },
   './lib/*': './lib/*',
   './.jsii': './.jsii',
   './package.json': './package.json',
 });
 project.package.addField('typesVersions', {
-  '*': { client: ['lib/client/index.d.ts'], local: ['lib/local/index.d.ts'] },
+  '*': { client: ['lib/client/index.d.ts'], local: ['lib/local/index.d.ts'], worker: ['lib/worker/index.d.ts'] },
 });
 
 // Minify the Lambda bundles, ES modules first (projen's lambda bundling options have neither): smaller asset,

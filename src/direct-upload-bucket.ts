@@ -22,6 +22,12 @@ import {
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { uploadCorsRules } from './contract/delivery';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_QUEUE_RETENTION_SECONDS,
+  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+} from './contract/queue-defaults';
 import { UPLOADS_PATH } from './contract/signer-protocol';
 import { UploadDelivery, UploadDeliveryOptions, uploadDeliveryProblems } from './delivery/upload-delivery';
 import { isVersioned, writeOnceStatement } from './private/bucket';
@@ -29,12 +35,6 @@ import { acknowledge, acknowledgeCdkHelpers, acknowledgePrefixWildcard, complian
 import { secureQueue } from './private/resources';
 import { uploadPrefixOf, uploadRuleProblems } from './private/upload-rules';
 import { found, requiresProblem, resolvedMillis, resolvedString, throwIfProblems } from './private/validation';
-import {
-  DEAD_LETTER_RETENTION_SECONDS,
-  DEFAULT_MAX_RECEIVE_COUNT,
-  DEFAULT_QUEUE_RETENTION_SECONDS,
-  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-} from './contract/queue-defaults';
 import { UploadSigner, UploadSignerOptions, uploadSignerProblems } from './signer/upload-signer';
 import { UploadRules } from './upload-rules';
 import { UploadVerifier, uploadVerifierProblems } from './verifier/upload-verifier';
@@ -317,6 +317,9 @@ export class DirectUploadBucket extends Construct {
       certificate: props.certificate,
       priceClass: props.priceClass,
       webAclId: props.webAclId,
+      delivery: props.delivery,
+      downloadUrlExpiry: props.downloadUrlExpiry,
+      signedUrlKeys: props.signedUrlKeys,
     });
     if (verify) {
       this.verifier = new UploadVerifier(this, 'Verifier', {
@@ -351,6 +354,11 @@ export class DirectUploadBucket extends Construct {
       memorySize: props.signerMemorySize,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      signedDownloads: this.delivery.signedUrlKeys && {
+        publicKeyId: this.delivery.signedUrlKeys.publicKey.publicKeyId,
+        privateKeySecret: this.delivery.signedUrlKeys.privateKeySecret,
+        urlExpiry: this.delivery.downloadUrlExpiry,
+      },
     });
 
     this.distribution = this.delivery.distribution;

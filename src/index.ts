@@ -1,9 +1,13 @@
 export { DirectUploadBucket } from './direct-upload-bucket';
 export type { DirectUploadBucketProps } from './direct-upload-bucket';
+export { DeliveryMode } from './delivery/delivery-mode';
+export { SignedUrlKeys } from './delivery/signed-url-keys';
+export type { SignedUrlKeysProps } from './delivery/signed-url-keys';
 export { UploadDelivery } from './delivery/upload-delivery';
 export type { UploadDeliveryOptions, UploadDeliveryProps } from './delivery/upload-delivery';
 export { UploadSigner } from './signer/upload-signer';
 export type { UploadQuotaOptions, UploadSignerOptions, UploadSignerProps } from './signer/upload-signer';
+export type { SignedDownloadsOptions } from './signer/signed-downloads';
 export type { UploadRules } from './upload-rules';
 export { UploadVerifier } from './verifier/upload-verifier';
 export type { UploadVerifierProps } from './verifier/upload-verifier';

@@ -1,7 +1,7 @@
 import { Aspects, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks } from 'cdk-nag';
-import { DirectUploadBucketProps } from '../src';
+import { DeliveryMode, DirectUploadBucketProps } from '../src';
 import { fullProps, synth } from './util';
 
 type Props = DirectUploadBucketProps | ((stack: Stack) => DirectUploadBucketProps);
@@ -91,5 +91,13 @@ describe('cdk-nag AwsSolutions', () => {
     const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-'));
     const ids = new Set(errors.map((e) => String(e.entry.data).split(/[:[]/)[0]));
     expect([...ids].sort()).toEqual(['AwsSolutions-CFR3', 'AwsSolutions-CFR4', 'AwsSolutions-IAM4', 'AwsSolutions-IAM5']);
+  });
+});
+
+describe.each(PACKS.map((p) => [p[0].slice(0, -1), p] as const))('cdk-nag %s, signed delivery', (_name, pack) => {
+  test('a generated key pair, alone and with every option: no unacknowledged finding', () => {
+    expect(nagFindings({ delivery: DeliveryMode.SIGNED_URLS }, pack)).toEqual([]);
+    const everything: Props = (stack) => ({ ...fullProps(stack), delivery: DeliveryMode.SIGNED_URLS, downloadUrlExpiry: Duration.minutes(1) });
+    expect(nagFindings(everything, pack)).toEqual([]);
   });
 });

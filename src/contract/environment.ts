@@ -32,6 +32,9 @@ export const QUOTA_ENV = 'DIRECT_UPLOAD_QUOTA';
 /** Environment variable, local stack only: a DynamoDB endpoint origin (e.g. dynalite). */
 export const DYNAMODB_ENDPOINT_ENV = 'DIRECT_UPLOAD_DYNAMODB_ENDPOINT';
 
+/** Environment variable carrying the signed-delivery settings (JSON {@link DownloadSettings}: ids only); unset = public delivery. */
+export const DOWNLOADS_ENV = 'DIRECT_UPLOAD_DOWNLOADS';
+
 /** URL suffix of the `aws` partition, used when {@link URL_SUFFIX_ENV} is not set. */
 export const DEFAULT_URL_SUFFIX = 'amazonaws.com';
 
@@ -43,6 +46,21 @@ export interface QuotaSettings {
   readonly maxUploads: number;
   /** Window length in seconds (positive integer). */
   readonly windowSeconds: number;
+}
+
+/** Shortest and longest lifetime of a signed download URL, in seconds. */
+export const MIN_DOWNLOAD_EXPIRY_SECONDS = 1;
+export const MAX_DOWNLOAD_EXPIRY_SECONDS = 7 * 24 * 3600;
+export const DEFAULT_DOWNLOAD_EXPIRY_SECONDS = 300;
+
+/** Signed delivery (`POST /downloads`), serialised into {@link DOWNLOADS_ENV}: ids only, never key material. */
+export interface DownloadSettings {
+  /** The CloudFront public key id (in the distribution's trusted key group). */
+  readonly keyPairId: string;
+  /** ARN of the Secrets Manager secret holding the private key PEM. */
+  readonly secretArn: string;
+  /** Lifetime of each signed URL. */
+  readonly expiresInSeconds: number;
 }
 
 /** What the construct tells the signer function. */
@@ -57,6 +75,8 @@ export interface SignerEnvironment {
   readonly urlSuffix?: string;
   /** The per-caller upload quota, when enabled. */
   readonly quota?: QuotaSettings;
+  /** Signed delivery, when enabled. */
+  readonly downloads?: DownloadSettings;
   /**
    * Local stack only: an S3 origin such as `http://127.0.0.1:4568` (no path, no trailing slash).
    * When set, URLs are path-style (`${endpoint}/${bucket}/${key}`) and acceleration is ignored.
@@ -92,6 +112,11 @@ export function signerEnvironment(values: SignerEnvironment, toJson: JsonWriter 
       table: values.quota.table,
       maxUploads: values.quota.maxUploads,
       windowSeconds: values.quota.windowSeconds,
+    })),
+    ...optional(DOWNLOADS_ENV, values.downloads && toJson({
+      keyPairId: values.downloads.keyPairId,
+      secretArn: values.downloads.secretArn,
+      expiresInSeconds: values.downloads.expiresInSeconds,
     })),
     ...optional(S3_ENDPOINT_ENV, values.endpoint),
     ...optional(DYNAMODB_ENDPOINT_ENV, values.dynamoDbEndpoint),
@@ -146,6 +171,7 @@ export function loadSignerEnvironment(env: Env): SignerEnvironment {
   const endpoint = readOrigin(env[S3_ENDPOINT_ENV], S3_ENDPOINT_ENV, problems);
   const dynamoDbEndpoint = readOrigin(env[DYNAMODB_ENDPOINT_ENV], DYNAMODB_ENDPOINT_ENV, problems);
   const quota = attempt(() => parseQuotaSettings(env[QUOTA_ENV]), problems);
+  const downloads = attempt(() => parseDownloadSettings(env[DOWNLOADS_ENV]), problems);
   if (policy?.accelerate && !endpoint && bucket.includes('.')) {
     problems.push(`${POLICY_ENV} enables Transfer Acceleration but ${BUCKET_ENV} "${bucket}" contains dots, which acceleration does not support`);
   }
@@ -156,6 +182,7 @@ export function loadSignerEnvironment(env: Env): SignerEnvironment {
     publicBaseUrl,
     urlSuffix,
     ...(quota ? { quota } : {}),
+    ...(downloads ? { downloads } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(dynamoDbEndpoint ? { dynamoDbEndpoint } : {}),
   };
@@ -193,6 +220,27 @@ export function parseQuotaSettings(value: string | undefined): QuotaSettings | u
   if (!isPositiveInteger(windowSeconds)) problems.push('windowSeconds must be a positive integer');
   if (problems.length > 0) throw new Error(`${QUOTA_ENV} has invalid fields: ${problems.join(', ')}`);
   return { table: table as string, maxUploads: maxUploads as number, windowSeconds: windowSeconds as number };
+}
+
+/** Parses {@link DOWNLOADS_ENV}; undefined when unset. Throws naming the variable when malformed. */
+export function parseDownloadSettings(value: string | undefined): DownloadSettings | undefined {
+  if (value === undefined || value === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error(`${DOWNLOADS_ENV} is not valid JSON`);
+  }
+  const d = parsed as Partial<DownloadSettings> | null;
+  const problems: string[] = [];
+  if (typeof d?.keyPairId !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(d.keyPairId)) problems.push('keyPairId must be a CloudFront public key id');
+  if (typeof d?.secretArn !== 'string' || !/^arn:[a-z-]+:secretsmanager:/.test(d.secretArn)) problems.push('secretArn must be a Secrets Manager secret ARN');
+  const e = d?.expiresInSeconds;
+  if (typeof e !== 'number' || !Number.isSafeInteger(e) || e < MIN_DOWNLOAD_EXPIRY_SECONDS || e > MAX_DOWNLOAD_EXPIRY_SECONDS) {
+    problems.push(`expiresInSeconds must be an integer from ${MIN_DOWNLOAD_EXPIRY_SECONDS} to ${MAX_DOWNLOAD_EXPIRY_SECONDS}`);
+  }
+  if (problems.length > 0) throw new Error(`${DOWNLOADS_ENV} has invalid fields: ${problems.join(', ')}`);
+  return { keyPairId: d!.keyPairId!, secretArn: d!.secretArn!, expiresInSeconds: e! };
 }
 
 function isPositiveInteger(v: unknown): v is number {

@@ -13,9 +13,11 @@ export const MULTIPART_COMPLETE_PATH = '/uploads/multipart/complete';
 export const MULTIPART_ABORT_PATH = '/uploads/multipart/abort';
 /** Uppy 6 (`@uppy/aws-s3`) `signRequest` contract. */
 export const UPPY_SIGN_PATH = '/uppy/sign';
+/** Signed delivery: a CloudFront signed URL for one of the caller's verified uploads. */
+export const DOWNLOADS_PATH = '/downloads';
 /** Every signer route (all `POST`). */
 export const SIGNER_PATHS: readonly string[] = Object.freeze([
-  UPLOADS_PATH, MULTIPART_PARTS_PATH, MULTIPART_COMPLETE_PATH, MULTIPART_ABORT_PATH, UPPY_SIGN_PATH,
+  UPLOADS_PATH, MULTIPART_PARTS_PATH, MULTIPART_COMPLETE_PATH, MULTIPART_ABORT_PATH, UPPY_SIGN_PATH, DOWNLOADS_PATH,
 ]);
 
 /** Most part URLs one response carries (the plan's first batch, or one `parts` request). */
@@ -262,6 +264,10 @@ export const ErrorCodes = {
    * nothing was signed. Retry later (`retry-after`).
    */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** `POST /downloads`: no object is stored at the key. */
+  OBJECT_NOT_FOUND: 'OBJECT_NOT_FOUND',
+  /** `POST /downloads`: the object is not verified (yet, or it was rejected); nothing is signed. */
+  NOT_VERIFIED: 'NOT_VERIFIED',
   /** The signer is misconfigured (a deployment fault, not the caller's). */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;

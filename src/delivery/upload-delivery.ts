@@ -7,6 +7,8 @@ import {
   aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { DeliveryMode } from './delivery-mode';
+import { SignedUrlKeys, SignedUrlKeysProps } from './signed-url-keys';
 import {
   DEFAULT_INLINE_CONTENT_TYPES,
   HSTS_MAX_AGE_SECONDS,
@@ -14,9 +16,10 @@ import {
   contentDispositionFunctionCode,
   deliveryHeaders,
 } from '../contract/delivery';
+import { MAX_DOWNLOAD_EXPIRY_SECONDS, MIN_DOWNLOAD_EXPIRY_SECONDS } from '../contract/environment';
 import { ACTIVE_CONTENT_TYPES, DEFAULT_PREFIX } from '../contract/upload-rules';
 import { acknowledge } from '../private/nag';
-import { contentTypeProblems, found, headerValueProblem, requiresProblem, throwIfProblems } from '../private/validation';
+import { contentTypeProblems, found, headerValueProblem, integerProblem, requiresProblem, resolvedNumber, throwIfProblems } from '../private/validation';
 
 /** How uploads are served: the delivery's options a `DirectUploadBucket` passes on as they are. */
 export interface UploadDeliveryOptions {
@@ -71,6 +74,29 @@ export interface UploadDeliveryOptions {
    * @default - no web ACL
    */
   readonly webAclId?: string;
+
+  /**
+   * How files are served: `PUBLIC` (anyone with the URL, once verified) or `SIGNED_URLS` (only CloudFront
+   * signed URLs made with a key of the distribution's trusted key group; the signer's `POST /downloads`
+   * signs for a caller's own verified keys, your backend with `signDownloadUrl` from `cdk-direct-upload/worker`).
+   *
+   * @default DeliveryMode.PUBLIC
+   */
+  readonly delivery?: DeliveryMode;
+
+  /**
+   * Lifetime of the signed URLs `POST /downloads` returns (`SIGNED_URLS` only), 1 second to 7 days.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly downloadUrlExpiry?: Duration;
+
+  /**
+   * Your own key pair and extra trusted keys for `SIGNED_URLS` (rotation: see the README).
+   *
+   * @default - an RSA 2048 key pair generated at deploy, its private key in a new Secrets Manager secret
+   */
+  readonly signedUrlKeys?: SignedUrlKeysProps;
 }
 
 /** Properties of an {@link UploadDelivery}: what it serves, from where, with which headers. */
@@ -103,6 +129,8 @@ const DELIVERY_DEFAULTS = {
   inlineContentTypes: DEFAULT_INLINE_CONTENT_TYPES,
   priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
   cacheTtl: Duration.days(365),
+  delivery: DeliveryMode.PUBLIC,
+  downloadUrlExpiry: Duration.minutes(5),
 } as const;
 
 /** Problems of the delivery's props, each naming the prop and the fix. */
@@ -115,9 +143,24 @@ export function uploadDeliveryProblems(props: UploadDeliveryOptions & { readonly
     headerValueProblem('cacheControl', props.cacheControl),
     headerValueProblem('contentSecurityPolicy', props.contentSecurityPolicy),
     contentTypeProblems('inlineContentTypes', props.inlineContentTypes),
+    ...signedDeliveryProblems(props),
     requiresProblem(Boolean(props.existingDistribution) && conflicts.length > 0,
       `existingDistribution cannot be combined with ${conflicts.join(', ')}: those are settings of your distribution; set them there.`),
   );
+}
+
+/** Problems of the signed-delivery props. */
+function signedDeliveryProblems(props: UploadDeliveryOptions): Array<string | undefined> {
+  const signed = props.delivery === DeliveryMode.SIGNED_URLS;
+  const expiry = props.downloadUrlExpiry ? resolvedNumber(props.downloadUrlExpiry.toSeconds()) : undefined;
+  const keys = props.signedUrlKeys;
+  return [
+    requiresProblem(!signed && props.downloadUrlExpiry !== undefined, 'downloadUrlExpiry requires delivery: DeliveryMode.SIGNED_URLS.'),
+    requiresProblem(!signed && keys !== undefined, 'signedUrlKeys requires delivery: DeliveryMode.SIGNED_URLS.'),
+    integerProblem('downloadUrlExpiry (seconds)', expiry, MIN_DOWNLOAD_EXPIRY_SECONDS, MAX_DOWNLOAD_EXPIRY_SECONDS, ' s'),
+    requiresProblem(Boolean(keys?.publicKey) !== Boolean(keys?.privateKeySecret),
+      'signedUrlKeys.publicKey and signedUrlKeys.privateKeySecret go together (your key pair), or leave both out to have one generated at deploy.'),
+  ];
 }
 
 /**
@@ -140,6 +183,10 @@ export class UploadDelivery extends Construct {
   public readonly responseHeadersPolicy: cloudfront.ResponseHeadersPolicy;
   /** The viewer-response function that sets `Content-Disposition`. */
   public readonly contentDispositionFunction: cloudfront.Function;
+  /** With `DeliveryMode.SIGNED_URLS`: the trusted key group and the private key's secret. */
+  public readonly signedUrlKeys?: SignedUrlKeys;
+  /** With `DeliveryMode.SIGNED_URLS`: the lifetime of the URLs `POST /downloads` signs. */
+  public readonly downloadUrlExpiry?: Duration;
 
   constructor(scope: Construct, id: string, props: UploadDeliveryProps) {
     super(scope, id);
@@ -165,6 +212,10 @@ export class UploadDelivery extends Construct {
       comment: 'cdk-direct-upload: Content-Disposition inline for inline types, attachment otherwise',
       code: cloudfront.FunctionCode.fromInline(contentDispositionFunctionCode(props.inlineContentTypes ?? [...d.inlineContentTypes])),
     });
+    if ((props.delivery ?? d.delivery) === DeliveryMode.SIGNED_URLS) {
+      this.signedUrlKeys = new SignedUrlKeys(this, 'SignedUrlKeys', props.signedUrlKeys);
+      this.downloadUrlExpiry = props.downloadUrlExpiry ?? d.downloadUrlExpiry;
+    }
     const behavior: cloudfront.BehaviorOptions = {
       origin: origins.S3BucketOrigin.withOriginAccessControl(props.bucket),
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -174,6 +225,7 @@ export class UploadDelivery extends Construct {
       responseHeadersPolicy: this.responseHeadersPolicy,
       compress: true,
       functionAssociations: [{ function: this.contentDispositionFunction, eventType: cloudfront.FunctionEventType.VIEWER_RESPONSE }],
+      trustedKeyGroups: this.signedUrlKeys ? [this.signedUrlKeys.keyGroup] : undefined,
     };
 
     if (props.existingDistribution) {

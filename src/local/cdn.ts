@@ -3,9 +3,11 @@
  * Access Control does) with the response headers the CloudFront response headers policy sets,
  * generated from the same source (`deliveryHeaders()`). No caching: every request goes to the origin.
  */
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { signedUrlProblem } from './cdn-signature';
 import { contentDispositionFor } from '../contract/delivery';
 
 /** Options of {@link createCdnListener}. */
@@ -27,6 +29,14 @@ export interface CdnListenerOptions {
    * @default - no Content-Disposition is added
    */
   readonly inlineContentTypes?: readonly string[];
+  /**
+   * Signed delivery: serve only CloudFront-signed URLs made with one of these public keys (by key id),
+   * as a distribution with a trusted key group does; 403 otherwise.
+   * @default - public delivery
+   */
+  readonly trustedKeys?: ReadonlyMap<string, KeyObject>;
+  /** The clock the signed URLs' expiry is checked against. @default - `new Date()` */
+  readonly now?: () => Date;
 }
 
 /** The object key for a request path (`/uploads/a%20b.png` → `uploads/a b.png`), or undefined. */
@@ -78,6 +88,13 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
     if (method !== 'GET' && method !== 'HEAD') {
       sendText(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
       return;
+    }
+    if (options.trustedKeys) {
+      const problem = signedUrlProblem(`http://${req.headers.host ?? ''}`, req.url ?? '/', options.trustedKeys, (options.now ?? (() => new Date()))());
+      if (problem) {
+        sendText(res, 403, problem);
+        return;
+      }
     }
     const key = keyFromPath(req.url ?? '/');
     if (key === undefined) {

@@ -20,10 +20,17 @@ import {
 import { close, listen, origin } from './net';
 import { LocalCredentials, LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from './s3';
 import { ObjectCreated, objectCreatedEvent, s3TestEvent } from './s3-events';
+import { LocalSignedDownloads, localSignedDownloads, LocalSignedDownloadsOptions } from './signed-downloads';
 import { LocalSqs, localQueueArn, startLocalSqs } from './sqs';
 import { LocalVerifier, startLocalVerifier } from './verifier';
 import { DEFAULT_INLINE_CONTENT_TYPES, deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../contract/delivery';
 import * as contract from '../contract/environment';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_QUEUE_RETENTION_SECONDS,
+  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+} from '../contract/queue-defaults';
 import { RejectedObjectAction, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import {
   DEFAULT_ALLOWED_CONTENT_TYPES,
@@ -35,12 +42,6 @@ import {
   serializePolicy,
   UploadPolicy,
 } from '../contract/upload-rules';
-import {
-  DEAD_LETTER_RETENTION_SECONDS,
-  DEFAULT_MAX_RECEIVE_COUNT,
-  DEFAULT_QUEUE_RETENTION_SECONDS,
-  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-} from '../contract/queue-defaults';
 import { lambdaRuntimeEnvironment, loadSignerConfig } from '../signer/config';
 import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
 import { loadVerifierConfig } from '../verifier/config';
@@ -124,6 +125,12 @@ export interface LocalStackOptions {
    * @default - no quota
    */
   readonly uploadQuota?: LocalUploadQuota;
+  /**
+   * Signed delivery (the construct's `delivery: DeliveryMode.SIGNED_URLS`): the CDN route serves only
+   * CloudFront-signed URLs made with the stack's key pair, and the signer answers `POST /downloads`.
+   * @default - public delivery
+   */
+  readonly signedDownloads?: LocalSignedDownloadsOptions;
 }
 
 /** A running local stack. */
@@ -134,6 +141,8 @@ export interface LocalStack {
   readonly s3Endpoint: string;
   /** Base URL objects are served from (`${cdnUrl}/${key}`). */
   readonly cdnUrl: string;
+  /** With `signedDownloads`: the key pair the CDN route trusts (sign with `signDownloadUrl`). */
+  readonly signedDownloads?: LocalSignedDownloads;
   /** SQS endpoint (for an `SQSClient`). */
   readonly sqsEndpoint: string;
   /** The notification queue. */
@@ -335,6 +344,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
 
     // CDN: bound before the signer is configured, which needs its URL.
+    const signed = options.signedDownloads ? localSignedDownloads(options.signedDownloads) : undefined;
     const cdnServer: Server = createServer(createCdnListener({
       client: s3.client,
       bucket,
@@ -342,6 +352,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       log,
       gate: verify ? { prefix: policy.prefix, tagKey: VERIFIED_TAG, tagValue: VERIFIED_VALUE } : undefined,
       inlineContentTypes: options.inlineContentTypes ?? DEFAULT_INLINE_CONTENT_TYPES,
+      trustedKeys: signed?.trustedKeys,
+      now: options.signer?.now,
     }));
     const cdnPort = await listen(cdnServer, host, options.ports?.cdn ?? 0, 'CDN', names.cdn);
     cleanups.push(() => close(cdnServer));
@@ -370,10 +382,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         publicBaseUrl: cdnUrl,
         endpoint: s3.endpoint,
         ...(quota && dynamoDb ? { quota, dynamoDbEndpoint: dynamoDb.endpoint } : {}),
+        ...(signed ? { downloads: signed.settings(region) } : {}),
       }),
       ...lambdaRuntimeEnvironment(region, credentials),
     };
-    const handler = createSignerHandler(loadSignerConfig(signerEnvironment), { log, ...options.signer });
+    const signerConfig = loadSignerConfig(signerEnvironment);
+    const handler = createSignerHandler(signerConfig, { log, ...(signed ? { downloadStore: signed.store(signerConfig) } : {}), ...options.signer });
     const cors: HttpApiCors = {
       allowOrigins: allowedOrigins,
       allowMethods: SIGNER_CORS_METHODS,
@@ -394,6 +408,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       signerUrl: origin(host, signerPort),
       s3Endpoint: s3.endpoint,
       cdnUrl,
+      signedDownloads: signed,
       sqsEndpoint: sqs.endpoint,
       queueUrl,
       deadLetterQueueUrl,

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadSignerConfig, SignerConfig } from './config';
+import { DownloadStore, downloadRoute, sdkDownloadStore } from './downloads';
 import { errorResponse, jsonResponse, Rejection, rejectionResponse, SignerResponse } from './http';
 import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
@@ -17,6 +18,7 @@ import { readJsonBody, validateCreateUploadRequest } from './request';
 import { createRequestPresigner } from './request-presigner';
 import { uppySignRoute } from './uppy';
 import {
+  DOWNLOADS_PATH,
   ErrorCodes,
   MULTIPART_ABORT_PATH,
   MULTIPART_COMPLETE_PATH,
@@ -46,6 +48,11 @@ export interface SignerHandlerOptions {
    * @default - DynamoDB through `@aws-sdk/client-dynamodb`, loaded on the first counted upload
    */
   readonly quotaStore?: QuotaStore;
+  /**
+   * The object tags and the private key of signed downloads, used only when the configuration enables them.
+   * @default - S3 and Secrets Manager through the SDK, loaded on the first download request
+   */
+  readonly downloadStore?: DownloadStore;
 }
 
 const LOG_PREFIX = '[cdk-direct-upload signer]';
@@ -70,6 +77,8 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     log,
   };
   const admit = quotaGate(config, options, now, log);
+  let downloads: DownloadStore | undefined;
+  const downloadStore = (): DownloadStore => (downloads ??= options.downloadStore ?? sdkDownloadStore(config));
   // A multipart upload's key carries its layout (fixed here, at creation; see layoutKeyName).
   const newKey = (scope: string, contentType: string, layout?: PartLayout) => `${policy.prefix}/${scope}/${
     layout ? layoutKeyName(newId(), layout, extensionFor(contentType)) : `${newId()}${extensionFor(contentType)}`}`;
@@ -147,7 +156,8 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
         : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope, body.value)
           : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type, layout) => newKey(scope, type, layout),
             admit && (() => admit(quotaSubject, event)))
-            : undefined;
+            : route.path === DOWNLOADS_PATH ? await downloadRoute(config, downloadStore(), scope, body.value, now())
+              : undefined;
     if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);
     return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
   }

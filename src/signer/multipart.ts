@@ -214,8 +214,13 @@ const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g,
 
 /** The SDK-backed store (the Lambda's role credentials, or the local stack's endpoint). */
 export function sdkMultipartStore(config: SignerConfig): MultipartStore {
+  return sdkMultipartCalls(createS3Client(config), config.bucket);
+}
+
+/** The signer's S3 client (bounded timeouts), created and `@aws-sdk/client-s3` loaded on first use. */
+export function createS3Client(config: SignerConfig): () => { client: S3.S3Client; m: S3Module } {
   let cached: S3.S3Client | undefined;
-  const s3 = (): { client: S3.S3Client; m: S3Module } => {
+  return () => {
     const m = loadSdk();
     cached ??= new m.S3Client({
       region: config.region,
@@ -233,10 +238,11 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
     });
     return { client: cached, m };
   };
-  const Bucket = config.bucket;
+}
+
+function sdkMultipartCalls(s3: () => { client: S3.S3Client; m: S3Module }, Bucket: string): MultipartStore {
   const bounded = (budget: number, requestTimeout?: number) =>
     ({ abortSignal: AbortSignal.timeout(budget), ...(requestTimeout ? { requestTimeout } : {}) });
-
   return {
     async create(key, contentType) {
       const { client, m } = s3();

@@ -16,9 +16,10 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { QUOTA_KEY_ATTRIBUTE, QUOTA_TTL_ATTRIBUTE } from './quota';
+import { grantSignedDownloads, SignedDownloadsOptions } from './signed-downloads';
 import { SignerFunction } from './signer-function';
 import { signerEnvironment } from '../contract/environment';
-import { SIGNER_PATHS } from '../contract/signer-protocol';
+import { DOWNLOADS_PATH, SIGNER_PATHS } from '../contract/signer-protocol';
 import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { acknowledge, acknowledgeBundledFunction, acknowledgeLogGroup, acknowledgePrefixWildcard, compliance } from '../private/nag';
 import { functionRoleAndLogs } from '../private/resources';
@@ -107,6 +108,13 @@ export interface UploadSignerOptions {
 
 /** Properties of an {@link UploadSigner}: where uploads go, and who may sign them. */
 export interface UploadSignerProps extends UploadRules, UploadSignerOptions {
+  /**
+   * Signed delivery: answer `POST /downloads` with CloudFront signed URLs for the caller's verified keys.
+   *
+   * @default - no downloads route (public delivery)
+   */
+  readonly signedDownloads?: SignedDownloadsOptions;
+
   /** The bucket uploads land in. The signer may write under `uploadPrefix` only. */
   readonly bucket: s3.IBucket;
 
@@ -223,6 +231,9 @@ export class UploadSigner extends Construct {
   /** The upload counters, when `uploadQuota` is set. */
   public readonly quotaTable?: dynamodb.Table;
 
+  /** The API's routes (`/downloads` only with signed delivery). */
+  private readonly routePaths: readonly string[];
+
   constructor(scope: Construct, id: string, props: UploadSignerProps) {
     super(scope, id);
     throwIfProblems('UploadSigner', [...uploadRuleProblems(props), ...uploadSignerProblems(props)]);
@@ -235,6 +246,7 @@ export class UploadSigner extends Construct {
 
     const { role, logGroup } = functionRoleAndLogs(this, 'cdk-direct-upload signer: presigns uploads (single, form, multipart) under the upload prefix', logRetention);
     this.role = role;
+    this.routePaths = SIGNER_PATHS.filter((path) => path !== DOWNLOADS_PATH || props.signedDownloads);
     this.grantPresign(props);
     this.quotaTable = props.uploadQuota ? this.createQuotaTable(props.removalPolicy ?? d.removalPolicy) : undefined;
 
@@ -261,6 +273,7 @@ export class UploadSigner extends Construct {
             maxUploads: props.uploadQuota.maxUploads,
             windowSeconds: props.uploadQuota.window.toSeconds(),
           } : undefined,
+          downloads: props.signedDownloads && grantSignedDownloads(role, props.bucket, this.uploadPrefix, props.signedDownloads),
         }, (value) => Stack.of(this).toJsonString(value)),
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -288,7 +301,7 @@ export class UploadSigner extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
-      resourceArns: SIGNER_PATHS.map((path) => this.api.arnForExecuteApi('POST', path, '$default')),
+      resourceArns: this.routePaths.map((path) => this.api.arnForExecuteApi('POST', path, '$default')),
     });
   }
 
@@ -374,7 +387,7 @@ export class UploadSigner extends Construct {
       timeout: SIGNER_DEFAULTS.apiIntegrationTimeout,
     });
     const authorizer = props.authorizer ?? (anonymous ? new apigwv2.HttpNoneAuthorizer() : new authorizers.HttpIamAuthorizer());
-    for (const path of SIGNER_PATHS) {
+    for (const path of this.routePaths) {
       api.addRoutes({ path, methods: [apigwv2.HttpMethod.POST], integration, authorizer });
     }
     if (anonymous) {
