@@ -6,6 +6,7 @@ import {
   REJECTED_OBJECTS_ENV,
   REJECTION_QUEUE_URL_ENV,
   RejectedObjectAction,
+  UNCLAIMED_UPLOADS_ENV,
   VERIFIED_QUEUE_URL_ENV,
 } from './protocol';
 import { BUCKET_ENV, parsePolicy, POLICY_ENV, UploadPolicy } from '../policy';
@@ -19,6 +20,8 @@ export interface VerifierConfig {
   /** Where rejection records go. */
   readonly rejectionQueueUrl: string;
   readonly rejectedObjects: RejectedObjectAction;
+  /** Tag verified uploads `direct-upload:unclaimed=true` (expired by lifecycle unless claimed). @default false */
+  readonly tagUnclaimed?: boolean;
 }
 
 /** Reads and checks the configuration; throws once, naming every broken variable. */
@@ -38,6 +41,8 @@ export function loadVerifierConfig(env: Readonly<Record<string, string | undefin
   if (!rejectionQueueUrl || !/^https?:\/\//.test(rejectionQueueUrl)) problems.push(`${REJECTION_QUEUE_URL_ENV} is not a queue URL`);
   const rejectedObjects = env[REJECTED_OBJECTS_ENV] ?? 'delete';
   if (rejectedObjects !== 'delete' && rejectedObjects !== 'retain') problems.push(`${REJECTED_OBJECTS_ENV} must be "delete" or "retain"`);
+  const unclaimed = env[UNCLAIMED_UPLOADS_ENV] ?? 'keep';
+  if (unclaimed !== 'keep' && unclaimed !== 'expire') problems.push(`${UNCLAIMED_UPLOADS_ENV} must be "keep" or "expire"`);
   if (problems.length > 0) throw new Error(`verifier configuration: ${problems.join('; ')}`);
   return {
     bucket: bucket!,
@@ -45,5 +50,6 @@ export function loadVerifierConfig(env: Readonly<Record<string, string | undefin
     verifiedQueueUrl: verifiedQueueUrl!,
     rejectionQueueUrl: rejectionQueueUrl!,
     rejectedObjects: rejectedObjects as RejectedObjectAction,
+    tagUnclaimed: unclaimed === 'expire',
   };
 }

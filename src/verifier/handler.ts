@@ -17,6 +17,7 @@ import {
   REJECTED_TAG,
   RejectionRecord,
   TAG_KEY_PREFIX,
+  UNCLAIMED_TAG,
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
@@ -182,7 +183,9 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...record, verification }] }));
       const kept = withoutOurTags(tags);
-      if (!(await store.putTags(object, { ...kept, [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag }))) return 'gone';
+      // With unclaimed uploads expiring, the same single write marks it unclaimed; claiming rewrites the tags without it.
+      const unclaimed: Record<string, string> = config.tagUnclaimed ? { [UNCLAIMED_TAG]: 'true' } : {};
+      if (!(await store.putTags(object, { ...kept, [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag, ...unclaimed }))) return 'gone';
       if (object.versionId === undefined && (await store.currentETag(key)) !== head.eTag) {
         // Unversioned bucket: the key was overwritten between the read and the tag write, so the tag may
         // sit on bytes that were never read. Take it off; the newer object's own event verifies those.

@@ -16,6 +16,12 @@ export const VERIFIED_VALUE = 'true';
 export const ETAG_TAG = 'direct-upload:etag';
 /** Object tag recording why a retained object was rejected. */
 export const REJECTED_TAG = 'direct-upload:rejected';
+/**
+ * Object tag the verifier sets to `true` beside {@link VERIFIED_TAG} when unclaimed uploads expire
+ * (`unclaimedUploadExpiry`): a lifecycle rule expires verified objects still carrying it. The application
+ * claims an upload by rewriting its tags without it (`claimUpload` of `cdk-direct-upload/worker`).
+ */
+export const UNCLAIMED_TAG = 'direct-upload:unclaimed';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 
@@ -25,6 +31,9 @@ export const VERIFIED_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFIED_QUEUE_URL';
 export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
 /** Environment variable: what happens to a rejected object, `delete` or `retain`. */
 export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
+
+/** Environment variable: `expire` when verified uploads are tagged {@link UNCLAIMED_TAG} until claimed. */
+export const UNCLAIMED_UPLOADS_ENV = 'DIRECT_UPLOAD_UNCLAIMED_UPLOADS';
 
 /** What happens to a rejected object. */
 export type RejectedObjectAction = 'delete' | 'retain';
