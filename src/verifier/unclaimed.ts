@@ -7,7 +7,7 @@
  */
 import { aws_iam as iam, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { ETAG_TAG, TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from './protocol';
+import { ETAG_TAG, TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import { acknowledge, acknowledgePrefixWildcard, compliance } from '../private/nag';
 
 const TAGGING_ACTIONS = ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'];

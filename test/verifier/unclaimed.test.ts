@@ -10,7 +10,7 @@ import { Aspects, Duration, aws_iam as iam, aws_s3 as s3, aws_sqs as sqs } from 
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { DirectUploadBucketProps, UploadVerifier } from '../../src';
-import { UNCLAIMED_UPLOADS_ENV } from '../../src/verifier/protocol';
+import { UNCLAIMED_UPLOADS_ENV } from '../../src/contract/environment';
 import { consumerWorker, synth, testStack } from '../util';
 
 const ON: DirectUploadBucketProps = { unclaimedUploadExpiry: Duration.days(7) };
