@@ -32,6 +32,7 @@ import {
   REJECTED_OBJECTS_ENV,
   REJECTION_QUEUE_URL_ENV,
   S3_ENDPOINT_ENV,
+  UNCLAIMED_UPLOADS_ENV,
   VERIFIED_QUEUE_URL_ENV,
 } from '../contract/environment';
 import { RejectedObjectAction, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
@@ -122,6 +123,11 @@ export interface LocalStackOptions {
   readonly verifyUploads?: boolean;
   /** What the verifier does with a rejected object. @default 'delete' */
   readonly rejectedUploads?: RejectedObjectAction;
+  /**
+   * Tag verified uploads `direct-upload:unclaimed=true` until claimed, as the construct does with
+   * `unclaimedUploadExpiry` (the stand-in has no lifecycle rules: nothing expires locally). @default false
+   */
+  readonly expireUnclaimedUploads?: boolean;
   /** Visibility timeout of the verification queue (the construct: 6 × the verifier's 30 s). @default 180 */
   readonly verificationVisibilityTimeoutSeconds?: number;
   /** Verifier log lines (one JSON object each). @default - discarded */
@@ -332,6 +338,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         [VERIFIED_QUEUE_URL_ENV]: queueUrl,
         [REJECTION_QUEUE_URL_ENV]: rejectionQueueUrl!,
         [REJECTED_OBJECTS_ENV]: options.rejectedUploads ?? 'delete',
+        ...(options.expireUnclaimedUploads ? { [UNCLAIMED_UPLOADS_ENV]: 'expire' } : {}),
       };
       const running = startLocalVerifier({
         s3: s3.client,
