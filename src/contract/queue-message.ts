@@ -77,3 +77,12 @@ export interface RejectionRecord {
   /** The S3 event record that announced the object. */
   readonly event: unknown;
 }
+
+/**
+ * Decodes `s3.object.key` of an S3 event record into the object key. S3 form-URL-encodes keys in events
+ * (a space is `+`, a `+` is `%2B`, other bytes `%XX` of their UTF-8): the one decoder, for the verifier, the
+ * worker helpers and the local stack.
+ */
+export function decodeS3EventKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
+}

@@ -79,9 +79,7 @@ export function encodeS3EventKey(key: string): string {
 }
 
 /** Decodes `s3.object.key` back into the object key (what every consumer must do first). */
-export function decodeS3EventKey(encoded: string): string {
-  return decodeURIComponent(encoded.replace(/\+/g, ' '));
-}
+export { decodeS3EventKey } from '../contract/queue-message';
 
 /** The `s3:TestEvent` message. */
 export function s3TestEvent(bucket: string, time: Date = new Date()): S3TestEvent {

@@ -14,6 +14,7 @@ import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import { Verdict, verifyObject } from './verify';
 import {
+  decodeS3EventKey,
   ETAG_TAG,
   REJECTED_TAG,
   RejectionRecord,
@@ -104,11 +105,6 @@ interface S3Record {
   readonly [field: string]: unknown;
 }
 
-/** Decodes `s3.object.key` (form URL-encoding: `+` is a space). */
-export function decodeEventKey(encoded: string): string {
-  return decodeURIComponent(encoded.replace(/\+/g, ' '));
-}
-
 /** Creates the SQS batch handler. */
 export function createVerifierHandler(config: VerifierConfig, deps: VerifierDependencies): (event: SqsBatch) => Promise<SqsBatchResponse> {
   const now = deps.now ?? (() => new Date());
@@ -124,7 +120,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       report({ outcome: 'ignored', reason: `event for another bucket (${String(record.s3?.bucket?.name)})` });
       return 'ignored';
     }
-    const key = decodeEventKey(encodedKey);
+    const key = decodeS3EventKey(encodedKey);
     const eventETag = record.s3?.object?.eTag;
     // In a versioned bucket every read, tag and delete names the event's version: the verdict, the tag
     // and the announcement are about exactly the bytes that were read, whatever is written to the key later.

@@ -3,8 +3,7 @@
  * prefix, each with the verifier's `verification` result (when `verifyUploads` is on, the default).
  * No AWS SDK, no aws-cdk-lib.
  */
-import type { VerificationResult } from '../contract/queue-message';
-import { decodeEventKey } from '../verifier/handler';
+import { decodeS3EventKey, type VerificationResult } from '../contract/queue-message';
 
 export type { VerificationResult } from '../contract/queue-message';
 
@@ -82,7 +81,7 @@ function uploadsIn(messageId: string, body: string): UploadMessage[] {
       eventName: typeof record.eventName === 'string' ? record.eventName : '',
       ...(typeof record.eventTime === 'string' ? { eventTime: record.eventTime } : {}),
       bucket,
-      key: decodeEventKey(object.key),
+      key: decodeS3EventKey(object.key),
       size: typeof object.size === 'number' ? object.size : 0,
       eTag: typeof object.eTag === 'string' ? object.eTag : '',
       ...(typeof object.versionId === 'string' && object.versionId !== 'null' ? { versionId: object.versionId } : {}),

@@ -2,6 +2,7 @@
  * parseUploadMessages: keys decoded exactly as S3 encodes them, every field of the record, a bad message
  * reported alone.
  */
+import { buildSync } from 'esbuild';
 import { encodeS3EventKey } from '../../src/local/s3-events';
 import { parseUploadMessages } from '../../src/worker';
 
@@ -67,4 +68,10 @@ describe('parseUploadMessages', () => {
     expect(parsed[3]).toEqual({ ok: false, messageId: 'm3', error: 'S3 event record without bucket or key' });
     expect(parsed[4]).toEqual({ ok: true, messageId: 'm4', uploads: [] });
   });
+});
+
+test('cdk-direct-upload/worker is dependency-free: its bundle imports no package, not even a Node built-in', () => {
+  const result = buildSync({ entryPoints: ['src/worker/index.ts'], bundle: true, write: false, platform: 'neutral', packages: 'external', metafile: true, logLevel: 'silent' });
+  const imports = Object.values(result.metafile!.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
+  expect(imports).toEqual([]);
 });
