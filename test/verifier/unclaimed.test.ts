@@ -10,8 +10,9 @@ import { Aspects, Duration, aws_iam as iam, aws_s3 as s3, aws_sqs as sqs } from 
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { DirectUploadBucketProps, UploadVerifier } from '../../src';
-import { UNCLAIMED_UPLOADS_ENV } from '../../src/contract/environment';
-import { consumerWorker, synth, testStack } from '../util';
+import { REJECTED_OBJECTS_ENV, UNCLAIMED_UPLOADS_ENV } from '../../src/contract/environment';
+import { loadVerifierConfig } from '../../src/verifier/config';
+import { consumerWorker, functionEnvironment, synth, testStack } from '../util';
 
 const ON: DirectUploadBucketProps = { unclaimedUploadExpiry: Duration.days(7) };
 const VERIFIED = 'direct-upload:verified';
@@ -129,6 +130,19 @@ describe('unclaimedUploadExpiry', () => {
       expect.objectContaining({ Id: 'ExpireNoncurrentVersions', NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
     ]));
     expect(verifierVariables(template)[UNCLAIMED_UPLOADS_ENV]).toBe('expire');
+  });
+
+  test('the verifier loads the synthesized environment: marks uploads unclaimed with the option, not without; refuses a bad value', () => {
+    const load = (props: DirectUploadBucketProps) => {
+      const { template } = synth(props);
+      // Refs (bucket, queues) resolve to queue-URL-shaped literals, as the Lambda runtime would see them.
+      const refs = Object.fromEntries(Object.values(verifierVariables(template))
+        .flatMap((v) => (typeof v === 'object' && v !== null && 'Ref' in v ? [[(v as { Ref: string }).Ref, `https://sqs.local/${(v as { Ref: string }).Ref}`]] : [])));
+      return functionEnvironment(template, REJECTED_OBJECTS_ENV, refs);
+    };
+    expect(loadVerifierConfig(load(ON)).tagUnclaimed).toBe(true);
+    expect(loadVerifierConfig(load({})).tagUnclaimed).toBe(false);
+    expect(() => loadVerifierConfig({ ...load(ON), [UNCLAIMED_UPLOADS_ENV]: 'soon' })).toThrow(/DIRECT_UPLOAD_UNCLAIMED_UPLOADS must be "keep" or "expire"/);
   });
 
   test('the bucket policy: the verifier-only Deny keeps PutObject; tag writes by others must be claims of verified objects', () => {
