@@ -93,6 +93,20 @@ export function multipartProblems(threshold: number, partSize: number): { thresh
   return out;
 }
 
+/**
+ * A byte count for people: `1 MiB (1048576 bytes)`, or `1 MiB` without `withBytes`; counts that are not
+ * whole KiB/MiB/GiB/TiB stay in bytes (`1000 bytes`, `1 byte`).
+ */
+export function formatBytes(bytes: number, withBytes = true): string {
+  const units: ReadonlyArray<[string, number]> = [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
+  for (const [unit, factor] of units) {
+    if (bytes >= factor && bytes % factor === 0) {
+      return withBytes ? `${bytes / factor} ${unit} (${bytes} bytes)` : `${bytes / factor} ${unit}`;
+    }
+  }
+  return bytes === 1 ? '1 byte' : `${bytes} bytes`;
+}
+
 /** File extensions for common types; the key's extension comes from the type, never the filename. */
 export const CONTENT_TYPE_EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
   'image/jpeg': '.jpg',

@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { claimStatements, grantClaims } from './unclaimed';
 import { VerifierFunction } from './verifier-function';
 import { verifierEnvironment } from '../contract/environment';
+import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
 import { TAG_KEY_PREFIX, UNCLAIMED_TAG, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { isVersioned, writeOnceStatement } from '../private/bucket';
@@ -19,7 +20,6 @@ import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWil
 import { functionRoleAndLogs, secureQueue } from '../private/resources';
 import { uploadPolicy, uploadPrefixOf, uploadRuleProblems } from '../private/upload-rules';
 import { found, integerProblem, resolvedMillis, throwIfProblems } from '../private/validation';
-import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
 import { UploadRules } from '../upload-rules';
 
 /** Properties of an {@link UploadVerifier}: the bucket it watches, where verified uploads are announced. */
