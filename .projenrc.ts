@@ -153,7 +153,7 @@ for (const p of ['/examples', '/bench', '/.ci', '/docs', '/compat', '/scripts'])
 // module proxy does not serve the Go twin of 2.2.296 (the newest on npm); 2.2.292 is served. Same CLI layer.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2', '@aws-cdk/asset-awscli-v1': '2.2.292' });
 
-// Sub-path entry points outside the jsii surface: the typed browser/Node client and the local stack.
+// Sub-path entry points outside the jsii surface: the typed browser/Node client, the worker helpers and the local stack.
 // `exports` serves Node's ESM and CJS resolution; `typesVersions` serves TypeScript's classic resolution.
 project.package.addField('exports', {
   '.': { types: './lib/index.d.ts', default: './lib/index.js' },
@@ -165,7 +165,7 @@ project.package.addField('exports', {
   './package.json': './package.json',
 });
 project.package.addField('typesVersions', {
-  '*': { client: ['lib/client/index.d.ts'], local: ['lib/local/index.d.ts'], worker: ['lib/worker/index.d.ts'] },
+  '*': { client: ['lib/client/index.d.ts'], worker: ['lib/worker/index.d.ts'], local: ['lib/local/index.d.ts'] },
 });
 
 // Minify the Lambda bundles, ES modules first (projen's lambda bundling options have neither): smaller asset,

@@ -197,6 +197,16 @@ export interface DirectUploadBucketProps extends UploadRules, UploadSignerOption
    */
   readonly rejectedUploadRetention?: Duration;
 
+  /**
+   * Delete verified uploads the application does not claim within this time (whole days): the verifier
+   * tags them `direct-upload:unclaimed=true` (in its one tag write) and a lifecycle rule expires them. Claim
+   * an upload from your backend with `claimUpload` of `cdk-direct-upload/worker`, after
+   * `grantClaimUploads`. Requires `verifyUploads`.
+   *
+   * @default - uploads are kept whether or not they are claimed
+   */
+  readonly unclaimedUploadExpiry?: Duration;
+
 }
 
 /** The baseline of what the L3 itself owns (the parts keep theirs), in one place. */
@@ -330,6 +340,7 @@ export class DirectUploadBucket extends Construct {
         maxReceiveCount: props.maxReceiveCount,
         queueRetentionPeriod: props.queueRetentionPeriod,
         rejectedUploadRetention: props.rejectedUploadRetention,
+        unclaimedUploadExpiry: props.unclaimedUploadExpiry,
         logRetention: props.logRetention,
       });
     } else {
@@ -388,6 +399,16 @@ export class DirectUploadBucket extends Construct {
    */
   public grantInvokeSigner(grantee: iam.IGrantable): iam.Grant {
     return this.signer.grantInvoke(grantee);
+  }
+
+  /**
+   * Lets `grantee` claim uploads with `claimUpload` of `cdk-direct-upload/worker`, so that
+   * `unclaimedUploadExpiry` does not delete them: one tag write per claimed upload, on verified uploads
+   * only, that can drop the unclaimed tag and nothing else. Throws without `unclaimedUploadExpiry`.
+   */
+  public grantClaimUploads(grantee: iam.IGrantable): iam.Grant {
+    if (!this.verifier) throw new Error('grantClaimUploads needs the verifier (verifyUploads) and unclaimedUploadExpiry.');
+    return this.verifier.grantClaimUploads(grantee);
   }
 
   /**
@@ -584,6 +605,8 @@ function directUploadBucketProblems(props: DirectUploadBucketProps): string[] {
       visibility !== undefined && visibility > 43_200_000 ? `queueVisibilityTimeout must be at most 12 hours (got ${props.queueVisibilityTimeout!.toHumanString()}).` : undefined,
       requiresProblem(Boolean(props.rejectedUploadRetention) && props.verifyUploads === false,
         'rejectedUploadRetention requires verifyUploads (nothing is rejected without the verifier); remove it or set verifyUploads: true.'),
+      requiresProblem(Boolean(props.unclaimedUploadExpiry) && props.verifyUploads === false,
+        'unclaimedUploadExpiry requires verifyUploads (the verifier marks uploads unclaimed); remove it or set verifyUploads: true.'),
       requiresProblem(Boolean(props.alarmTopic) && !alarmsOn, 'alarmTopic is set but createAlarms is false; remove one of them.'),
       requiresProblem(threshold !== undefined && !Token.isUnresolved(threshold) && !alarmsOn, 'clientErrorAlarmThreshold is set but createAlarms is false; remove one of them.'),
       alarmsOn && threshold !== undefined && !Token.isUnresolved(threshold) && (!Number.isInteger(threshold) || threshold < 1)

@@ -1,11 +1,11 @@
 /**
  * Issue 10, construct side: each hole, one fine-grained template assertion.
  */
-import { Aspects, Size, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_s3 as s3 } from 'aws-cdk-lib';
+import { Aspects, Size, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
-import { synth } from './util';
+import { consumerWorker, synth } from './util';
 import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../src/contract/delivery';
 import { PUBLIC_BASE_URL_ENV, VERIFIED_QUEUE_URL_ENV } from '../src/contract/environment';
 
@@ -95,14 +95,7 @@ describe('no warning of the construct\'s own making (issue 10.7)', () => {
 function consumerFindings(grant: boolean): string[] {
   const packs = [new AwsSolutionsChecks(), new HIPAASecurityChecks(), new NIST80053R5Checks()];
   const { stack } = synth(withKey, (uploads, s) => {
-    const role = new iam.Role(s, 'WorkerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    const worker = new lambda.Function(s, 'Worker', {
-      runtime: lambda.Runtime.NODEJS_20_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => {};'),
-      role,
-      logGroup: new logs.LogGroup(s, 'WorkerLogs'),
-    });
+    const worker = consumerWorker(s);
     if (grant) uploads.grantConsumeUploads(worker);
     for (const pack of packs) Aspects.of(s).add(pack);
   });

@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_kms as kms, aws_sns as sns } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, aws_certificatemanager as acm, aws_iam as iam, aws_kms as kms, aws_lambda as lambda, aws_logs as logs, aws_sns as sns } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { DirectUploadBucket, DirectUploadBucketProps } from '../src';
@@ -40,6 +40,17 @@ export function stableTemplate(template: Template): unknown {
     if (resource.Metadata && Object.keys(resource.Metadata).length === 0) delete resource.Metadata;
   }
   return masked;
+}
+
+/** A consumer's worker, clean for every cdk-nag pack on its own: own log group, own role (ids `Worker*`). */
+export function consumerWorker(stack: Stack): lambda.Function {
+  return new lambda.Function(stack, 'Worker', {
+    runtime: lambda.Runtime.NODEJS_20_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    role: new iam.Role(stack, 'WorkerRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }),
+    logGroup: new logs.LogGroup(stack, 'WorkerLogs'),
+  });
 }
 
 /** A stack of a fresh app, in the test account and region. */

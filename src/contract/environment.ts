@@ -26,6 +26,8 @@ export const VERIFIED_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFIED_QUEUE_URL';
 export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
 /** Environment variable: what happens to a rejected object, `delete` or `retain`. */
 export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
+/** Environment variable: `expire` when verified uploads are tagged `direct-upload:unclaimed` until claimed. */
+export const UNCLAIMED_UPLOADS_ENV = 'DIRECT_UPLOAD_UNCLAIMED_UPLOADS';
 
 /** Environment variable carrying the quota (JSON {@link QuotaSettings}); unset = no quota. */
 export const QUOTA_ENV = 'DIRECT_UPLOAD_QUOTA';
@@ -96,6 +98,8 @@ export interface VerifierEnvironment {
   /** Where rejection records go. */
   readonly rejectionQueueUrl: string;
   readonly rejectedObjects: RejectedObjectAction;
+  /** Tag verified uploads `direct-upload:unclaimed=true` until claimed (`unclaimedUploadExpiry`). @default false */
+  readonly tagUnclaimed?: boolean;
 }
 
 /** How {@link signerEnvironment} writes JSON values (the construct passes `Stack.toJsonString`, so tokens resolve). */
@@ -131,6 +135,7 @@ export function verifierEnvironment(values: VerifierEnvironment): Record<string,
     [VERIFIED_QUEUE_URL_ENV]: values.verifiedQueueUrl,
     [REJECTION_QUEUE_URL_ENV]: values.rejectionQueueUrl,
     [REJECTED_OBJECTS_ENV]: values.rejectedObjects,
+    ...optional(UNCLAIMED_UPLOADS_ENV, values.tagUnclaimed ? 'expire' : undefined),
   };
 }
 
@@ -198,8 +203,10 @@ export function loadVerifierEnvironment(env: Env): VerifierEnvironment {
   const rejectionQueueUrl = readQueueUrl(env, REJECTION_QUEUE_URL_ENV, problems);
   const rejectedObjects = env[REJECTED_OBJECTS_ENV] ?? 'delete';
   if (rejectedObjects !== 'delete' && rejectedObjects !== 'retain') problems.push(`${REJECTED_OBJECTS_ENV} must be "delete" or "retain"`);
+  const unclaimed = env[UNCLAIMED_UPLOADS_ENV] ?? 'keep';
+  if (unclaimed !== 'keep' && unclaimed !== 'expire') problems.push(`${UNCLAIMED_UPLOADS_ENV} must be "keep" or "expire"`);
   if (problems.length > 0 || !policy || !bucket) throw new EnvironmentError(problems);
-  return { policy, bucket, verifiedQueueUrl, rejectionQueueUrl, rejectedObjects: rejectedObjects as RejectedObjectAction };
+  return { policy, bucket, verifiedQueueUrl, rejectionQueueUrl, rejectedObjects: rejectedObjects as RejectedObjectAction, tagUnclaimed: unclaimed === 'expire' };
 }
 
 /** Parses {@link QUOTA_ENV}; undefined when unset. Throws naming the variable when malformed. */

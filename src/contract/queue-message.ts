@@ -27,6 +27,12 @@ export const VERIFIED_VALUE = 'true';
 export const ETAG_TAG = 'direct-upload:etag';
 /** Object tag recording why a retained object was rejected. */
 export const REJECTED_TAG = 'direct-upload:rejected';
+/**
+ * Object tag the verifier sets to `true` beside {@link VERIFIED_TAG} when unclaimed uploads expire
+ * (`unclaimedUploadExpiry`): a lifecycle rule expires verified objects still carrying it. The application
+ * claims an upload by rewriting its tags without it (`claimUpload` of `cdk-direct-upload/worker`).
+ */
+export const UNCLAIMED_TAG = 'direct-upload:unclaimed';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 

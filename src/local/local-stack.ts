@@ -112,6 +112,11 @@ export interface LocalStackOptions {
   readonly verifyUploads?: boolean;
   /** What the verifier does with a rejected object. @default 'delete' */
   readonly rejectedUploads?: RejectedObjectAction;
+  /**
+   * Tag verified uploads `direct-upload:unclaimed=true` until claimed, as the construct does with
+   * `unclaimedUploadExpiry` (the stand-in has no lifecycle rules: nothing expires locally). @default false
+   */
+  readonly expireUnclaimedUploads?: boolean;
   /** Visibility timeout of the verification queue (the construct: 6 × the verifier's 30 s). @default 180 */
   readonly verificationVisibilityTimeoutSeconds?: number;
   /** Verifier log lines (one JSON object each). @default - discarded */
@@ -330,6 +335,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         verifiedQueueUrl: queueUrl,
         rejectionQueueUrl: rejectionQueueUrl!,
         rejectedObjects: options.rejectedUploads ?? 'delete',
+        tagUnclaimed: options.expireUnclaimedUploads ?? false,
       });
       const running = startLocalVerifier({
         s3: s3.client,

@@ -14,14 +14,15 @@ import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import { Rejected, verifyObject } from './verify';
 import {
+  decodeS3EventKey,
   ETAG_TAG,
   REJECTED_TAG,
   RejectionRecord,
   TAG_KEY_PREFIX,
+  UNCLAIMED_TAG,
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
-  decodeS3EventKey,
 } from '../contract/queue-message';
 
 /** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */
@@ -178,7 +179,9 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...record, verification }] }));
       const kept = withoutOurTags(tags);
-      if (!(await store.putTags(object, { ...kept, [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag }))) return 'gone';
+      // With unclaimed uploads expiring, the same single write marks it unclaimed; claiming rewrites the tags without it.
+      const unclaimed: Record<string, string> = config.tagUnclaimed ? { [UNCLAIMED_TAG]: 'true' } : {};
+      if (!(await store.putTags(object, { ...kept, [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag, ...unclaimed }))) return 'gone';
       if (object.versionId === undefined && (await store.currentETag(key)) !== head.eTag) {
         // Unversioned bucket: the key was overwritten between the read and the tag write, so the tag may
         // sit on bytes that were never read. Take it off; the newer object's own event verifies those.

@@ -9,10 +9,11 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { claimStatements, grantClaims } from './unclaimed';
 import { VerifierFunction } from './verifier-function';
 import { verifierEnvironment } from '../contract/environment';
 import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
-import { TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
+import { TAG_KEY_PREFIX, UNCLAIMED_TAG, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { isVersioned, writeOnceStatement } from '../private/bucket';
 import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWildcard } from '../private/nag';
@@ -63,6 +64,17 @@ export interface UploadVerifierProps extends UploadRules {
   readonly rejectedUploadRetention?: Duration;
 
   /**
+   * Delete verified uploads the application does not claim within this time (whole days). The verifier tags
+   * each verified upload `direct-upload:unclaimed=true` in its one tag write, a lifecycle rule expires objects
+   * still carrying it, and the application claims an upload with `claimUpload` of `cdk-direct-upload/worker`
+   * (one PutObjectTagging, allowed by `grantClaimUploads`). Needs a bucket of this app (`s3.Bucket`).
+   *
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lifecycle-mgmt.html
+   * @default - uploads are kept whether or not they are claimed
+   */
+  readonly unclaimedUploadExpiry?: Duration;
+
+  /**
    * Retention of the verifier's function logs.
    *
    * @default logs.RetentionDays.ONE_MONTH
@@ -85,18 +97,22 @@ export type UploadVerifierOptions = Omit<UploadVerifierProps, 'bucket' | 'verifi
 
 /** Problems of the verifier's own props (the upload rules are checked by `uploadRuleProblems`). */
 export function uploadVerifierProblems(props: UploadVerifierOptions): string[] {
-  const retention = props.rejectedUploadRetention;
-  const retentionDays = (resolvedMillis(retention) ?? 86_400_000) / 86_400_000;
   const queueRetention = resolvedMillis(props.queueRetentionPeriod);
   return found(
-    !Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650
-      ? `rejectedUploadRetention must be a whole number of days from 1 to 3650 (got ${retention!.toHumanString()}); use Duration.days(n), or omit it to delete rejects at once.`
-      : undefined,
+    wholeDaysProblem('rejectedUploadRetention', props.rejectedUploadRetention, 'delete rejects at once'),
+    wholeDaysProblem('unclaimedUploadExpiry', props.unclaimedUploadExpiry, 'keep unclaimed uploads'),
     integerProblem('maxReceiveCount', props.maxReceiveCount, 1, 1000),
     queueRetention !== undefined && (queueRetention < 60_000 || queueRetention > 1_209_600_000)
       ? `queueRetentionPeriod must be between 1 minute and 14 days (got ${props.queueRetentionPeriod!.toHumanString()}).`
       : undefined,
   );
+}
+
+function wholeDaysProblem(name: string, duration: Duration | undefined, omitted: string): string | undefined {
+  const days = (resolvedMillis(duration) ?? 86_400_000) / 86_400_000;
+  return !Number.isInteger(days) || days < 1 || days > 3650
+    ? `${name} must be a whole number of days from 1 to 3650 (got ${duration!.toHumanString()}); use Duration.days(n), or omit it to ${omitted}.`
+    : undefined;
 }
 
 /**
@@ -126,6 +142,9 @@ export class UploadVerifier extends Construct {
    * aws-cdk-lib can; add them yourself to a bucket whose policy this app does not manage.
    */
   public readonly bucketPolicyStatements: iam.PolicyStatement[];
+  private readonly bucket: s3.IBucket;
+  private readonly uploadPrefix: string;
+  private readonly unclaimedExpire: boolean;
 
   constructor(scope: Construct, id: string, props: UploadVerifierProps) {
     super(scope, id);
@@ -137,12 +156,19 @@ export class UploadVerifier extends Construct {
         props.rejectedUploadRetention && !(props.bucket instanceof s3.Bucket)
           ? 'rejectedUploadRetention needs a bucket of this app (s3.Bucket) for its lifecycle rule; remove it, or add the rule to your bucket and omit this prop.'
           : undefined,
+        props.unclaimedUploadExpiry && !(props.bucket instanceof s3.Bucket)
+          ? 'unclaimedUploadExpiry needs a bucket of this app (s3.Bucket) for its lifecycle rule and claim policy; remove it.'
+          : undefined,
       ),
     ]);
     const d = VERIFIER_DEFAULTS;
     const prefix = uploadPrefixOf(props);
     const maxReceiveCount = props.maxReceiveCount ?? d.maxReceiveCount;
     const retention = props.rejectedUploadRetention;
+    const unclaimed = props.unclaimedUploadExpiry;
+    this.bucket = props.bucket;
+    this.uploadPrefix = prefix;
+    this.unclaimedExpire = unclaimed !== undefined;
     this.deadLetterQueue = props.deadLetterQueue
       ?? secureQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.seconds(DEAD_LETTER_RETENTION_SECONDS) });
     const redrive = { queue: this.deadLetterQueue, maxReceiveCount };
@@ -187,6 +213,7 @@ export class UploadVerifier extends Construct {
         verifiedQueueUrl: props.verifiedQueue.queueUrl,
         rejectionQueueUrl: this.rejectionQueue.queueUrl,
         rejectedObjects: retention ? 'retain' : 'delete',
+        tagUnclaimed: unclaimed !== undefined,
       }),
     });
     this.verifierFunction.addEventSource(new eventsources.SqsEventSource(this.verificationQueue, {
@@ -196,7 +223,13 @@ export class UploadVerifier extends Construct {
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.verificationQueue), { prefix: `${prefix}/` });
     acknowledgeCdkHelpers(this, props.bucket);
 
-    this.bucketPolicyStatements = [gateStatement(props.bucket, prefix), tagStatement(props.bucket, role), writeOnceStatement(props.bucket, prefix)];
+    this.bucketPolicyStatements = [
+      gateStatement(props.bucket, prefix),
+      // With claims, tag writes that are not claims are denied by their own statements.
+      tagStatement(props.bucket, role, unclaimed ? ['s3:PutObject'] : undefined),
+      ...(unclaimed ? claimStatements(props.bucket, role) : []),
+      writeOnceStatement(props.bucket, prefix),
+    ];
     for (const statement of this.bucketPolicyStatements) props.bucket.addToResourcePolicy(statement);
     if (retention && props.bucket instanceof s3.Bucket) {
       props.bucket.addLifecycleRule({
@@ -204,6 +237,15 @@ export class UploadVerifier extends Construct {
         prefix: `${prefix}/`,
         tagFilters: { [VERIFIED_TAG]: 'false' },
         expiration: Duration.days(retention.toDays()),
+      });
+    }
+    if (unclaimed && props.bucket instanceof s3.Bucket) {
+      // Expires the current version; the noncurrent-version rule of the construct's bucket then removes it.
+      props.bucket.addLifecycleRule({
+        id: 'ExpireUnclaimedUploads',
+        prefix: `${prefix}/`,
+        tagFilters: { [UNCLAIMED_TAG]: 'true' },
+        expiration: Duration.days(unclaimed.toDays()),
       });
     }
 
@@ -217,6 +259,18 @@ export class UploadVerifier extends Construct {
       concurrency: 'The verifier is bounded by its SQS event source (batches, retries, dead-letter queue); reserved concurrency would only slow verification during bursts.',
       deadLetterQueue: 'The verifier is invoked by an SQS event source mapping: failed messages go to the source queue\'s dead-letter queue (maxReceiveCount), not a Lambda DLQ.',
     });
+  }
+
+  /**
+   * Lets `grantee` claim verified uploads (`claimUpload` of `cdk-direct-upload/worker`): one PutObjectTagging
+   * per upload that keeps the verified tag and drops the unclaimed one, on verified objects under the prefix
+   * only. Needs `unclaimedUploadExpiry`.
+   */
+  public grantClaimUploads(grantee: iam.IGrantable): iam.Grant {
+    if (!this.unclaimedExpire) {
+      throw new Error('grantClaimUploads needs unclaimedUploadExpiry: without it uploads never expire and need no claim.');
+    }
+    return grantClaims(grantee, this.bucket, this.uploadPrefix);
   }
 }
 
@@ -237,12 +291,12 @@ function gateStatement(bucket: s3.IBucket, prefix: string): iam.PolicyStatement 
 }
 
 /** Only the verifier may set the verifier's tags (on upload or afterwards), whoever else can write. */
-function tagStatement(bucket: s3.IBucket, verifierRole: iam.IRole): iam.PolicyStatement {
+function tagStatement(bucket: s3.IBucket, verifierRole: iam.IRole, actions = ['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging']): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'DenyVerificationTagsExceptVerifier',
     effect: iam.Effect.DENY,
     principals: [new iam.AnyPrincipal()],
-    actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+    actions,
     resources: [bucket.arnForObjects('*')],
     conditions: {
       'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': [`${TAG_KEY_PREFIX}*`] },

@@ -4,9 +4,10 @@
  * are never redelivered, and a crashed invocation loses nothing.
  */
 import type { SQSEvent } from 'aws-lambda';
-import { createUploadWorker, Upload, uploadsOf } from '../../examples/worker';
+import { createUploadWorker } from '../../examples/worker';
 import { startLocalEventSource } from '../../src/local/event-source';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
+import { parseUploadMessages, UploadMessage } from '../../src/worker';
 import { drain, makePng, putSigned, signFor } from '../local/helpers';
 
 const MAX_RECEIVES = 3;
@@ -54,7 +55,7 @@ test('failed messages are redelivered, then land in the DLQ after maxReceiveCoun
   await stack.flush();
 
   const seen = new Map<string, number>();
-  const worker = createUploadWorker(async (u: Upload) => {
+  const worker = createUploadWorker(async (u: UploadMessage) => {
     seen.set(u.key, (seen.get(u.key) ?? 0) + 1);
     if (u.key.includes('/poison/')) throw new Error('cannot process');
   }, () => undefined);
@@ -63,7 +64,9 @@ test('failed messages are redelivered, then land in the DLQ after maxReceiveCoun
   for (const key of good) expect({ key, times: seen.get(key) }).toEqual({ key, times: 1 });
   for (const key of bad) expect({ key, times: seen.get(key) }).toEqual({ key, times: MAX_RECEIVES });
   const dead = await drain(stack, stack.deadLetterQueueUrl);
-  expect(dead.flatMap((m) => uploadsOf(m.Body ?? '')).map((u) => u.key).sort()).toEqual([...bad].sort());
+  const deadUploads = parseUploadMessages({ Records: dead.map((m) => ({ messageId: m.MessageId!, body: m.Body ?? '' })) })
+    .flatMap((m) => (m.ok ? m.uploads : []));
+  expect(deadUploads.map((u) => u.key).sort()).toEqual([...bad].sort());
   expect(await drain(stack)).toEqual([]);
 });
 
@@ -73,7 +76,7 @@ test('an invocation that crashes mid-batch loses nothing: the whole batch comes 
 
   const processed: string[] = [];
   let crashes = 0;
-  const inner = createUploadWorker(async (u: Upload) => {
+  const inner = createUploadWorker(async (u: UploadMessage) => {
     processed.push(u.key);
   }, () => undefined);
   // The runtime dies (timeout, out of memory) after the second record of the first batch.
@@ -94,11 +97,11 @@ test('an invocation that crashes mid-batch loses nothing: the whole batch comes 
   expect(await drain(stack)).toEqual([]);
 });
 
-test('uploadsOf: decodes keys as S3 encodes them, ignores the test event, refuses what is not an S3 event', () => {
-  expect(uploadsOf(JSON.stringify({ Event: 's3:TestEvent' }))).toEqual([]);
-  expect(uploadsOf(JSON.stringify({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'uploads/a/my+photo%2B1.png', size: 3, eTag: 'e' } } }] })))
-    .toEqual([{ bucket: 'b', key: 'uploads/a/my photo+1.png', size: 3, eTag: 'e' }]);
-  expect(uploadsOf(JSON.stringify({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'k', size: 3, eTag: 'e', versionId: 'v1' } } }] })))
-    .toEqual([{ bucket: 'b', key: 'k', size: 3, eTag: 'e', versionId: 'v1' }]);
-  expect(() => uploadsOf('{"not":"s3"}')).toThrow(/not an S3 event/);
+test('a message that is not an S3 event fails alone; the others are processed', async () => {
+  const processed: string[] = [];
+  const worker = createUploadWorker(async (u) => { processed.push(u.key); }, () => undefined);
+  const body = JSON.stringify({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'uploads/a/my+photo%2B1.png', size: 3, eTag: 'e' } } }] });
+  const response = await worker({ Records: [{ messageId: 'm1', body: '{"not":"s3"}' }, { messageId: 'm2', body }] } as SQSEvent);
+  expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+  expect(processed).toEqual(['uploads/a/my photo+1.png']);
 });
