@@ -8,6 +8,7 @@
  */
 import type * as S3 from '@aws-sdk/client-s3';
 import { SignerConfig } from './config';
+import { lazy } from './lazy';
 import { MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, SignerPolicy } from '../contract/upload-rules';
 
 /** Where each part of a file of `size` bytes goes. */
@@ -183,16 +184,9 @@ export const S3_SDK_TIMEOUTS = Object.freeze({
   completeBudget: 12_000,
 });
 
-type S3Module = typeof S3;
-
-let sdk: S3Module | undefined;
-
 /** `@aws-sdk/client-s3`, required on first use (external to the bundle). */
-function loadSdk(): S3Module {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  sdk ??= require('@aws-sdk/client-s3') as S3Module;
-  return sdk;
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSdk = lazy(() => require('@aws-sdk/client-s3') as typeof S3);
 
 /**
  * S3's answers to a conditional write that cannot happen: 412 PreconditionFailed (an object exists at
@@ -215,7 +209,7 @@ const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g,
 /** The SDK-backed store (the Lambda's role credentials, or the local stack's endpoint). */
 export function sdkMultipartStore(config: SignerConfig): MultipartStore {
   let cached: S3.S3Client | undefined;
-  const s3 = (): { client: S3.S3Client; m: S3Module } => {
+  const s3 = (): { client: S3.S3Client; m: typeof S3 } => {
     const m = loadSdk();
     cached ??= new m.S3Client({
       region: config.region,
