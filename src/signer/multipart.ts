@@ -8,7 +8,8 @@
  */
 import type * as S3 from '@aws-sdk/client-s3';
 import { SignerConfig } from './config';
-import { MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, UploadPolicy, multipartSettings } from '../contract/upload-rules';
+import { lazy } from './lazy';
+import { MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, SignerPolicy } from '../contract/upload-rules';
 
 /** Where each part of a file of `size` bytes goes. */
 export interface PartLayout {
@@ -21,8 +22,8 @@ export interface PartLayout {
  * The layout for a file: the policy's part size, grown (to whole MiB) when the file would need more
  * than 10,000 parts; never above 5 GiB per part.
  */
-export function partLayout(size: number, policy: UploadPolicy): PartLayout {
-  let partSize = Math.max(multipartSettings(policy).partSize, MIN_PART_SIZE);
+export function partLayout(size: number, policy: SignerPolicy): PartLayout {
+  let partSize = Math.max(policy.partSize, MIN_PART_SIZE);
   if (Math.ceil(size / partSize) > MAX_PARTS) {
     partSize = Math.ceil(size / MAX_PARTS / MIB) * MIB;
   }
@@ -184,15 +185,9 @@ export const S3_SDK_TIMEOUTS = Object.freeze({
 });
 
 type S3Module = typeof S3;
-
-let sdk: S3Module | undefined;
-
 /** `@aws-sdk/client-s3`, required on first use (external to the bundle). */
-function loadSdk(): S3Module {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  sdk ??= require('@aws-sdk/client-s3') as S3Module;
-  return sdk;
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSdk = lazy(() => require('@aws-sdk/client-s3') as S3Module);
 
 /**
  * S3's answers to a conditional write that cannot happen: 412 PreconditionFailed (an object exists at

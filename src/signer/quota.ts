@@ -13,6 +13,7 @@
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { SignerCredentials } from './config';
 import { Rejection } from './http';
+import { lazy } from './lazy';
 import type { QuotaSettings } from '../contract/environment';
 import { ErrorCodes } from '../contract/signer-protocol';
 
@@ -75,14 +76,8 @@ function describeSeconds(s: number): string {
 /** Bounded DynamoDB calls: 2 attempts of at most 1 s to connect and 1 s to answer, 3 s in all, then the 503. */
 export const QUOTA_SDK_TIMEOUTS = Object.freeze({ maxAttempts: 2, connectionTimeout: 1000, requestTimeout: 1000, callBudget: 3000 });
 
-type DynamoDBModule = typeof DynamoDB;
-let sdk: DynamoDBModule | undefined;
-
-function loadSdk(): DynamoDBModule {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  sdk ??= require('@aws-sdk/client-dynamodb') as DynamoDBModule;
-  return sdk;
-}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const loadSdk = lazy(() => require('@aws-sdk/client-dynamodb') as typeof DynamoDB);
 
 /** Options of {@link dynamoDbQuotaStore}. */
 export interface DynamoDbQuotaStoreOptions {
