@@ -22,6 +22,12 @@ import {
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { uploadCorsRules } from './contract/delivery';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  DEFAULT_MAX_RECEIVE_COUNT,
+  DEFAULT_QUEUE_RETENTION_SECONDS,
+  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+} from './contract/queue-defaults';
 import { UPLOADS_PATH } from './contract/signer-protocol';
 import { UploadDelivery, UploadDeliveryOptions, uploadDeliveryProblems } from './delivery/upload-delivery';
 import { isVersioned, writeOnceStatement } from './private/bucket';
@@ -29,12 +35,6 @@ import { acknowledge, acknowledgeCdkHelpers, acknowledgePrefixWildcard, complian
 import { secureQueue } from './private/resources';
 import { uploadPrefixOf, uploadRuleProblems } from './private/upload-rules';
 import { found, requiresProblem, resolvedMillis, resolvedString, throwIfProblems } from './private/validation';
-import {
-  DEAD_LETTER_RETENTION_SECONDS,
-  DEFAULT_MAX_RECEIVE_COUNT,
-  DEFAULT_QUEUE_RETENTION_SECONDS,
-  DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-} from './contract/queue-defaults';
 import { UploadSigner, UploadSignerOptions, uploadSignerProblems } from './signer/upload-signer';
 import { UploadRules } from './upload-rules';
 import { UploadVerifier, uploadVerifierProblems } from './verifier/upload-verifier';

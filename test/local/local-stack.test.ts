@@ -14,13 +14,13 @@ import {
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { drain, makePng, md5Base64, putSigned, recordsOf, requestUpload, signFor } from './helpers';
 import { deliveryHeaders } from '../../src/contract/delivery';
+import { DEFAULT_MAX_RECEIVE_COUNT } from '../../src/contract/queue-defaults';
 import type { PresignedUpload } from '../../src/contract/signer-protocol';
 import { DEFAULT_PREFIX } from '../../src/contract/upload-rules';
 import { LOCAL_USER_HEADER, toHttpApiEvent } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { PortError } from '../../src/local/net';
 import { decodeS3EventKey } from '../../src/local/s3-events';
-import { DEFAULT_MAX_RECEIVE_COUNT } from '../../src/contract/queue-defaults';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler } from '../../src/signer/handler';
 
