@@ -6,6 +6,8 @@ import {
   REJECTED_OBJECTS_ENV,
   REJECTION_QUEUE_URL_ENV,
   RejectedObjectAction,
+  SCAN_DEADLINE_SECONDS_ENV,
+  VERIFICATION_QUEUE_URL_ENV,
   VERIFIED_QUEUE_URL_ENV,
 } from './protocol';
 import { BUCKET_ENV, parsePolicy, POLICY_ENV, UploadPolicy } from '../policy';
@@ -19,6 +21,16 @@ export interface VerifierConfig {
   /** Where rejection records go. */
   readonly rejectionQueueUrl: string;
   readonly rejectedObjects: RejectedObjectAction;
+  /** Malware scanning (GuardDuty), when on: an upload is verified only once its scan found no threats. */
+  readonly malwareScan?: MalwareScanConfig;
+}
+
+/** The verifier's side of malware scanning. */
+export interface MalwareScanConfig {
+  /** Seconds after the byte check an upload still without a scan result is reported overdue (0 to 900). */
+  readonly deadlineSeconds: number;
+  /** The verifier's own input queue: scan deadlines are sent there, delayed. */
+  readonly verificationQueueUrl: string;
 }
 
 /** Reads and checks the configuration; throws once, naming every broken variable. */
@@ -38,6 +50,15 @@ export function loadVerifierConfig(env: Readonly<Record<string, string | undefin
   if (!rejectionQueueUrl || !/^https?:\/\//.test(rejectionQueueUrl)) problems.push(`${REJECTION_QUEUE_URL_ENV} is not a queue URL`);
   const rejectedObjects = env[REJECTED_OBJECTS_ENV] ?? 'delete';
   if (rejectedObjects !== 'delete' && rejectedObjects !== 'retain') problems.push(`${REJECTED_OBJECTS_ENV} must be "delete" or "retain"`);
+  let malwareScan: MalwareScanConfig | undefined;
+  const deadline = env[SCAN_DEADLINE_SECONDS_ENV];
+  if (deadline !== undefined) {
+    const deadlineSeconds = Number(deadline);
+    if (!/^\d+$/.test(deadline) || deadlineSeconds > 900) problems.push(`${SCAN_DEADLINE_SECONDS_ENV} must be a whole number of seconds from 0 to 900`);
+    const verificationQueueUrl = env[VERIFICATION_QUEUE_URL_ENV];
+    if (!verificationQueueUrl || !/^https?:\/\//.test(verificationQueueUrl)) problems.push(`${VERIFICATION_QUEUE_URL_ENV} is not a queue URL (needed with ${SCAN_DEADLINE_SECONDS_ENV})`);
+    malwareScan = { deadlineSeconds, verificationQueueUrl: verificationQueueUrl ?? '' };
+  }
   if (problems.length > 0) throw new Error(`verifier configuration: ${problems.join('; ')}`);
   return {
     bucket: bucket!,
@@ -45,5 +66,6 @@ export function loadVerifierConfig(env: Readonly<Record<string, string | undefin
     verifiedQueueUrl: verifiedQueueUrl!,
     rejectionQueueUrl: rejectionQueueUrl!,
     rejectedObjects: rejectedObjects as RejectedObjectAction,
+    ...(malwareScan ? { malwareScan } : {}),
   };
 }

@@ -3,6 +3,7 @@
  * consumers receive for a verified upload, and the rejection record. Shared by the construct (tag
  * names in the bucket policy), the handler and the local stack. No AWS SDK, no aws-cdk-lib.
  */
+import type { ScanRejectionCode, ScanVerdict } from './scan';
 import type { RejectionCode } from './verify';
 
 /**
@@ -16,6 +17,11 @@ export const VERIFIED_VALUE = 'true';
 export const ETAG_TAG = 'direct-upload:etag';
 /** Object tag recording why a retained object was rejected. */
 export const REJECTED_TAG = 'direct-upload:rejected';
+/**
+ * Object tag recording the malware scan, with `malwareScanning`: `pending` once the bytes passed and the
+ * scan result is awaited, then the verdict (`NO_THREATS_FOUND` on a verified object, another on a retained reject).
+ */
+export const SCAN_TAG = 'direct-upload:scan';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 
@@ -25,6 +31,14 @@ export const VERIFIED_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFIED_QUEUE_URL';
 export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
 /** Environment variable: what happens to a rejected object, `delete` or `retain`. */
 export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
+
+/**
+ * Environment variable, with `malwareScanning`: how many seconds (0 to 900, SQS's longest delay) after the
+ * byte check an upload still waiting for its scan result is reported `scan-overdue`. Absent: no scanning.
+ */
+export const SCAN_DEADLINE_SECONDS_ENV = 'DIRECT_UPLOAD_SCAN_DEADLINE_SECONDS';
+/** Environment variable, with `malwareScanning`: the verifier's own input queue (its scan deadlines go there). */
+export const VERIFICATION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFICATION_QUEUE_URL';
 
 /** What happens to a rejected object. */
 export type RejectedObjectAction = 'delete' | 'retain';
@@ -48,11 +62,15 @@ export interface VerificationResult {
    */
   readonly versionId?: string;
   readonly verifiedAt: string;
+  /** With `malwareScanning`: GuardDuty's verdict on exactly this version (always `NO_THREATS_FOUND` here). */
+  readonly malwareScan?: 'NO_THREATS_FOUND';
 }
 
 /** The record sent to the rejection queue. */
 export interface RejectionRecord {
-  readonly rejection: { readonly code: RejectionCode; readonly message: string };
+  readonly rejection: { readonly code: RejectionCode | ScanRejectionCode; readonly message: string };
+  /** With `malwareScanning`: GuardDuty's verdict on this version, when it was known at the rejection. */
+  readonly malwareScan?: ScanVerdict;
   readonly bucket: string;
   readonly key: string;
   readonly size: number;
