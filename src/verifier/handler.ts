@@ -12,16 +12,18 @@
  */
 import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
+import { verifyObject } from './verify';
 import {
   ETAG_TAG,
   REJECTED_TAG,
+  RejectionCode,
   RejectionRecord,
   SCAN_TAG,
   TAG_KEY_PREFIX,
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
-} from './protocol';
+} from '../contract/queue-message';
 import {
   GUARDDUTY_SCAN_TAG,
   isScanDeadlineMessage,
@@ -34,8 +36,7 @@ import {
   ScanRejectionCode,
   ScanResult,
   ScanVerdict,
-} from './scan';
-import { RejectionCode, verifyObject } from './verify';
+} from '../contract/malware-scan';
 import { encodeS3EventKey } from '../local/s3-events';
 
 /** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */

@@ -3,10 +3,10 @@
  */
 import { localPolicy } from '../../src/local/local-stack';
 import { encodeS3EventKey } from '../../src/local/s3-events';
-import type { UploadPolicy } from '../../src/policy';
+import type { UploadPolicy } from '../../src/contract/upload-rules';
 import type { MalwareScanConfig, VerifierConfig } from '../../src/verifier/config';
 import { createVerifierHandler, MessageSender, ObjectRef, ObjectStore } from '../../src/verifier/handler';
-import type { RejectionRecord } from '../../src/verifier/protocol';
+import type { RejectionRecord } from '../../src/contract/queue-message';
 
 interface StoredVersion {
   readonly versionId?: string;

@@ -3,7 +3,7 @@
  */
 import { rejections, setup, verified } from './fakes';
 import { HTML, SVG, makeJpeg, makePdf, makePng } from './samples';
-import { ETAG_TAG, VERIFIED_TAG } from '../../src/verifier/protocol';
+import { ETAG_TAG, VERIFIED_TAG } from '../../src/contract/queue-message';
 
 describe('verified uploads', () => {
   test.each([false, true])('a real PNG is announced with the S3 record and a verification result, then tagged (versioned bucket: %s)', async (versioned) => {

@@ -5,8 +5,9 @@
 import { rejections, setup, verified } from './fakes';
 import { HTML, makePng } from './samples';
 import { loadVerifierConfig } from '../../src/verifier/config';
-import { ETAG_TAG, REJECTED_TAG, SCAN_DEADLINE_SECONDS_ENV, SCAN_TAG, VERIFICATION_QUEUE_URL_ENV, VERIFIED_TAG } from '../../src/verifier/protocol';
-import { GUARDDUTY_SCAN_TAG, parseScanResultEvent, scanResultEvent, ScanVerdict, SCAN_VERDICTS } from '../../src/verifier/scan';
+import { SCAN_DEADLINE_SECONDS_ENV, VERIFICATION_QUEUE_URL_ENV } from '../../src/contract/environment';
+import { ETAG_TAG, REJECTED_TAG, SCAN_TAG, VERIFIED_TAG } from '../../src/contract/queue-message';
+import { GUARDDUTY_SCAN_TAG, parseScanResultEvent, scanResultEvent, ScanVerdict, SCAN_VERDICTS } from '../../src/contract/malware-scan';
 
 const VERIFICATION_URL = 'http://sqs.local/verification';
 const KEY = 'uploads/alice/photo 1.png';

@@ -3,8 +3,19 @@
  * consumers receive for a verified upload, and the rejection record. Shared by the construct (tag
  * names in the bucket policy), the handler and the local stack. No AWS SDK, no aws-cdk-lib.
  */
-import type { ScanRejectionCode, ScanVerdict } from './scan';
-import type { RejectionCode } from './verify';
+import type { ScanRejectionCode, ScanVerdict } from './malware-scan';
+
+/** Why an object was rejected (stable, machine-readable). */
+export type RejectionCode =
+  | 'OUTSIDE_PREFIX'
+  | 'EMPTY'
+  | 'FILE_TOO_LARGE'
+  | 'CONTENT_TYPE_NOT_ALLOWED'
+  | 'UNEXPECTED_HEADERS'
+  | 'ACTIVE_CONTENT'
+  | 'CONTENT_MISMATCH'
+  | 'UNRECOGNIZED_CONTENT'
+  | 'TRUNCATED';
 
 /**
  * Object tag the verifier sets to `true` on a verified object. The bucket policy denies CloudFront
@@ -24,21 +35,6 @@ export const REJECTED_TAG = 'direct-upload:rejected';
 export const SCAN_TAG = 'direct-upload:scan';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
-
-/** Environment variable: URL of the queue verified notifications are sent to (the construct's `queue`). */
-export const VERIFIED_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFIED_QUEUE_URL';
-/** Environment variable: URL of the queue rejection records are sent to. */
-export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
-/** Environment variable: what happens to a rejected object, `delete` or `retain`. */
-export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
-
-/**
- * Environment variable, with `malwareScanning`: how many seconds (0 to 900, SQS's longest delay) after the
- * byte check an upload still waiting for its scan result is reported `scan-overdue`. Absent: no scanning.
- */
-export const SCAN_DEADLINE_SECONDS_ENV = 'DIRECT_UPLOAD_SCAN_DEADLINE_SECONDS';
-/** Environment variable, with `malwareScanning`: the verifier's own input queue (its scan deadlines go there). */
-export const VERIFICATION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFICATION_QUEUE_URL';
 
 /** What happens to a rejected object. */
 export type RejectedObjectAction = 'delete' | 'retain';
