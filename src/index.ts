@@ -5,5 +5,7 @@ export type { UploadDeliveryOptions, UploadDeliveryProps } from './delivery/uplo
 export { UploadSigner } from './signer/upload-signer';
 export type { UploadQuotaOptions, UploadSignerOptions, UploadSignerProps } from './signer/upload-signer';
 export type { UploadRules } from './upload-rules';
+export { MalwareScanning } from './verifier/malware-scanning';
+export type { MalwareScanningProps } from './verifier/malware-scanning';
 export { UploadVerifier } from './verifier/upload-verifier';
 export type { UploadVerifierProps } from './verifier/upload-verifier';

@@ -9,12 +9,15 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { MalwareScanning, SCAN_DEADLINE_SECONDS, scanTagStatement } from './malware-scanning';
 import { VerifierFunction } from './verifier-function';
 import {
   BUCKET_ENV,
   POLICY_ENV,
   REJECTED_OBJECTS_ENV,
   REJECTION_QUEUE_URL_ENV,
+  SCAN_DEADLINE_SECONDS_ENV,
+  VERIFICATION_QUEUE_URL_ENV,
   VERIFIED_QUEUE_URL_ENV,
 } from '../contract/environment';
 import { TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
@@ -67,6 +70,22 @@ export interface UploadVerifierProps extends UploadRules {
    * @default - rejected uploads are deleted as soon as the rejection is recorded
    */
   readonly rejectedUploadRetention?: Duration;
+
+  /**
+   * Scan every upload for malware with GuardDuty Malware Protection for S3 (a protection plan on the upload
+   * prefix, its service role, the scan results routed to the verifier). An upload is then verified — served
+   * by the CDN, announced on `verifiedQueue` — only when its bytes passed **and** GuardDuty found no threats
+   * (`NO_THREATS_FOUND`), whichever is known first. `THREATS_FOUND` is rejected like bad bytes (deleted, or
+   * retained with `rejectedUploadRetention`); `UNSUPPORTED`, `ACCESS_DENIED` and `FAILED` are rejected too
+   * (never served) and counted by `malwareProtection.scanIncompleteMetric`; a scan result that has not arrived
+   * 15 minutes after the byte check is counted by `malwareProtection.scanOverdueMetric` (the upload stays pending).
+   *
+   * GuardDuty bills this per GB scanned and per object (see the cost section of the README).
+   *
+   * @see https://docs.aws.amazon.com/guardduty/latest/ug/gdu-malware-protection-s3.html
+   * @default false
+   */
+  readonly malwareScanning?: boolean;
 
   /**
    * Retention of the verifier's function logs.
@@ -132,6 +151,8 @@ export class UploadVerifier extends Construct {
    * aws-cdk-lib can; add them yourself to a bucket whose policy this app does not manage.
    */
   public readonly bucketPolicyStatements: iam.PolicyStatement[];
+  /** The GuardDuty protection plan, its role, the scan-result rule and metrics, with `malwareScanning`. */
+  public readonly malwareProtection?: MalwareScanning;
 
   constructor(scope: Construct, id: string, props: UploadVerifierProps) {
     super(scope, id);
@@ -177,6 +198,14 @@ export class UploadVerifier extends Construct {
     }));
     props.bucket.encryptionKey?.grantDecrypt(role);
     props.verifiedQueue.grantSendMessages(role);
+    if (props.malwareScanning) {
+      this.malwareProtection = new MalwareScanning(this, 'MalwareScanning', { bucket: props.bucket, prefix, verificationQueue: this.verificationQueue, logGroup });
+      // The verifier sends itself the delayed scan deadline of each upload waiting for its scan.
+      this.verificationQueue.grantSendMessages(role);
+      // GuardDuty turns on the bucket's EventBridge notifications; say so in the notification config this
+      // app manages, or the next deployment that changes it would turn them off again.
+      if (props.bucket instanceof s3.Bucket) props.bucket.enableEventBridgeNotification();
+    }
     this.rejectionQueue.grantSendMessages(role);
 
     this.verifierFunction = new VerifierFunction(this, 'Function', {
@@ -193,6 +222,10 @@ export class UploadVerifier extends Construct {
         [VERIFIED_QUEUE_URL_ENV]: props.verifiedQueue.queueUrl,
         [REJECTION_QUEUE_URL_ENV]: this.rejectionQueue.queueUrl,
         [REJECTED_OBJECTS_ENV]: retention ? 'retain' : 'delete',
+        ...(props.malwareScanning ? {
+          [SCAN_DEADLINE_SECONDS_ENV]: String(SCAN_DEADLINE_SECONDS),
+          [VERIFICATION_QUEUE_URL_ENV]: this.verificationQueue.queueUrl,
+        } : {}),
       },
     });
     this.verifierFunction.addEventSource(new eventsources.SqsEventSource(this.verificationQueue, {
@@ -202,7 +235,14 @@ export class UploadVerifier extends Construct {
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.verificationQueue), { prefix: `${prefix}/` });
     acknowledgeCdkHelpers(this, props.bucket);
 
-    this.bucketPolicyStatements = [gateStatement(props.bucket, prefix), tagStatement(props.bucket, role), writeOnceStatement(props.bucket, prefix)];
+    const scanRole = this.malwareProtection?.role;
+    this.bucketPolicyStatements = [
+      gateStatement(props.bucket, prefix),
+      // GuardDuty's role re-writes the tags it finds (ours too) when it adds its own.
+      tagStatement(props.bucket, scanRole ? [role, scanRole] : [role]),
+      writeOnceStatement(props.bucket, prefix),
+      ...(scanRole ? [scanTagStatement(props.bucket, [role, scanRole])] : []),
+    ];
     for (const statement of this.bucketPolicyStatements) props.bucket.addToResourcePolicy(statement);
     if (retention && props.bucket instanceof s3.Bucket) {
       props.bucket.addLifecycleRule({
@@ -243,7 +283,7 @@ function gateStatement(bucket: s3.IBucket, prefix: string): iam.PolicyStatement 
 }
 
 /** Only the verifier may set the verifier's tags (on upload or afterwards), whoever else can write. */
-function tagStatement(bucket: s3.IBucket, verifierRole: iam.IRole): iam.PolicyStatement {
+function tagStatement(bucket: s3.IBucket, writers: iam.IRole[]): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'DenyVerificationTagsExceptVerifier',
     effect: iam.Effect.DENY,
@@ -252,7 +292,7 @@ function tagStatement(bucket: s3.IBucket, verifierRole: iam.IRole): iam.PolicySt
     resources: [bucket.arnForObjects('*')],
     conditions: {
       'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': [`${TAG_KEY_PREFIX}*`] },
-      'ArnNotEquals': { 'aws:PrincipalArn': verifierRole.roleArn },
+      'ArnNotEquals': { 'aws:PrincipalArn': writers.length === 1 ? writers[0].roleArn : writers.map((r) => r.roleArn) },
     },
   });
 }
