@@ -5,7 +5,6 @@
  * signer's environment; the signer parses it back. Nothing here imports aws-cdk-lib or the AWS SDK,
  * so the Lambda bundle stays small and the local stack can share it.
  */
-import { POLICY_ENV } from './environment';
 
 /** 1 MiB in bytes. */
 export const MIB = 1024 * 1024;
@@ -215,15 +214,15 @@ function multipartSettingsJson(policy: UploadPolicy) {
  * Parses and checks a serialised policy. Throws an Error naming the field when the environment is
  * broken: this is a deployment fault, reported once at cold start, never per request.
  */
-export function parsePolicy(json: string | undefined): UploadPolicy {
+export function parsePolicy(json: string | undefined, source = 'the upload policy'): UploadPolicy {
   if (!json) {
-    throw new Error(`${POLICY_ENV} is not set`);
+    throw new Error(`${source} is not set`);
   }
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(json);
   } catch {
-    throw new Error(`${POLICY_ENV} is not valid JSON`);
+    throw new Error(`${source} is not valid JSON`);
   }
   const problems: string[] = [];
   const prefix = raw.prefix;
@@ -250,7 +249,7 @@ export function parsePolicy(json: string | undefined): UploadPolicy {
   const allowDelete = raw.allowDeleteObject ?? false;
   if (typeof allowDelete !== 'boolean') problems.push('allowDeleteObject');
   if (problems.length > 0) {
-    throw new Error(`${POLICY_ENV} has invalid fields: ${problems.join(', ')}`);
+    throw new Error(`${source} has invalid fields: ${problems.join(', ')}`);
   }
   return {
     prefix: prefix as string,

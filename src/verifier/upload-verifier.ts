@@ -11,17 +11,9 @@ import {
 import { Construct } from 'constructs';
 import { MalwareScanning, SCAN_DEADLINE_SECONDS, scanTagStatement } from './malware-scanning';
 import { VerifierFunction } from './verifier-function';
-import {
-  BUCKET_ENV,
-  POLICY_ENV,
-  REJECTED_OBJECTS_ENV,
-  REJECTION_QUEUE_URL_ENV,
-  SCAN_DEADLINE_SECONDS_ENV,
-  VERIFICATION_QUEUE_URL_ENV,
-  VERIFIED_QUEUE_URL_ENV,
-} from '../contract/environment';
+import { verifierEnvironment } from '../contract/environment';
 import { TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
-import { DEFAULT_IDENTITY_CLAIM, serializePolicy } from '../contract/upload-rules';
+import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { isVersioned, writeOnceStatement } from '../private/bucket';
 import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWildcard } from '../private/nag';
 import { functionRoleAndLogs, secureQueue } from '../private/resources';
@@ -215,18 +207,15 @@ export class UploadVerifier extends Construct {
       memorySize: d.memorySize,
       timeout: d.timeout,
       logGroup,
-      environment: {
+      environment: verifierEnvironment({
         // The verifier reads the prefix, the types and the size; how callers authenticate is the signer's.
-        [POLICY_ENV]: serializePolicy(uploadPolicy(props, { auth: 'iam', identityClaim: DEFAULT_IDENTITY_CLAIM, accelerate: false })),
-        [BUCKET_ENV]: props.bucket.bucketName,
-        [VERIFIED_QUEUE_URL_ENV]: props.verifiedQueue.queueUrl,
-        [REJECTION_QUEUE_URL_ENV]: this.rejectionQueue.queueUrl,
-        [REJECTED_OBJECTS_ENV]: retention ? 'retain' : 'delete',
-        ...(props.malwareScanning ? {
-          [SCAN_DEADLINE_SECONDS_ENV]: String(SCAN_DEADLINE_SECONDS),
-          [VERIFICATION_QUEUE_URL_ENV]: this.verificationQueue.queueUrl,
-        } : {}),
-      },
+        policy: uploadPolicy(props, { auth: 'iam', identityClaim: DEFAULT_IDENTITY_CLAIM, accelerate: false }),
+        bucket: props.bucket.bucketName,
+        verifiedQueueUrl: props.verifiedQueue.queueUrl,
+        rejectionQueueUrl: this.rejectionQueue.queueUrl,
+        rejectedObjects: retention ? 'retain' : 'delete',
+        ...(props.malwareScanning ? { malwareScan: { deadlineSeconds: SCAN_DEADLINE_SECONDS, verificationQueueUrl: this.verificationQueue.queueUrl } } : {}),
+      }),
     });
     this.verifierFunction.addEventSource(new eventsources.SqsEventSource(this.verificationQueue, {
       batchSize: d.batchSize,
