@@ -192,7 +192,14 @@ export function loadVerifierEnvironment(env: Env): VerifierEnvironment {
   if (rejectedObjects !== 'delete' && rejectedObjects !== 'retain') problems.push(`${REJECTED_OBJECTS_ENV} must be "delete" or "retain"`);
   const malwareScan = readMalwareScan(env, problems);
   if (problems.length > 0 || !policy || !bucket) throw new EnvironmentError(problems);
-  return { policy, bucket, verifiedQueueUrl, rejectionQueueUrl, rejectedObjects: rejectedObjects as RejectedObjectAction, ...(malwareScan ? { malwareScan } : {}) };
+  return {
+    policy,
+    bucket,
+    verifiedQueueUrl,
+    rejectionQueueUrl,
+    rejectedObjects: rejectedObjects as RejectedObjectAction,
+    ...(malwareScan ? { malwareScan } : {}),
+  };
 }
 
 /** Malware scanning is on when its deadline is set; the verification queue must then be set too. */

@@ -339,7 +339,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         verifiedQueueUrl: queueUrl,
         rejectionQueueUrl: rejectionQueueUrl!,
         rejectedObjects: options.rejectedUploads ?? 'delete',
-        ...(options.malwareScanning ? { malwareScan: { deadlineSeconds: options.scanDeadlineSeconds ?? 900, verificationQueueUrl: verificationQueueUrl! } } : {}),
+        ...(options.malwareScanning
+          ? { malwareScan: { deadlineSeconds: options.scanDeadlineSeconds ?? 900, verificationQueueUrl: verificationQueueUrl! } }
+          : {}),
       });
       const running = startLocalVerifier({
         s3: s3.client,
@@ -436,7 +438,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       flush,
       injectScanResult: async (key, verdict, injectOptions) => {
         if (!options.malwareScanning || !verificationQueueUrl) throw new Error('injectScanResult needs malwareScanning: true (and the verifier)');
-        const scanned = await injectScanResult({ s3: s3.client, sqs: sqs.client }, { bucket, region, verificationQueueUrl }, key, verdict, injectOptions);
+        const target = { bucket, region, verificationQueueUrl };
+        const scanned = await injectScanResult({ s3: s3.client, sqs: sqs.client }, target, key, verdict, injectOptions);
         await flush();
         return scanned;
       },

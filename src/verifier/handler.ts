@@ -14,17 +14,6 @@ import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import { verifyObject } from './verify';
 import {
-  ETAG_TAG,
-  REJECTED_TAG,
-  RejectionCode,
-  RejectionRecord,
-  SCAN_TAG,
-  TAG_KEY_PREFIX,
-  VERIFIED_TAG,
-  VERIFIED_VALUE,
-  VerificationResult,
-} from '../contract/queue-message';
-import {
   GUARDDUTY_SCAN_TAG,
   isScanDeadlineMessage,
   isScanResultEvent,
@@ -37,6 +26,17 @@ import {
   ScanResult,
   ScanVerdict,
 } from '../contract/malware-scan';
+import {
+  ETAG_TAG,
+  REJECTED_TAG,
+  RejectionCode,
+  RejectionRecord,
+  SCAN_TAG,
+  TAG_KEY_PREFIX,
+  VERIFIED_TAG,
+  VERIFIED_VALUE,
+  VerificationResult,
+} from '../contract/queue-message';
 import { encodeS3EventKey } from '../local/s3-events';
 
 /** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */
@@ -250,7 +250,8 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       if (tags[SCAN_TAG] !== SCAN_PENDING || tags[ETAG_TAG] !== head.eTag) {
         // Deadline first: if the tag write fails, the retry sends it again; the other way round a retry
         // would find the tag and never send one.
-        const deadline: ScanDeadlineMessage = { scanDeadline: { key, ...(object.versionId ? { versionId: object.versionId } : {}), eTag: head.eTag } };
+        const version = object.versionId ? { versionId: object.versionId } : {};
+        const deadline: ScanDeadlineMessage = { scanDeadline: { key, ...version, eTag: head.eTag } };
         await sender.send(scanning.verificationQueueUrl, JSON.stringify(deadline), scanning.deadlineSeconds);
         if (!(await store.putTags(object, { ...withoutOurTags(tags), [SCAN_TAG]: SCAN_PENDING, [ETAG_TAG]: head.eTag }))) return 'gone';
       }
@@ -290,7 +291,9 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
 
     // Rejected (bytes, or the scan): record first (the audit trail survives a crash), then delete or
     // retain exactly this version.
-    const reason: Rejection = scanRejected ? { ...scanRejected, declaredType: verdict.declaredType, detectedType: verdict.detectedType } : { ...verdict, code: verdict.code! };
+    const reason: Rejection = scanRejected
+      ? { ...scanRejected, declaredType: verdict.declaredType, detectedType: verdict.detectedType }
+      : { ...verdict, code: verdict.code! };
     const action = config.rejectedObjects === 'delete' ? 'deleted' : 'retained';
     await sendRejection(subject.record(head), key, { ...head, versionId: object.versionId }, reason, action, scan);
     if (config.rejectedObjects === 'delete') {

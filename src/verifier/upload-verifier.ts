@@ -214,7 +214,9 @@ export class UploadVerifier extends Construct {
         verifiedQueueUrl: props.verifiedQueue.queueUrl,
         rejectionQueueUrl: this.rejectionQueue.queueUrl,
         rejectedObjects: retention ? 'retain' : 'delete',
-        ...(props.malwareScanning ? { malwareScan: { deadlineSeconds: SCAN_DEADLINE_SECONDS, verificationQueueUrl: this.verificationQueue.queueUrl } } : {}),
+        ...(props.malwareScanning
+          ? { malwareScan: { deadlineSeconds: SCAN_DEADLINE_SECONDS, verificationQueueUrl: this.verificationQueue.queueUrl } }
+          : {}),
       }),
     });
     this.verifierFunction.addEventSource(new eventsources.SqsEventSource(this.verificationQueue, {

@@ -1,12 +1,12 @@
 /**
  * In-memory S3 and SQS fakes for the verifier handler, and a setup that wires them to the real handler.
  */
+import type { RejectionRecord } from '../../src/contract/queue-message';
+import type { UploadPolicy } from '../../src/contract/upload-rules';
 import { localPolicy } from '../../src/local/local-stack';
 import { encodeS3EventKey } from '../../src/local/s3-events';
-import type { UploadPolicy } from '../../src/contract/upload-rules';
 import type { MalwareScanConfig, VerifierConfig } from '../../src/verifier/config';
 import { createVerifierHandler, MessageSender, ObjectRef, ObjectStore } from '../../src/verifier/handler';
-import type { RejectionRecord } from '../../src/contract/queue-message';
 
 interface StoredVersion {
   readonly versionId?: string;

@@ -20,7 +20,8 @@ const cdnStatus = async (stack: LocalStack, key: string) =>
   (await fetch(`${stack.cdnUrl}/${key.split('/').map(encodeURIComponent).join('/')}`)).status;
 
 const tagsOf = async (stack: LocalStack, key: string) =>
-  Object.fromEntries(((await stack.s3.send(new GetObjectTaggingCommand({ Bucket: stack.bucket, Key: key }))).TagSet ?? []).map((t) => [t.Key, t.Value]));
+  Object.fromEntries(((await stack.s3.send(new GetObjectTaggingCommand({ Bucket: stack.bucket, Key: key }))).TagSet ?? [])
+    .map((t) => [t.Key, t.Value]));
 
 const announced = async (stack: LocalStack) => recordsOf(await drain(stack));
 
@@ -32,7 +33,12 @@ describe('malwareScanning on the local stack', () => {
   let stack: LocalStack;
   const log: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
-    stack = await startLocalStack({ log: () => undefined, malwareScanning: true, scanDeadlineSeconds: 0, verifierLog: (line) => log.push(JSON.parse(line)) });
+    stack = await startLocalStack({
+      log: () => undefined,
+      malwareScanning: true,
+      scanDeadlineSeconds: 0,
+      verifierLog: (line) => log.push(JSON.parse(line)),
+    });
   });
   afterAll(async () => {
     await stack?.stop();

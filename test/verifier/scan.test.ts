@@ -4,10 +4,10 @@
  */
 import { rejections, setup, verified } from './fakes';
 import { HTML, makePng } from './samples';
-import { loadVerifierConfig } from '../../src/verifier/config';
 import { SCAN_DEADLINE_SECONDS_ENV, VERIFICATION_QUEUE_URL_ENV } from '../../src/contract/environment';
-import { ETAG_TAG, REJECTED_TAG, SCAN_TAG, VERIFIED_TAG } from '../../src/contract/queue-message';
 import { GUARDDUTY_SCAN_TAG, parseScanResultEvent, scanResultEvent, ScanVerdict, SCAN_VERDICTS } from '../../src/contract/malware-scan';
+import { ETAG_TAG, REJECTED_TAG, SCAN_TAG, VERIFIED_TAG } from '../../src/contract/queue-message';
+import { loadVerifierConfig } from '../../src/verifier/config';
 
 const VERIFICATION_URL = 'http://sqs.local/verification';
 const KEY = 'uploads/alice/photo 1.png';
@@ -32,7 +32,9 @@ describe('both checks, either order', () => {
     expect(await t.deliver(t.eventFor(KEY))).toEqual({ batchItemFailures: [] });
     expect(t.tags()).toEqual({ [SCAN_TAG]: 'pending', [ETAG_TAG]: t.eTag });
     expect(verified(t.sent)).toEqual([]);
-    expect(t.deadlines()).toEqual([{ queueUrl: VERIFICATION_URL, body: { scanDeadline: { key: KEY, versionId: t.versionId, eTag: t.eTag } }, delaySeconds: 900 }]);
+    expect(t.deadlines()).toEqual([
+      { queueUrl: VERIFICATION_URL, body: { scanDeadline: { key: KEY, versionId: t.versionId, eTag: t.eTag } }, delaySeconds: 900 },
+    ]);
 
     t.guardDutyTags('NO_THREATS_FOUND');
     await t.deliver(t.scanEvent('NO_THREATS_FOUND'));
