@@ -207,6 +207,19 @@ export interface DirectUploadBucketProps extends UploadRules, UploadSignerOption
    */
   readonly unclaimedUploadExpiry?: Duration;
 
+  /**
+   * Scan every upload for malware with GuardDuty Malware Protection for S3: an upload is served and
+   * announced only when its bytes passed **and** GuardDuty found no threats; a threat is rejected (deleted,
+   * or retained with `rejectedUploadRetention`) and recorded with the verdict; a file GuardDuty could not
+   * scan is never served. Two more alarms (with `createAlarms`): scans that could not complete, and scan
+   * results overdue by 15 minutes. GuardDuty bills per GB scanned and per object (README, costs).
+   * Requires `verifyUploads`.
+   *
+   * @see https://docs.aws.amazon.com/guardduty/latest/ug/gdu-malware-protection-s3.html
+   * @default false
+   */
+  readonly malwareScanning?: boolean;
+
 }
 
 /** The baseline of what the L3 itself owns (the parts keep theirs), in one place. */
@@ -341,6 +354,7 @@ export class DirectUploadBucket extends Construct {
         queueRetentionPeriod: props.queueRetentionPeriod,
         rejectedUploadRetention: props.rejectedUploadRetention,
         unclaimedUploadExpiry: props.unclaimedUploadExpiry,
+        malwareScanning: props.malwareScanning,
         logRetention: props.logRetention,
       });
     } else {
@@ -490,6 +504,7 @@ export class DirectUploadBucket extends Construct {
 
   /** The operator's alarms; every one with the topic's alarm and OK actions when `alarmTopic` is set. */
   private createAlarms(props: DirectUploadBucketProps): Alarms {
+    const scanning = this.verifier?.malwareProtection;
     const fiveMinutes = Duration.minutes(5);
     const sum = { period: fiveMinutes, statistic: cloudwatch.Stats.SUM };
     const make = (id: string, metric: cloudwatch.IMetric, threshold: number, description: string) => {
@@ -521,6 +536,12 @@ export class DirectUploadBucket extends Construct {
         'a spike of 4xx from the signer API (rejected uploads, throttled or over-quota callers, failed authorization)'),
       verifierErrors: this.verifierFunction ? make('VerifierErrorsAlarm', this.verifierFunction.metricErrors(sum),
         0, 'the upload verifier failed (errors or timeouts); its messages are retried, then dead-lettered') : undefined,
+      ...(scanning ? {
+        scanIncomplete: make('MalwareScanIncompleteAlarm', scanning.scanIncompleteMetric,
+          0, 'GuardDuty could not scan uploads (UNSUPPORTED, ACCESS_DENIED or FAILED): they were refused, never served; check the protection plan, its role and the KMS key'),
+        scanOverdue: make('MalwareScanOverdueAlarm', scanning.scanOverdueMetric,
+          0, 'uploads whose malware scan result had not arrived 15 minutes after their byte check: they stay pending, never served; check the GuardDuty protection plan status'),
+      } : {}),
     };
   }
 
@@ -540,7 +561,7 @@ export class DirectUploadBucket extends Construct {
 }
 
 /** The alarms of the construct, by what they watch. */
-type Alarms = Partial<Record<'deadLetterQueue' | 'signerErrors' | 'serverErrors' | 'clientErrors' | 'verifierErrors', cloudwatch.Alarm>>;
+type Alarms = Partial<Record<'deadLetterQueue' | 'signerErrors' | 'serverErrors' | 'clientErrors' | 'verifierErrors' | 'scanIncomplete' | 'scanOverdue', cloudwatch.Alarm>>;
 
 /** The upload rules of the L3's props, to pass on to the signer and the verifier. */
 function uploadRulesOf(props: DirectUploadBucketProps): UploadRules {
@@ -607,6 +628,8 @@ function directUploadBucketProblems(props: DirectUploadBucketProps): string[] {
         'rejectedUploadRetention requires verifyUploads (nothing is rejected without the verifier); remove it or set verifyUploads: true.'),
       requiresProblem(Boolean(props.unclaimedUploadExpiry) && props.verifyUploads === false,
         'unclaimedUploadExpiry requires verifyUploads (the verifier marks uploads unclaimed); remove it or set verifyUploads: true.'),
+      requiresProblem(Boolean(props.malwareScanning) && props.verifyUploads === false,
+        'malwareScanning requires verifyUploads (the verifier is what holds an upload back until its scan is clean); remove it or set verifyUploads: true.'),
       requiresProblem(Boolean(props.alarmTopic) && !alarmsOn, 'alarmTopic is set but createAlarms is false; remove one of them.'),
       requiresProblem(threshold !== undefined && !Token.isUnresolved(threshold) && !alarmsOn, 'clientErrorAlarmThreshold is set but createAlarms is false; remove one of them.'),
       alarmsOn && threshold !== undefined && !Token.isUnresolved(threshold) && (!Number.isInteger(threshold) || threshold < 1)

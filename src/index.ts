@@ -9,5 +9,7 @@ export { UploadSigner } from './signer/upload-signer';
 export type { UploadQuotaOptions, UploadSignerOptions, UploadSignerProps } from './signer/upload-signer';
 export type { SignedDownloadsOptions } from './signer/signed-downloads';
 export type { UploadRules } from './upload-rules';
+export { MalwareScanning } from './verifier/malware-scanning';
+export type { MalwareScanningProps } from './verifier/malware-scanning';
 export { UploadVerifier } from './verifier/upload-verifier';
 export type { UploadVerifierProps } from './verifier/upload-verifier';

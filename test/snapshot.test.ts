@@ -39,6 +39,15 @@ test('SSE-KMS, quota, alarm topic, retained rejects, PDFs', () => {
   expect(stableTemplate(template)).toMatchSnapshot();
 });
 
+test('malware scanning with SSE-KMS and retained rejects', () => {
+  const { template } = synth((stack) => ({
+    encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }),
+    rejectedUploadRetention: Duration.days(30),
+    malwareScanning: true,
+  }));
+  expect(stableTemplate(template)).toMatchSnapshot();
+});
+
 test('existingBucket', () => {
   expect(stableTemplate(synth((stack) => ({ existingBucket: new s3.Bucket(stack, 'Files', { versioned: true }) })).template)).toMatchSnapshot();
 });

@@ -28,6 +28,13 @@ export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
 export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
 /** Environment variable: `expire` when verified uploads are tagged `direct-upload:unclaimed` until claimed. */
 export const UNCLAIMED_UPLOADS_ENV = 'DIRECT_UPLOAD_UNCLAIMED_UPLOADS';
+/**
+ * Environment variable, with `malwareScanning`: how many seconds (0 to 900, SQS's longest delay) after the
+ * byte check an upload still waiting for its scan result is reported `scan-overdue`. Absent: no scanning.
+ */
+export const SCAN_DEADLINE_SECONDS_ENV = 'DIRECT_UPLOAD_SCAN_DEADLINE_SECONDS';
+/** Environment variable, with `malwareScanning`: the verifier's own input queue (its scan deadlines go there). */
+export const VERIFICATION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFICATION_QUEUE_URL';
 
 /** Environment variable carrying the quota (JSON {@link QuotaSettings}); unset = no quota. */
 export const QUOTA_ENV = 'DIRECT_UPLOAD_QUOTA';
@@ -100,6 +107,16 @@ export interface VerifierEnvironment {
   readonly rejectedObjects: RejectedObjectAction;
   /** Tag verified uploads `direct-upload:unclaimed=true` until claimed (`unclaimedUploadExpiry`). @default false */
   readonly tagUnclaimed?: boolean;
+  /** Malware scanning (GuardDuty), when on: an upload is verified only once its scan found no threats. */
+  readonly malwareScan?: MalwareScanEnvironment;
+}
+
+/** The verifier's side of malware scanning. */
+export interface MalwareScanEnvironment {
+  /** Seconds after the byte check an upload still without a scan result is reported overdue (0 to 900). */
+  readonly deadlineSeconds: number;
+  /** The verifier's own input queue: scan deadlines are sent there, delayed. Tokens allowed. */
+  readonly verificationQueueUrl: string;
 }
 
 /** How {@link signerEnvironment} writes JSON values (the construct passes `Stack.toJsonString`, so tokens resolve). */
@@ -136,6 +153,8 @@ export function verifierEnvironment(values: VerifierEnvironment): Record<string,
     [REJECTION_QUEUE_URL_ENV]: values.rejectionQueueUrl,
     [REJECTED_OBJECTS_ENV]: values.rejectedObjects,
     ...optional(UNCLAIMED_UPLOADS_ENV, values.tagUnclaimed ? 'expire' : undefined),
+    ...optional(SCAN_DEADLINE_SECONDS_ENV, values.malwareScan && String(values.malwareScan.deadlineSeconds)),
+    ...optional(VERIFICATION_QUEUE_URL_ENV, values.malwareScan?.verificationQueueUrl),
   };
 }
 
@@ -205,8 +224,28 @@ export function loadVerifierEnvironment(env: Env): VerifierEnvironment {
   if (rejectedObjects !== 'delete' && rejectedObjects !== 'retain') problems.push(`${REJECTED_OBJECTS_ENV} must be "delete" or "retain"`);
   const unclaimed = env[UNCLAIMED_UPLOADS_ENV] ?? 'keep';
   if (unclaimed !== 'keep' && unclaimed !== 'expire') problems.push(`${UNCLAIMED_UPLOADS_ENV} must be "keep" or "expire"`);
+  const malwareScan = readMalwareScan(env, problems);
   if (problems.length > 0 || !policy || !bucket) throw new EnvironmentError(problems);
-  return { policy, bucket, verifiedQueueUrl, rejectionQueueUrl, rejectedObjects: rejectedObjects as RejectedObjectAction, tagUnclaimed: unclaimed === 'expire' };
+  return {
+    policy,
+    bucket,
+    verifiedQueueUrl,
+    rejectionQueueUrl,
+    rejectedObjects: rejectedObjects as RejectedObjectAction,
+    tagUnclaimed: unclaimed === 'expire',
+    ...(malwareScan ? { malwareScan } : {}),
+  };
+}
+
+/** Malware scanning is on when its deadline is set; the verification queue must then be set too. */
+function readMalwareScan(env: Env, problems: string[]): MalwareScanEnvironment | undefined {
+  const deadline = env[SCAN_DEADLINE_SECONDS_ENV];
+  if (deadline === undefined) return undefined;
+  const deadlineSeconds = Number(deadline);
+  if (!/^\d+$/.test(deadline) || deadlineSeconds > 900) problems.push(`${SCAN_DEADLINE_SECONDS_ENV} must be a whole number of seconds from 0 to 900`);
+  const verificationQueueUrl = env[VERIFICATION_QUEUE_URL_ENV] ?? '';
+  if (!/^https?:\/\//.test(verificationQueueUrl)) problems.push(`${VERIFICATION_QUEUE_URL_ENV} is not a queue URL (needed with ${SCAN_DEADLINE_SECONDS_ENV})`);
+  return { deadlineSeconds, verificationQueueUrl };
 }
 
 /** Parses {@link QUOTA_ENV}; undefined when unset. Throws naming the variable when malformed. */

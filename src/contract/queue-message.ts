@@ -3,6 +3,7 @@
  * consumers receive for a verified upload, and the rejection record. Shared by the construct (tag
  * names in the bucket policy), the handler and the local stack. No AWS SDK, no aws-cdk-lib.
  */
+import type { ScanRejectionCode, ScanVerdict } from './malware-scan';
 
 /** Why an object was rejected (stable, machine-readable). */
 export type RejectionCode =
@@ -33,6 +34,11 @@ export const REJECTED_TAG = 'direct-upload:rejected';
  * claims an upload by rewriting its tags without it (`claimUpload` of `cdk-direct-upload/worker`).
  */
 export const UNCLAIMED_TAG = 'direct-upload:unclaimed';
+/**
+ * Object tag recording the malware scan, with `malwareScanning`: `pending` once the bytes passed and the
+ * scan result is awaited, then the verdict (`NO_THREATS_FOUND` on a verified object, another on a retained reject).
+ */
+export const SCAN_TAG = 'direct-upload:scan';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 
@@ -65,11 +71,15 @@ export interface VerificationResult {
    */
   readonly versionId?: string;
   readonly verifiedAt: string;
+  /** With `malwareScanning`: GuardDuty's verdict on exactly this version (always `NO_THREATS_FOUND` here). */
+  readonly malwareScan?: 'NO_THREATS_FOUND';
 }
 
 /** The record sent to the rejection queue. */
 export interface RejectionRecord {
-  readonly rejection: { readonly code: RejectionCode; readonly message: string };
+  readonly rejection: { readonly code: RejectionCode | ScanRejectionCode; readonly message: string };
+  /** With `malwareScanning`: GuardDuty's verdict on this version, when it was known at the rejection. */
+  readonly malwareScan?: ScanVerdict;
   readonly bucket: string;
   readonly key: string;
   readonly size: number;

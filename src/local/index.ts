@@ -7,6 +7,8 @@
  */
 export { startLocalStack, localPolicy } from './local-stack';
 export type { LocalStack, LocalStackOptions, LocalStackPorts, LocalUploadQuota } from './local-stack';
+export type { InjectScanResultOptions } from './malware-scan';
+export type { ScanVerdict } from '../contract/malware-scan';
 export { startDemoServer, demoContentSecurityPolicy } from './demo-server';
 export type { DemoServer, DemoServerOptions, DemoMessage } from './demo-server';
 export { LOCAL_USER_HEADER, toHttpApiEvent, localAuthorizerContext } from './http-api';

@@ -17,6 +17,7 @@ import {
   SIGNER_CORS_HEADERS,
   SIGNER_CORS_METHODS,
 } from './http-api';
+import { InjectScanResultOptions, injectScanResult } from './malware-scan';
 import { close, listen, origin } from './net';
 import { LocalCredentials, LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from './s3';
 import { ObjectCreated, objectCreatedEvent, s3TestEvent } from './s3-events';
@@ -25,6 +26,7 @@ import { LocalSqs, localQueueArn, startLocalSqs } from './sqs';
 import { LocalVerifier, startLocalVerifier } from './verifier';
 import { DEFAULT_INLINE_CONTENT_TYPES, deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../contract/delivery';
 import * as contract from '../contract/environment';
+import type { ScanVerdict } from '../contract/malware-scan';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -123,6 +125,15 @@ export interface LocalStackOptions {
   readonly verificationVisibilityTimeoutSeconds?: number;
   /** Verifier log lines (one JSON object each). @default - discarded */
   readonly verifierLog?: (line: string) => void;
+  /**
+   * Malware scanning as the construct's `malwareScanning` configures the verifier: an upload is verified
+   * only once its bytes passed and a scan result `NO_THREATS_FOUND` arrived. GuardDuty does not run
+   * locally: deliver each result with `injectScanResult` (uploads stay pending until then). Needs the verifier.
+   * @default false
+   */
+  readonly malwareScanning?: boolean;
+  /** With `malwareScanning`: seconds before a pending upload is reported `scan-overdue` (the construct: 900). @default 900 */
+  readonly scanDeadlineSeconds?: number;
   /** Types the CDN route serves inline; others get `Content-Disposition: attachment`. @default DEFAULT_INLINE_CONTENT_TYPES */
   readonly inlineContentTypes?: readonly string[];
   /**
@@ -189,6 +200,13 @@ export interface LocalStack {
    * when the verifier has processed every visible message of the verification queue).
    */
   flush(): Promise<void>;
+  /**
+   * Test hook, with `malwareScanning`: what GuardDuty does once it has scanned `key` (its current version,
+   * or `options.versionId`): tags it `GuardDutyMalwareScanStatus=<verdict>` and publishes the scan result
+   * to the verification queue (`options.tag` / `options.event` false leave a step out); then runs the
+   * verifier. Resolves with the version and ETag the result is about.
+   */
+  injectScanResult(key: string, verdict: ScanVerdict, options?: InjectScanResultOptions): Promise<{ versionId?: string; eTag: string }>;
   /** Stops every service and removes what it created. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -338,6 +356,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         rejectionQueueUrl: rejectionQueueUrl!,
         rejectedObjects: options.rejectedUploads ?? 'delete',
         tagUnclaimed: options.expireUnclaimedUploads ?? false,
+        ...(options.malwareScanning
+          ? { malwareScan: { deadlineSeconds: options.scanDeadlineSeconds ?? 900, verificationQueueUrl: verificationQueueUrl! } }
+          : {}),
       });
       const running = startLocalVerifier({
         s3: s3.client,
@@ -438,6 +459,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stopS3: () => s3.stop(),
       stopDynamoDb: async () => dynamoDb?.stop(),
       flush,
+      injectScanResult: async (key, verdict, injectOptions) => {
+        if (!options.malwareScanning || !verificationQueueUrl) throw new Error('injectScanResult needs malwareScanning: true (and the verifier)');
+        const target = { bucket, region, verificationQueueUrl };
+        const scanned = await injectScanResult({ s3: s3.client, sqs: sqs.client }, target, key, verdict, injectOptions);
+        await flush();
+        return scanned;
+      },
       stop: () => (stopped ??= cleanup()),
     };
   } catch (err) {

@@ -149,8 +149,8 @@ export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
 /** Sends messages with an SQS client. */
 export function sqsMessageSender(client: SQSClient): MessageSender {
   return {
-    async send(queueUrl, body) {
-      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    async send(queueUrl, body, delaySeconds) {
+      await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}) }));
     },
   };
 }

@@ -12,18 +12,34 @@
  */
 import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
-import { Rejected, verifyObject } from './verify';
+import { verifyObject } from './verify';
+import {
+  GUARDDUTY_SCAN_TAG,
+  isScanDeadlineMessage,
+  isScanResultEvent,
+  isScanVerdict,
+  parseScanResultEvent,
+  SCAN_PENDING,
+  ScanDeadlineMessage,
+  scanRejection,
+  ScanRejectionCode,
+  ScanResult,
+  ScanVerdict,
+} from '../contract/malware-scan';
 import {
   decodeS3EventKey,
   ETAG_TAG,
   REJECTED_TAG,
+  RejectionCode,
   RejectionRecord,
+  SCAN_TAG,
   TAG_KEY_PREFIX,
   UNCLAIMED_TAG,
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
 } from '../contract/queue-message';
+import { encodeS3EventKey } from '../local/s3-events';
 
 /** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */
 export interface ObjectRef {
@@ -67,13 +83,13 @@ export interface ObjectStore {
   currentETag(key: string): Promise<string | undefined>;
 }
 
-/** Sends one message body to a queue. */
+/** Sends one message body to a queue (delayed by `delaySeconds`, 0 to 900, when given). */
 export interface MessageSender {
-  send(queueUrl: string, body: string): Promise<void>;
+  send(queueUrl: string, body: string, delaySeconds?: number): Promise<void>;
 }
 
 /** What happened to one object (returned for tests and logged). */
-export type ObjectOutcome = 'verified' | 'rejected' | 'duplicate' | 'gone' | 'stale' | 'replaced' | 'ignored';
+export type ObjectOutcome = 'verified' | 'rejected' | 'duplicate' | 'gone' | 'stale' | 'replaced' | 'ignored' | 'pending' | 'scan-overdue';
 
 /** Test hooks and dependencies. */
 export interface VerifierDependencies {
@@ -99,10 +115,31 @@ export interface SqsBatchResponse {
 interface S3Record {
   readonly eventName?: string;
   readonly s3?: {
+    readonly s3SchemaVersion?: string;
     readonly bucket?: { readonly name?: string };
     readonly object?: { readonly key?: string; readonly size?: number; readonly eTag?: string; readonly versionId?: string };
   };
   readonly [field: string]: unknown;
+}
+
+/** What triggered a verdict, and what to announce: the S3 event's record, or one built from the object. */
+interface Subject {
+  readonly key: string;
+  readonly versionId?: string;
+  /** The ETag the trigger is about (a different current ETag means a stale event). */
+  readonly eTag?: string;
+  readonly trigger: 's3' | 'scan' | 'deadline';
+  /** The scan verdict the trigger carries (a scan result event). */
+  readonly scan?: ScanVerdict;
+  readonly record: (head: ObjectStart) => S3Record;
+}
+
+/** Why an object is rejected. */
+interface Rejection {
+  readonly code: RejectionCode | ScanRejectionCode;
+  readonly message: string;
+  readonly declaredType?: string;
+  readonly detectedType?: string;
 }
 
 /** Creates the SQS batch handler. */
@@ -129,29 +166,63 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     if (!key.startsWith(`${config.policy.prefix}/`)) {
       // Not ours to delete (the role may not): record it, touch nothing.
       await sendRejection(record, key, { size: record.s3?.object?.size ?? 0, eTag: eventETag ?? '', versionId }, {
-        ok: false, code: 'OUTSIDE_PREFIX', message: `key "${key}" is not under the upload prefix "${config.policy.prefix}/"`,
+        code: 'OUTSIDE_PREFIX', message: `key "${key}" is not under the upload prefix "${config.policy.prefix}/"`,
       }, 'none');
       return 'rejected';
     }
+    return judge({ key, versionId, eTag: eventETag, trigger: 's3', record: () => record });
+  }
 
-    const head = await store.readStart({ key, versionId }, HEAD_BYTES);
+  /** A GuardDuty scan result (EventBridge): completes the upload if its bytes passed, whichever came first. */
+  async function processScanResult(result: ScanResult): Promise<ObjectOutcome> {
+    if (!config.malwareScan || result.bucket !== config.bucket || !result.key.startsWith(`${config.policy.prefix}/`)) {
+      report({ outcome: 'ignored', reason: 'scan result for an object the verifier does not scan', bucket: result.bucket, key: result.key });
+      return 'ignored';
+    }
+    const versionId = realVersion(result.versionId);
+    return judge({
+      key: result.key,
+      versionId,
+      eTag: result.eTag,
+      trigger: 'scan',
+      scan: result.verdict,
+      record: (head) => announcedRecord(result.key, head, versionId, result.time, result.region),
+    });
+  }
+
+  /** The delayed self-message of an upload that was waiting for its scan: still waiting means overdue. */
+  async function processDeadline(message: ScanDeadlineMessage): Promise<ObjectOutcome> {
+    if (!config.malwareScan) return 'ignored';
+    const { key, versionId, eTag } = message.scanDeadline;
+    return judge({ key, versionId: realVersion(versionId), eTag, trigger: 'deadline', record: (head) => announcedRecord(key, head, versionId) });
+  }
+
+  /**
+   * The state machine, without a database: the object's tags hold the state. Every trigger (the S3 event,
+   * the scan result, the deadline) checks the bytes again (one ranged GET, cheap) and takes the scan
+   * verdict from the event or GuardDuty's tag, so arrival order does not matter and a lost tag (two
+   * writers replacing a tag set) only delays, never passes, an upload.
+   */
+  async function judge(subject: Subject): Promise<ObjectOutcome> {
+    const { key } = subject;
+    const head = await store.readStart({ key, versionId: subject.versionId }, HEAD_BYTES);
     if (!head) {
-      report({ key, versionId, outcome: 'gone' });
+      report({ key, versionId: subject.versionId, outcome: 'gone', trigger: subject.trigger });
       return 'gone';
     }
-    if (eventETag && head.eTag !== eventETag) {
+    if (subject.eTag && head.eTag !== subject.eTag) {
       // Unversioned: the object was replaced after this event; the newer object's own event verifies it.
-      report({ key, versionId, outcome: 'stale', eventETag, eTag: head.eTag });
+      report({ key, versionId: subject.versionId, outcome: 'stale', eventETag: subject.eTag, eTag: head.eTag });
       return 'stale';
     }
-    const object: ObjectRef = { key, versionId: versionId ?? realVersion(head.versionId) };
+    const object: ObjectRef = { key, versionId: subject.versionId ?? realVersion(head.versionId) };
     // The tags carry the verifier's state (idempotency). Always read: `x-amz-tagging-count` on the GET
     // is absent both when there are no tags and when a stand-in omits it.
     const tags = await store.getTags(object);
     if (!tags) return 'gone';
 
     if (tags[ETAG_TAG] === head.eTag && (tags[VERIFIED_TAG] === VERIFIED_VALUE || tags[VERIFIED_TAG] === 'false')) {
-      report({ key, versionId: object.versionId, outcome: 'duplicate', eTag: head.eTag });
+      report({ key, versionId: object.versionId, outcome: 'duplicate', eTag: head.eTag, trigger: subject.trigger });
       return 'duplicate';
     }
     const verdict = await verifyObject({
@@ -163,8 +234,30 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       head: head.body,
       read: (start, end) => store.read(object, start, end, head.eTag),
     });
+    const scanning = config.malwareScan;
+    const tagged = tags[GUARDDUTY_SCAN_TAG];
+    const scan = scanning ? subject.scan ?? (isScanVerdict(tagged) ? tagged : undefined) : undefined;
 
-    if (verdict.ok) {
+    if (verdict.ok && scanning && scan === undefined) {
+      // Bytes passed, scan result not yet known: pending (never served, never announced).
+      if (subject.trigger === 'deadline') {
+        report({ key, versionId: object.versionId, outcome: 'scan-overdue', eTag: head.eTag, deadlineSeconds: scanning.deadlineSeconds });
+        return 'scan-overdue';
+      }
+      if (tags[SCAN_TAG] !== SCAN_PENDING || tags[ETAG_TAG] !== head.eTag) {
+        // Deadline first: if the tag write fails, the retry sends it again; the other way round a retry
+        // would find the tag and never send one.
+        const version = object.versionId ? { versionId: object.versionId } : {};
+        const deadline: ScanDeadlineMessage = { scanDeadline: { key, ...version, eTag: head.eTag } };
+        await sender.send(scanning.verificationQueueUrl, JSON.stringify(deadline), scanning.deadlineSeconds);
+        if (!(await store.putTags(object, { ...withoutOurTags(tags), [SCAN_TAG]: SCAN_PENDING, [ETAG_TAG]: head.eTag }))) return 'gone';
+      }
+      report({ key, versionId: object.versionId, outcome: 'pending', reason: 'awaiting the malware scan', eTag: head.eTag });
+      return 'pending';
+    }
+    const scanRejected = verdict.ok && scan ? scanRejection(scan) : undefined;
+
+    if (verdict.ok && !scanRejected) {
       // Announce, then tag: one tag write, and the tag means "announced" too, so a redelivered event does
       // nothing. A failure between the two announces again on the retry (notifications are at-least-once).
       const verification: VerificationResult = {
@@ -176,12 +269,15 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
         eTag: head.eTag,
         ...(object.versionId ? { versionId: object.versionId } : {}),
         verifiedAt: now().toISOString(),
+        ...(scanning ? { malwareScan: 'NO_THREATS_FOUND' as const } : {}),
       };
-      await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...record, verification }] }));
+      await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...subject.record(head), verification }] }));
       const kept = withoutOurTags(tags);
-      // With unclaimed uploads expiring, the same single write marks it unclaimed; claiming rewrites the tags without it.
+      const scanTags: Record<string, string> = scanning && scan ? { [SCAN_TAG]: scan } : {};
+      // With unclaimed uploads expiring, the same single write marks it unclaimed (whichever trigger completes
+      // the upload: the S3 event or the scan result); claiming rewrites the tags without it.
       const unclaimed: Record<string, string> = config.tagUnclaimed ? { [UNCLAIMED_TAG]: 'true' } : {};
-      if (!(await store.putTags(object, { ...kept, [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag, ...unclaimed }))) return 'gone';
+      if (!(await store.putTags(object, { ...kept, [VERIFIED_TAG]: VERIFIED_VALUE, [ETAG_TAG]: head.eTag, ...scanTags, ...unclaimed }))) return 'gone';
       if (object.versionId === undefined && (await store.currentETag(key)) !== head.eTag) {
         // Unversioned bucket: the key was overwritten between the read and the tag write, so the tag may
         // sit on bytes that were never read. Take it off; the newer object's own event verifies those.
@@ -189,48 +285,78 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
         report({ key, outcome: 'replaced', eTag: head.eTag });
         return 'replaced';
       }
-      report({ key, versionId: object.versionId, outcome: 'verified', contentType: verification.contentType, method: verification.method, size: head.size });
+      report({ key, versionId: object.versionId, outcome: 'verified', contentType: verification.contentType, method: verification.method, size: head.size, ...(scan ? { scan } : {}) });
       return 'verified';
     }
 
-    // Rejected: record first (the audit trail survives a crash), then delete or retain exactly this version.
+    // Rejected (bytes, or the scan): record first (the audit trail survives a crash), then delete or
+    // retain exactly this version.
+    const reason: Rejection = verdict.ok
+      ? { ...scanRejected!, declaredType: verdict.declaredType, detectedType: verdict.detectedType }
+      : verdict;
     const action = config.rejectedObjects === 'delete' ? 'deleted' : 'retained';
-    await sendRejection(record, key, { ...head, versionId: object.versionId }, verdict, action);
+    await sendRejection(subject.record(head), key, { ...head, versionId: object.versionId }, reason, action, scan);
     if (config.rejectedObjects === 'delete') {
       await store.delete(object);
     } else {
-      await store.putTags(object, { ...withoutOurTags(tags), [VERIFIED_TAG]: 'false', [ETAG_TAG]: head.eTag, [REJECTED_TAG]: verdict.code });
+      await store.putTags(object, {
+        ...withoutOurTags(tags),
+        [VERIFIED_TAG]: 'false',
+        [ETAG_TAG]: head.eTag,
+        [REJECTED_TAG]: reason.code,
+        ...(scan ? { [SCAN_TAG]: scan } : {}),
+      });
     }
     return 'rejected';
+  }
+
+  /** The S3-shaped record announced when the scan result (or the deadline), not the S3 event, completes an upload. */
+  function announcedRecord(key: string, head: ObjectStart, versionId: string | undefined, time?: string, region?: string): S3Record {
+    return {
+      eventVersion: '2.1',
+      eventSource: 'aws:s3',
+      ...(region ? { awsRegion: region } : {}),
+      eventTime: time ?? now().toISOString(),
+      eventName: 'ObjectCreated:*',
+      s3: {
+        s3SchemaVersion: '1.0',
+        bucket: { name: config.bucket },
+        object: { key: encodeS3EventKey(key), size: head.size, eTag: head.eTag, ...(versionId ? { versionId } : {}) },
+      },
+    };
   }
 
   async function sendRejection(
     record: S3Record,
     key: string,
     object: { size: number; eTag: string; versionId?: string },
-    verdict: Rejected,
+    reason: Rejection,
     action: RejectionRecord['action'],
+    scan?: ScanVerdict,
   ): Promise<void> {
     const rejection: RejectionRecord = {
-      rejection: { code: verdict.code, message: verdict.message },
+      rejection: { code: reason.code, message: reason.message },
+      ...(scan ? { malwareScan: scan } : {}),
       bucket: config.bucket,
       key,
       size: object.size,
       eTag: object.eTag,
       ...(object.versionId ? { versionId: object.versionId } : {}),
-      ...(verdict.declaredType ? { declaredContentType: verdict.declaredType } : {}),
-      ...(verdict.detectedType ? { detectedType: verdict.detectedType } : {}),
+      ...(reason.declaredType ? { declaredContentType: reason.declaredType } : {}),
+      ...(reason.detectedType ? { detectedType: reason.detectedType } : {}),
       action,
       rejectedAt: now().toISOString(),
       event: record,
     };
     await sender.send(config.rejectionQueueUrl, JSON.stringify(rejection));
-    report({ key, versionId: object.versionId, outcome: 'rejected', code: verdict.code, message: verdict.message, action });
+    report({ key, versionId: object.versionId, outcome: 'rejected', code: reason.code, message: reason.message, action, ...(scan ? { scan } : {}) });
   }
 
   async function processMessage(body: string): Promise<ObjectOutcome[]> {
     const message = JSON.parse(body) as { Records?: unknown; Event?: unknown };
     if (message.Event === 's3:TestEvent') return ['ignored'];
+    if (isScanResultEvent(message)) return [await processScanResult(parseScanResultEvent(message))];
+    if (isScanDeadlineMessage(message)) return [await processDeadline(message)];
     if (!Array.isArray(message.Records)) throw new Error('not an S3 event notification (no Records array)');
     const outcomes: ObjectOutcome[] = [];
     for (const record of message.Records as S3Record[]) outcomes.push(await processObject(record));

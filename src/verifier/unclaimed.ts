@@ -21,7 +21,9 @@ const CLAIM_TAG_KEYS = [VERIFIED_TAG, ETAG_TAG];
  * object is not verified yet (a missing tag counts as not verified), or the request sets a key outside
  * {verified, etag}.
  */
-export function claimStatements(bucket: s3.IBucket, verifierRole: iam.IRole): iam.PolicyStatement[] {
+export function claimStatements(bucket: s3.IBucket, writers: iam.IRole[]): iam.PolicyStatement[] {
+  // The writers are the verifier and, with malware scanning, GuardDuty's role (it re-writes existing tags).
+  const exempt = writers.length === 1 ? writers[0].roleArn : writers.map((r) => r.roleArn);
   const deny = (sid: string, condition: Record<string, Record<string, unknown>>) => new iam.PolicyStatement({
     sid,
     effect: iam.Effect.DENY,
@@ -30,7 +32,7 @@ export function claimStatements(bucket: s3.IBucket, verifierRole: iam.IRole): ia
     resources: [bucket.arnForObjects('*')],
     conditions: {
       'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': [`${TAG_KEY_PREFIX}*`] },
-      'ArnNotEquals': { 'aws:PrincipalArn': verifierRole.roleArn },
+      'ArnNotEquals': { 'aws:PrincipalArn': exempt },
       ...condition,
     },
   });

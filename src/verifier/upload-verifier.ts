@@ -9,6 +9,7 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { MalwareScanning, SCAN_DEADLINE_SECONDS, scanRewriteStatements, scanTagStatement } from './malware-scanning';
 import { claimStatements, grantClaims } from './unclaimed';
 import { VerifierFunction } from './verifier-function';
 import { verifierEnvironment } from '../contract/environment';
@@ -72,6 +73,22 @@ export interface UploadVerifierProps extends UploadRules {
    * @default - uploads are kept whether or not they are claimed
    */
   readonly unclaimedUploadExpiry?: Duration;
+
+  /**
+   * Scan every upload for malware with GuardDuty Malware Protection for S3 (a protection plan on the upload
+   * prefix, its service role, the scan results routed to the verifier). An upload is then verified — served
+   * by the CDN, announced on `verifiedQueue` — only when its bytes passed **and** GuardDuty found no threats
+   * (`NO_THREATS_FOUND`), whichever is known first. `THREATS_FOUND` is rejected like bad bytes (deleted, or
+   * retained with `rejectedUploadRetention`); `UNSUPPORTED`, `ACCESS_DENIED` and `FAILED` are rejected too
+   * (never served) and counted by `malwareProtection.scanIncompleteMetric`; a scan result that has not arrived
+   * 15 minutes after the byte check is counted by `malwareProtection.scanOverdueMetric` (the upload stays pending).
+   *
+   * GuardDuty bills this per GB scanned and per object (see the cost section of the README).
+   *
+   * @see https://docs.aws.amazon.com/guardduty/latest/ug/gdu-malware-protection-s3.html
+   * @default false
+   */
+  readonly malwareScanning?: boolean;
 
   /**
    * Retention of the verifier's function logs.
@@ -144,6 +161,8 @@ export class UploadVerifier extends Construct {
   private readonly bucket: s3.IBucket;
   private readonly uploadPrefix: string;
   private readonly unclaimedExpire: boolean;
+  /** The GuardDuty protection plan, its role, the scan-result rule and metrics, with `malwareScanning`. */
+  public readonly malwareProtection?: MalwareScanning;
 
   constructor(scope: Construct, id: string, props: UploadVerifierProps) {
     super(scope, id);
@@ -196,6 +215,14 @@ export class UploadVerifier extends Construct {
     }));
     props.bucket.encryptionKey?.grantDecrypt(role);
     props.verifiedQueue.grantSendMessages(role);
+    if (props.malwareScanning) {
+      this.malwareProtection = new MalwareScanning(this, 'MalwareScanning', { bucket: props.bucket, prefix, verificationQueue: this.verificationQueue, logGroup });
+      // The verifier sends itself the delayed scan deadline of each upload waiting for its scan.
+      this.verificationQueue.grantSendMessages(role);
+      // GuardDuty turns on the bucket's EventBridge notifications; say so in the notification config this
+      // app manages, or the next deployment that changes it would turn them off again.
+      if (props.bucket instanceof s3.Bucket) props.bucket.enableEventBridgeNotification();
+    }
     this.rejectionQueue.grantSendMessages(role);
 
     this.verifierFunction = new VerifierFunction(this, 'Function', {
@@ -212,6 +239,9 @@ export class UploadVerifier extends Construct {
         rejectionQueueUrl: this.rejectionQueue.queueUrl,
         rejectedObjects: retention ? 'retain' : 'delete',
         tagUnclaimed: unclaimed !== undefined,
+        ...(props.malwareScanning
+          ? { malwareScan: { deadlineSeconds: SCAN_DEADLINE_SECONDS, verificationQueueUrl: this.verificationQueue.queueUrl } }
+          : {}),
       }),
     });
     this.verifierFunction.addEventSource(new eventsources.SqsEventSource(this.verificationQueue, {
@@ -221,12 +251,19 @@ export class UploadVerifier extends Construct {
     props.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.verificationQueue), { prefix: `${prefix}/` });
     acknowledgeCdkHelpers(this, props.bucket);
 
+    const scanRole = this.malwareProtection?.role;
+    // GuardDuty's role re-writes the tags it finds (ours too) when it adds its own: it is exempt from the
+    // verifier-only Deny and from the claim-shape Denies, and denied verifying or re-marking anything itself.
+    const tagWriters = scanRole ? [role, scanRole] : [role];
     this.bucketPolicyStatements = [
       gateStatement(props.bucket, prefix),
       // With claims, tag writes that are not claims are denied by their own statements.
-      tagStatement(props.bucket, role, unclaimed ? ['s3:PutObject'] : undefined),
-      ...(unclaimed ? claimStatements(props.bucket, role) : []),
+      tagStatement(props.bucket, tagWriters, unclaimed ? ['s3:PutObject'] : undefined),
+      ...(unclaimed ? claimStatements(props.bucket, tagWriters) : []),
       writeOnceStatement(props.bucket, prefix),
+      ...(scanRole
+        ? [scanTagStatement(props.bucket, [role, scanRole]), ...scanRewriteStatements(props.bucket, scanRole, unclaimed !== undefined)]
+        : []),
     ];
     for (const statement of this.bucketPolicyStatements) props.bucket.addToResourcePolicy(statement);
     if (retention && props.bucket instanceof s3.Bucket) {
@@ -289,7 +326,7 @@ function gateStatement(bucket: s3.IBucket, prefix: string): iam.PolicyStatement 
 }
 
 /** Only the verifier may set the verifier's tags (on upload or afterwards), whoever else can write. */
-function tagStatement(bucket: s3.IBucket, verifierRole: iam.IRole, actions = ['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging']): iam.PolicyStatement {
+function tagStatement(bucket: s3.IBucket, writers: iam.IRole[], actions = ['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging']): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'DenyVerificationTagsExceptVerifier',
     effect: iam.Effect.DENY,
@@ -298,7 +335,7 @@ function tagStatement(bucket: s3.IBucket, verifierRole: iam.IRole, actions = ['s
     resources: [bucket.arnForObjects('*')],
     conditions: {
       'ForAnyValue:StringLike': { 's3:RequestObjectTagKeys': [`${TAG_KEY_PREFIX}*`] },
-      'ArnNotEquals': { 'aws:PrincipalArn': verifierRole.roleArn },
+      'ArnNotEquals': { 'aws:PrincipalArn': writers.length === 1 ? writers[0].roleArn : writers.map((r) => r.roleArn) },
     },
   });
 }

@@ -22,6 +22,9 @@ const verify = config
   ? createVerifierHandler(config, {
     store: s3ObjectStore(new S3Client({}), config.bucket),
     sender: sqsMessageSender(new SQSClient({})),
+    // One raw JSON object per log event (console.log would prefix a timestamp and request id), so the
+    // construct's metric filters ($.outcome, $.scan) match them.
+    log: (line) => { process.stdout.write(`${line}\n`); },
   })
   : undefined;
 

@@ -32,6 +32,8 @@ export const CONFIGURATIONS: Record<string, Configuration> = {
     },
   },
   anonymous: { props: () => ({ allowAnonymousUploads: true, allowedOrigins: ['https://app.example.com'] }) },
+  // GuardDuty Malware Protection for S3 on the prefix, with SSE-KMS (the plan's role decrypts).
+  malwareScanning: { props: (stack) => ({ ...fullProps(stack), malwareScanning: true }) },
   // Delivery modes: verified-only (the default, above) and unverified (no verifier, no CDN gate).
   unverified: { props: () => ({ verifyUploads: false }) },
   // The relaxed switches: no access logs, no alarms, no acceleration.

@@ -79,7 +79,9 @@ function conditionHolds(operator: string, key: string, expected: unknown, reques
   switch (operator) {
     case 'StringEquals': return actual !== undefined && values.includes(actual);
     case 'StringNotEquals': return actual === undefined || !values.includes(actual);
+    case 'ArnEquals': return values.some((v) => same(v, actual));
     case 'ArnNotEquals': return !values.some((v) => same(v, actual));
+    case 'ForAnyValue:StringEquals': return (actual as string[]).some((a) => values.includes(a));
     case 'ForAnyValue:StringLike': return (actual as string[]).some((a) => values.some((p) => like(a, p as string)));
     case 'ForAnyValue:StringNotEquals': return (actual as string[]).some((a) => !values.includes(a));
     case 'ForAllValues:StringEquals': return (actual as string[]).every((a) => values.includes(a));
@@ -248,5 +250,50 @@ describe('unclaimedUploadExpiry', () => {
     const bucket = s3.Bucket.fromBucketName(stack, 'Imported', 'imported-bucket');
     expect(() => new UploadVerifier(stack, 'Verifier', { bucket, verifiedQueue: new sqs.Queue(stack, 'Q'), unclaimedUploadExpiry: Duration.days(3) }))
       .toThrow(/unclaimedUploadExpiry needs a bucket of this app/);
+  });
+});
+
+describe('unclaimedUploadExpiry with malwareScanning (GuardDuty re-writes the tags it finds)', () => {
+  const BOTH: DirectUploadBucketProps = { ...ON, malwareScanning: true };
+  const GD = 'GuardDutyMalwareScanStatus';
+  const SCAN = 'direct-upload:scan';
+  const clean = { [GD]: 'NO_THREATS_FOUND' };
+  const pending = { [SCAN]: 'pending', [ETAG]: 'e1' };
+  const scanRoleArn = (template: Template): unknown =>
+    bucketPolicy(template).find((s) => s.Sid === 'DenyGuardDutyVerifying').Condition.ArnEquals['aws:PrincipalArn'];
+
+  test('both sides\' statements are in the bucket policy; the claim Denies exempt the verifier and GuardDuty\'s role only', () => {
+    const { template } = synth(BOTH);
+    const statements = bucketPolicy(template);
+    const writers = [verifierRoleArn(template)].flat();
+    expect(writers).toHaveLength(2);
+    expect(writers).toContainEqual(scanRoleArn(template));
+    expect(statements.map((s) => s.Sid)).toEqual(expect.arrayContaining([
+      'DenyVerificationTagsExceptVerifier', 'DenyVerificationTagWritesExceptClaims', 'DenyClaimsOfUnverifiedObjects',
+      'DenyClaimsWithOtherTags', 'DenyMalwareScanTagExceptGuardDuty', 'DenyGuardDutyVerifying', 'DenyGuardDutyMarkingUnclaimed',
+    ]));
+    for (const sid of ['DenyVerificationTagWritesExceptClaims', 'DenyClaimsOfUnverifiedObjects', 'DenyClaimsWithOtherTags']) {
+      expect(statements.find((s) => s.Sid === sid).Condition.ArnNotEquals['aws:PrincipalArn']).toEqual(writers);
+    }
+  });
+
+  test.each([
+    ['GuardDuty re-writes a verified, unclaimed upload\'s tags with its own', false, 'GD', { ...verified, [SCAN]: 'NO_THREATS_FOUND', ...clean }, { ...verified, [SCAN]: 'NO_THREATS_FOUND' }],
+    ['GuardDuty re-writes a claimed upload\'s tags with its own', false, 'GD', { ...claim, ...clean }, claim],
+    ['GuardDuty re-writes a pending upload\'s tags with its own', false, 'GD', { ...pending, ...clean }, pending],
+    ['GuardDuty tags an untagged upload', false, 'GD', clean, {}],
+    ['GuardDuty sets direct-upload:verified=true on a pending upload', true, 'GD', { ...pending, [VERIFIED]: 'true', ...clean }, pending],
+    ['GuardDuty sets direct-upload:verified=true on an untagged upload', true, 'GD', { ...claim, ...clean }, {}],
+    ['GuardDuty sets direct-upload:verified=true on a rejected, retained upload', true, 'GD', { ...claim, ...clean }, { [VERIFIED]: 'false', [ETAG]: 'e1' }],
+    ['GuardDuty re-adds unclaimed=true after a claim raced its read', true, 'GD', { ...verified, ...clean }, claim],
+    ['GuardDuty un-verifies (hides) a verified upload: allowed, it can only hide', false, 'GD', { [VERIFIED]: 'false', [ETAG]: 'e1', ...clean }, verified],
+    ['the application claims a verified upload (scanning on)', false, 'APP', claim, verified],
+    ['the application claims and writes GuardDuty\'s tag beside it', true, 'APP', { ...claim, ...clean }, verified],
+    ['the application verifies an untagged upload (scanning on)', true, 'APP', claim, {}],
+    ['the verifier completes an upload: verified, unclaimed, its scan tag, GuardDuty\'s tag kept', false, 'VERIFIER', { ...verified, [SCAN]: 'NO_THREATS_FOUND', ...clean }, { ...pending, ...clean }],
+  ])('by evaluation: %s → denied: %s', (_name, denied, who, requestTags, existingTags) => {
+    const { template } = synth(BOTH);
+    const principalArn = who === 'GD' ? scanRoleArn(template) : who === 'VERIFIER' ? [verifierRoleArn(template)].flat().find((a) => !same(a, scanRoleArn(template))) : APP_ROLE;
+    expect(deniedByBucket(template, tagging(requestTags, existingTags, principalArn))).toBe(denied);
   });
 });
