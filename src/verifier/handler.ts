@@ -14,7 +14,9 @@ import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import {
   ETAG_TAG,
+  REASON_TAG,
   REJECTED_TAG,
+  rejectionReasonTag,
   RejectionRecord,
   TAG_KEY_PREFIX,
   VERIFIED_TAG,
@@ -197,10 +199,20 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     // Rejected: record first (the audit trail survives a crash), then delete or retain exactly this version.
     const action = config.rejectedObjects === 'delete' ? 'deleted' : 'retained';
     await sendRejection(record, key, { ...head, versionId: object.versionId }, verdict, action);
-    if (config.rejectedObjects === 'delete') {
+    const rejectedTags = {
+      ...withoutOurTags(tags), [VERIFIED_TAG]: 'false', [ETAG_TAG]: head.eTag, [REJECTED_TAG]: verdict.code!,
+      [REASON_TAG]: rejectionReasonTag(verdict.code!, verdict.message),
+    };
+    if (config.rejectedObjects === 'retain') {
+      await store.putTags(object, rejectedTags);
+    } else if (object.versionId === undefined) {
       await store.delete(object);
     } else {
-      await store.putTags(object, { ...withoutOurTags(tags), [VERIFIED_TAG]: 'false', [ETAG_TAG]: head.eTag, [REJECTED_TAG]: verdict.code! });
+      // Versioned: tag the rejected version, then hide it behind a delete marker (never served: the key has
+      // no current object). The tags keep the reason for the status route; the lifecycle rule expires the
+      // noncurrent version. One request more than deleting the version, on rejected uploads only.
+      if (!(await store.putTags(object, rejectedTags))) return 'gone';
+      await store.delete({ key });
     }
     return 'rejected';
   }

@@ -16,6 +16,12 @@ export const VERIFIED_VALUE = 'true';
 export const ETAG_TAG = 'direct-upload:etag';
 /** Object tag recording why a retained object was rejected. */
 export const REJECTED_TAG = 'direct-upload:rejected';
+/**
+ * Object tag on a rejected version: `<code>: <message>` (see {@link rejectionReasonTag}), so that the
+ * signer's status route can say why, also after the object was deleted (the rejected version then stays,
+ * noncurrent and unserved, until the lifecycle rule expires it).
+ */
+export const REASON_TAG = 'direct-upload:reason';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 
@@ -66,4 +72,12 @@ export interface RejectionRecord {
   readonly rejectedAt: string;
   /** The S3 event record that announced the object. */
   readonly event: unknown;
+}
+
+/** Characters S3 accepts in a tag value (letters, digits, spaces and `+ - = . _ : / @`), at most 256 of them. */
+const TAG_VALUE_UNSAFE = /[^\p{L}\p{N} +\-=._:/@]+/gu;
+
+/** The {@link REASON_TAG} value for a rejection: `<code>: <message>`, cut to a valid tag value. */
+export function rejectionReasonTag(code: string, message: string): string {
+  return `${code}: ${message}`.replace(TAG_VALUE_UNSAFE, ' ').replace(/\s+/g, ' ').trim().slice(0, 256);
 }
