@@ -19,11 +19,13 @@ import {
   MULTIPART_PARTS_PATH,
   PresignedUpload,
   SIGNER_PATHS,
+  STATUS_PATH,
   UPLOADS_PATH,
   UPPY_SIGN_PATH,
 } from './protocol';
 import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
 import { readJsonBody, validateCreateUploadRequest } from './request';
+import { sdkStatusStore, StatusStore, statusRoute } from './status';
 import { uppySignRoute } from './uppy';
 import { extensionFor } from '../policy';
 
@@ -45,6 +47,8 @@ export interface SignerHandlerOptions {
    * @default - DynamoDB through `@aws-sdk/client-dynamodb`, loaded on the first counted upload
    */
   readonly quotaStore?: QuotaStore;
+  /** The S3 reads of `POST /uploads/status`. @default - `@aws-sdk/client-s3`, loaded on first use */
+  readonly statusStore?: StatusStore;
 }
 
 const LOG_PREFIX = '[cdk-direct-upload signer]';
@@ -69,6 +73,8 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     log,
   };
   const admit = quotaGate(config, options, now, log);
+  let statusStore: StatusStore | undefined;
+  const readStatus = () => (statusStore ??= options.statusStore ?? sdkStatusStore(config));
   // A multipart upload's key carries its layout (fixed here, at creation; see layoutKeyName).
   const newKey = (scope: string, contentType: string, layout?: PartLayout) => `${policy.prefix}/${scope}/${
     layout ? layoutKeyName(newId(), layout, extensionFor(contentType)) : `${newId()}${extensionFor(contentType)}`}`;
@@ -152,6 +158,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     const outcome = route.path === MULTIPART_PARTS_PATH ? await signPartsRoute(routes, scope, body.value)
       : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope, body.value)
         : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope, body.value)
+          : route.path === STATUS_PATH ? await statusRoute(config, readStatus(), scope, body.value)
           : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type, layout) => newKey(scope, type, layout),
             admit && (() => admit(quotaSubject, event)))
             : undefined;

@@ -212,10 +212,13 @@ function isNoSuchUpload(err: unknown): boolean {
 
 const unquote = (etag: string | undefined): string => (etag ?? '').replace(/"/g, '');
 
-/** The SDK-backed store (the Lambda's role credentials, or the local stack's endpoint). */
-export function sdkMultipartStore(config: SignerConfig): MultipartStore {
+/**
+ * The signer's S3 client and SDK module, created on first call: the Lambda's role credentials, or the
+ * local stack's endpoint; bounded by {@link S3_SDK_TIMEOUTS}.
+ */
+export function lazyS3Client(config: SignerConfig): () => { client: S3.S3Client; m: S3Module } {
   let cached: S3.S3Client | undefined;
-  const s3 = (): { client: S3.S3Client; m: S3Module } => {
+  return () => {
     const m = loadSdk();
     cached ??= new m.S3Client({
       region: config.region,
@@ -233,10 +236,17 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
     });
     return { client: cached, m };
   };
-  const Bucket = config.bucket;
-  const bounded = (budget: number, requestTimeout?: number) =>
-    ({ abortSignal: AbortSignal.timeout(budget), ...(requestTimeout ? { requestTimeout } : {}) });
+}
 
+/** Per-call options: a total time budget (and, optionally, a longer per-attempt timeout). */
+export const bounded = (budget: number, requestTimeout?: number) =>
+  ({ abortSignal: AbortSignal.timeout(budget), ...(requestTimeout ? { requestTimeout } : {}) });
+
+/** The SDK-backed store (the Lambda's role credentials, or the local stack's endpoint). */
+export function sdkMultipartStore(config: SignerConfig): MultipartStore {
+  const s3 = lazyS3Client(config);
+  const Bucket = config.bucket;
+  
   return {
     async create(key, contentType) {
       const { client, m } = s3();
