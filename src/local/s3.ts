@@ -38,10 +38,10 @@ import S3Error from '@20minutes/s3rver/lib/models/error';
 import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
+import { addListObjectVersions } from './s3-list-versions';
 import { addMultipartEmulation } from './s3-multipart';
 import { addPostPolicyChecks, isFormPost } from './s3-post-policy';
 import { useS3CanonicalRequests } from './s3-signature';
-import { addListObjectVersions } from './s3-list-versions';
 import { addVersioning } from './s3-versions';
 import { UploadCorsRule } from '../delivery';
 

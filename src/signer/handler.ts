@@ -159,9 +159,9 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope, body.value)
         : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope, body.value)
           : route.path === STATUS_PATH ? await statusRoute(config, readStatus(), scope, body.value)
-          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type, layout) => newKey(scope, type, layout),
-            admit && (() => admit(quotaSubject, event)))
-            : undefined;
+            : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type, layout) => newKey(scope, type, layout),
+              admit && (() => admit(quotaSubject, event)))
+              : undefined;
     if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);
     return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
   }

@@ -246,7 +246,7 @@ export const bounded = (budget: number, requestTimeout?: number) =>
 export function sdkMultipartStore(config: SignerConfig): MultipartStore {
   const s3 = lazyS3Client(config);
   const Bucket = config.bucket;
-  
+
   return {
     async create(key, contentType) {
       const { client, m } = s3();

@@ -5,10 +5,10 @@
  * verifier alone writes (`direct-upload:*`). A rejected upload's version stays, tagged with the reason and
  * hidden by a delete marker, until the lifecycle rule expires noncurrent versions (see the verifier).
  */
+import type { SignerConfig } from './config';
 import { readKey, readObject } from './fields';
 import { accept, Outcome, reject } from './http';
 import { bounded, isUnavailable, DependencyUnavailableError, lazyS3Client, S3_SDK_TIMEOUTS } from './multipart';
-import type { SignerConfig } from './config';
 import { ErrorCodes, UploadStatus } from './protocol';
 import { REASON_TAG, REJECTED_TAG, VERIFIED_TAG, VERIFIED_VALUE } from '../verifier/protocol';
 
@@ -76,12 +76,13 @@ export function sdkStatusStore(config: SignerConfig): StatusStore {
       // A write-once key has one version and at most one delete marker; a few more bound a replayed form.
       const res = await client.send(new m.ListObjectVersionsCommand({ Bucket, Prefix: key, MaxKeys: 20 }), bounded(S3_SDK_TIMEOUTS.callBudget));
       const entries = [
-        ...(res.Versions ?? []).map((v) => ({ key: v.Key, versionId: v.VersionId, deleteMarker: false, size: v.Size ?? 0, at: v.LastModified, latest: v.IsLatest })),
-        ...(res.DeleteMarkers ?? []).map((d) => ({ key: d.Key, versionId: d.VersionId, deleteMarker: true, size: 0, at: d.LastModified, latest: d.IsLatest })),
-      ].filter((e) => e.key === key);
-      entries.sort((a, b) => Number(b.latest ?? false) - Number(a.latest ?? false) || (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0));
+        ...(res.Versions ?? []).map((v) => ({ ...v, deleteMarker: false, size: v.Size ?? 0 })),
+        ...(res.DeleteMarkers ?? []).map((d) => ({ ...d, deleteMarker: true, size: 0 })),
+      ].filter((e) => e.Key === key);
+      entries.sort((a, b) => Number(b.IsLatest ?? false) - Number(a.IsLatest ?? false)
+        || (b.LastModified?.getTime() ?? 0) - (a.LastModified?.getTime() ?? 0));
       return entries.map((e) => ({
-        ...(e.versionId && e.versionId !== 'null' ? { versionId: e.versionId } : {}), deleteMarker: e.deleteMarker, size: e.size,
+        ...(e.VersionId && e.VersionId !== 'null' ? { versionId: e.VersionId } : {}), deleteMarker: e.deleteMarker, size: e.size,
       }));
     }),
     tags: (key, versionId) => guard(async () => {

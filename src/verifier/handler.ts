@@ -200,7 +200,10 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     const action = config.rejectedObjects === 'delete' ? 'deleted' : 'retained';
     await sendRejection(record, key, { ...head, versionId: object.versionId }, verdict, action);
     const rejectedTags = {
-      ...withoutOurTags(tags), [VERIFIED_TAG]: 'false', [ETAG_TAG]: head.eTag, [REJECTED_TAG]: verdict.code!,
+      ...withoutOurTags(tags),
+      [VERIFIED_TAG]: 'false',
+      [ETAG_TAG]: head.eTag,
+      [REJECTED_TAG]: verdict.code!,
       [REASON_TAG]: rejectionReasonTag(verdict.code!, verdict.message),
     };
     if (config.rejectedObjects === 'retain') {
