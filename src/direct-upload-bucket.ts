@@ -21,7 +21,8 @@ import {
 } from 'aws-cdk-lib';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { uploadCorsRules } from './delivery';
+import { uploadCorsRules } from './contract/delivery';
+import { UPLOADS_PATH } from './contract/signer-protocol';
 import { UploadDelivery, UploadDeliveryOptions, uploadDeliveryProblems } from './delivery/upload-delivery';
 import { isVersioned, writeOnceStatement } from './private/bucket';
 import { acknowledge, acknowledgeCdkHelpers, acknowledgePrefixWildcard, compliance } from './private/nag';
@@ -34,7 +35,6 @@ import {
   DEFAULT_QUEUE_RETENTION_SECONDS,
   DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
 } from './queue-defaults';
-import { UPLOADS_PATH } from './signer/protocol';
 import { UploadSigner, UploadSignerOptions, uploadSignerProblems } from './signer/upload-signer';
 import { UploadRules } from './upload-rules';
 import { UploadVerifier, uploadVerifierProblems } from './verifier/upload-verifier';

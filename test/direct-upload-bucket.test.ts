@@ -2,8 +2,9 @@ import { RemovalPolicy, Size, Duration, Stack, aws_iam as iam, aws_kms as kms, a
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { synth } from './util';
-import { DEFAULT_CACHE_CONTROL, DEFAULT_CONTENT_SECURITY_POLICY, deliveryHeaders } from '../src/delivery';
-import { POLICY_ENV, PUBLIC_BASE_URL_ENV, parsePolicy } from '../src/policy';
+import { DEFAULT_CACHE_CONTROL, DEFAULT_CONTENT_SECURITY_POLICY, deliveryHeaders } from '../src/contract/delivery';
+import { POLICY_ENV, PUBLIC_BASE_URL_ENV } from '../src/contract/environment';
+import { parsePolicy } from '../src/contract/upload-rules';
 
 /** The single resource of a type, by logical id and properties. */
 function only(template: Template, type: string, props: object = {}): [string, { Properties: Record<string, any> }] {

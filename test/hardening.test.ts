@@ -6,9 +6,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { synth } from './util';
-import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../src/delivery';
-import { PUBLIC_BASE_URL_ENV } from '../src/policy';
-import { VERIFIED_QUEUE_URL_ENV } from '../src/verifier/protocol';
+import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../src/contract/delivery';
+import { PUBLIC_BASE_URL_ENV, VERIFIED_QUEUE_URL_ENV } from '../src/contract/environment';
 
 function resourceOf(template: Template, type: string, props: object = {}): [string, { Properties: Record<string, any> }] {
   const found = Object.entries(template.findResources(type, { Properties: Match.objectLike(props) }));

@@ -7,7 +7,7 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-
 import { call, iamAuthorizer, makeEvent, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY, TEST_SESSION_TOKEN, uploadBody } from './signer/helpers';
 import { functionEnvironment, testStack } from './util';
 import { DirectUploadBucket, UploadDelivery, UploadSigner, UploadVerifier } from '../src';
-import { PUBLIC_BASE_URL_ENV } from '../src/policy';
+import { PUBLIC_BASE_URL_ENV } from '../src/contract/environment';
 import { createSignerHandlerFromEnv } from '../src/signer/handler';
 
 /** The README's example: the user's bucket and queue, then delivery, verifier and signer. */

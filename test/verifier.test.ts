@@ -4,9 +4,15 @@
 import { Duration, aws_kms as kms } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { synth } from './util';
-import { contentDispositionFor, contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../src/delivery';
-import { POLICY_ENV, PUBLIC_BASE_URL_ENV, parsePolicy } from '../src/policy';
-import { REJECTED_OBJECTS_ENV, REJECTION_QUEUE_URL_ENV, VERIFIED_QUEUE_URL_ENV } from '../src/verifier/protocol';
+import { contentDispositionFor, contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../src/contract/delivery';
+import {
+  POLICY_ENV,
+  PUBLIC_BASE_URL_ENV,
+  REJECTED_OBJECTS_ENV,
+  REJECTION_QUEUE_URL_ENV,
+  VERIFIED_QUEUE_URL_ENV,
+} from '../src/contract/environment';
+import { parsePolicy } from '../src/contract/upload-rules';
 
 function verifier(template: Template) {
   const found = Object.entries(template.findResources('AWS::Lambda::Function', {

@@ -13,8 +13,8 @@ import { createServer, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createTraditionalServer } from './traditional-server';
+import { UploadPolicy } from '../../src/contract/upload-rules';
 import { createHttpApiListener, SIGNER_CORS_HEADERS, SIGNER_CORS_METHODS } from '../../src/local/http-api';
-import { UploadPolicy } from '../../src/policy';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler, SignerHandler } from '../../src/signer/handler';
 

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import busboy from 'busboy';
-import { extensionFor, normalizeContentType, UploadPolicy } from '../../src/policy';
+import { extensionFor, normalizeContentType, UploadPolicy } from '../../src/contract/upload-rules';
 
 export interface TraditionalServerOptions {
   readonly s3: S3Client;

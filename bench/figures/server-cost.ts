@@ -14,9 +14,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import type { PresignedUpload } from '../../src/contract/signer-protocol';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { startLocalStack } from '../../src/local/local-stack';
-import type { PresignedUpload } from '../../src/signer/protocol';
 import type { Usage } from '../apps/app-host';
 import { AppHost, startAppHost } from '../lib/app-host-client';
 import { LoadResult, runLoad } from '../lib/load';

@@ -4,19 +4,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV } from '../../src/contract/environment';
 import {
-  BUCKET_ENV,
   DEFAULT_ALLOWED_CONTENT_TYPES,
   DEFAULT_IDENTITY_CLAIM,
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_PREFIX,
   DEFAULT_URL_EXPIRY_SECONDS,
   AuthMode,
-  POLICY_ENV,
-  PUBLIC_BASE_URL_ENV,
   serializePolicy,
   UploadPolicy,
-} from '../../src/policy';
+} from '../../src/contract/upload-rules';
 
 export const BENCH_REGION = 'us-east-1';
 export const BENCH_BUCKET = 'uploads-bench-123456789012';

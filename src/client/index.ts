@@ -21,7 +21,7 @@ import type {
   PresignedUpload,
   SignPartsResponse,
   UploadStatus,
-} from '../signer/protocol';
+} from '../contract/signer-protocol';
 
 /** What can be uploaded: a `Blob`/`File`, or bytes (then give `contentType`). */
 export type UploadBody = Blob | Uint8Array | ArrayBuffer;
@@ -436,4 +436,4 @@ export type { PrepareImageOptions } from './prepare-image';
 // The wire protocol, for clients that call the signer themselves.
 export { uppySigner } from './uppy';
 export type { UppyFileLike, UppyRequestLike, UppySignerOptions, UppySignerPluginOptions } from './uppy';
-export * from '../signer/protocol';
+export * from '../contract/signer-protocol';

@@ -9,7 +9,7 @@
  * No dependency on Uppy: the types below are the parts of Uppy's contract the adapter uses.
  */
 import { signerRefusal, UploadError } from './errors';
-import type { UppySignRequest, UppySignResponse } from '../signer/protocol';
+import type { UppySignRequest, UppySignResponse } from '../contract/signer-protocol';
 
 const MIB = 1024 * 1024;
 /** S3's smallest part but the last, and Uppy's smallest chunk. */

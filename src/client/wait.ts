@@ -3,7 +3,7 @@
  * by a timeout and abortable.
  */
 import { UploadError } from './errors';
-import { STATUS_PATH, UploadStatus } from '../signer/protocol';
+import { STATUS_PATH, UploadStatus } from '../contract/signer-protocol';
 
 /** How long to wait for the verifier, and how often to ask. */
 export interface WaitOptions {

@@ -13,8 +13,8 @@ import {
   REMOVED_RESPONSE_HEADERS,
   contentDispositionFunctionCode,
   deliveryHeaders,
-} from '../delivery';
-import { ACTIVE_CONTENT_TYPES, DEFAULT_PREFIX } from '../policy';
+} from '../contract/delivery';
+import { ACTIVE_CONTENT_TYPES, DEFAULT_PREFIX } from '../contract/upload-rules';
 import { acknowledge } from '../private/nag';
 import { contentTypeProblems, found, headerValueProblem, requiresProblem, throwIfProblems } from '../private/validation';
 

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { contentDispositionFor } from '../delivery';
+import { contentDispositionFor } from '../contract/delivery';
 
 /** Options of {@link createCdnListener}. */
 export interface CdnListenerOptions {

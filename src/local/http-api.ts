@@ -12,7 +12,7 @@ import type {
   APIGatewayProxyResultV2,
   APIGatewayProxyStructuredResultV2,
 } from 'aws-lambda';
-import { AuthMode, DEFAULT_IDENTITY_CLAIM } from '../policy';
+import { AuthMode, DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 
 /** Header carrying the caller's id in the local stack only (stands in for the authorizer). */
 export const LOCAL_USER_HEADER = 'x-local-user';

@@ -22,21 +22,29 @@ import { LocalCredentials, LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from './s
 import { ObjectCreated, objectCreatedEvent, s3TestEvent } from './s3-events';
 import { LocalSqs, localQueueArn, startLocalSqs } from './sqs';
 import { LocalVerifier, startLocalVerifier } from './verifier';
-import { DEFAULT_INLINE_CONTENT_TYPES, deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../delivery';
+import { DEFAULT_INLINE_CONTENT_TYPES, deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../contract/delivery';
 import {
   BUCKET_ENV,
+  DYNAMODB_ENDPOINT_ENV,
+  POLICY_ENV,
+  PUBLIC_BASE_URL_ENV,
+  QUOTA_ENV,
+  REJECTED_OBJECTS_ENV,
+  REJECTION_QUEUE_URL_ENV,
+  S3_ENDPOINT_ENV,
+  VERIFIED_QUEUE_URL_ENV,
+} from '../contract/environment';
+import { RejectedObjectAction, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
+import {
   DEFAULT_ALLOWED_CONTENT_TYPES,
   DEFAULT_IDENTITY_CLAIM,
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_PREFIX,
   DEFAULT_URL_EXPIRY_SECONDS,
   parsePolicy,
-  POLICY_ENV,
-  PUBLIC_BASE_URL_ENV,
-  S3_ENDPOINT_ENV,
   serializePolicy,
   UploadPolicy,
-} from '../policy';
+} from '../contract/upload-rules';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
@@ -45,16 +53,8 @@ import {
 } from '../queue-defaults';
 import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../signer/config';
 import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
-import { DYNAMODB_ENDPOINT_ENV, QUOTA_ENV, QuotaSettings } from '../signer/quota';
+import { QuotaSettings } from '../signer/quota';
 import { loadVerifierConfig } from '../verifier/config';
-import {
-  REJECTED_OBJECTS_ENV,
-  REJECTION_QUEUE_URL_ENV,
-  RejectedObjectAction,
-  VERIFIED_QUEUE_URL_ENV,
-  VERIFIED_TAG,
-  VERIFIED_VALUE,
-} from '../verifier/protocol';
 
 /** Ports of the local services; 0 (the default) picks a free port. */
 export interface LocalStackPorts {

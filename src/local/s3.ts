@@ -43,7 +43,7 @@ import { addMultipartEmulation } from './s3-multipart';
 import { addPostPolicyChecks, isFormPost } from './s3-post-policy';
 import { useS3CanonicalRequests } from './s3-signature';
 import { addVersioning } from './s3-versions';
-import { UploadCorsRule } from '../delivery';
+import { UploadCorsRule } from '../contract/delivery';
 
 /** Credentials the S3 stand-in accepts (and the local signer signs with). */
 export interface LocalCredentials {

@@ -17,7 +17,7 @@ import {
   UploadPolicy,
   multipartProblems,
   prefixProblem,
-} from '../policy';
+} from '../contract/upload-rules';
 import { UploadRules } from '../upload-rules';
 
 /** The secure baseline of the upload rules. */

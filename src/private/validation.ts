@@ -3,7 +3,7 @@
  * prop and the fix. Unresolved tokens are never judged at synth.
  */
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
-import { isValidContentType } from '../policy';
+import { isValidContentType } from '../contract/upload-rules';
 
 /** Throws once, listing every problem, or returns when there is none. */
 export function throwIfProblems(construct: string, problems: readonly string[]): void {

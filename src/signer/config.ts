@@ -4,16 +4,17 @@
  * Pure: takes the environment as an argument (the Lambda passes `process.env`, tests and the local
  * stack pass their own record), imports no AWS SDK.
  */
+import { parseQuotaSettings, QuotaSettings } from './quota';
 import {
   BUCKET_ENV,
-  parsePolicy,
+  DYNAMODB_ENDPOINT_ENV,
   POLICY_ENV,
   PUBLIC_BASE_URL_ENV,
+  QUOTA_ENV,
   S3_ENDPOINT_ENV,
-  UploadPolicy,
   URL_SUFFIX_ENV,
-} from '../policy';
-import { DYNAMODB_ENDPOINT_ENV, parseQuotaSettings, QUOTA_ENV, QuotaSettings } from './quota';
+} from '../contract/environment';
+import { parsePolicy, UploadPolicy } from '../contract/upload-rules';
 
 /** Region the function runs in (set by the Lambda runtime): the bucket's region. */
 export const REGION_ENV = 'AWS_REGION';

@@ -12,6 +12,10 @@ import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
 import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
+import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
+import { readJsonBody, validateCreateUploadRequest } from './request';
+import { sdkStatusStore, StatusStore, statusRoute } from './status';
+import { uppySignRoute } from './uppy';
 import {
   ErrorCodes,
   MULTIPART_ABORT_PATH,
@@ -22,12 +26,8 @@ import {
   STATUS_PATH,
   UPLOADS_PATH,
   UPPY_SIGN_PATH,
-} from './protocol';
-import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
-import { readJsonBody, validateCreateUploadRequest } from './request';
-import { sdkStatusStore, StatusStore, statusRoute } from './status';
-import { uppySignRoute } from './uppy';
-import { extensionFor } from '../policy';
+} from '../contract/signer-protocol';
+import { extensionFor } from '../contract/upload-rules';
 
 /** A signer handler: one HTTP API (payload v2) event in, one response out. Never rejects. */
 export type SignerHandler = (event: APIGatewayProxyEventV2) => Promise<SignerResponse>;

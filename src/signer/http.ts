@@ -3,7 +3,7 @@
  * and the result type the validators return instead of throwing (bad input is a value, not a fault).
  */
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { ErrorCode, ErrorResponse } from './protocol';
+import { ErrorCode, ErrorResponse } from '../contract/signer-protocol';
 
 /** What every signer handler answers. */
 export type SignerResponse = APIGatewayProxyStructuredResultV2;

@@ -13,8 +13,8 @@
  */
 import * as crypto from 'node:crypto';
 import { accept, Outcome, reject } from './http';
-import { ErrorCodes } from './protocol';
-import { UploadPolicy } from '../policy';
+import { ErrorCodes } from '../contract/signer-protocol';
+import { UploadPolicy } from '../contract/upload-rules';
 
 /** The scope of every caller when the policy allows anonymous uploads (`auth: 'none'`). */
 export const ANONYMOUS_SCOPE = 'anonymous';

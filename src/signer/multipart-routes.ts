@@ -9,6 +9,7 @@ import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } 
 import { accept, Outcome, reject } from './http';
 import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
 import { RequestPresigner } from './presign';
+import { formatBytes } from './request';
 import {
   AbortedUpload,
   CompletedUpload,
@@ -18,8 +19,7 @@ import {
   PresignedPart,
   SignPartsResponse,
   UploadedPart,
-} from './protocol';
-import { formatBytes } from './request';
+} from '../contract/signer-protocol';
 
 /** What the multipart and Uppy routes share (built once per handler). */
 export interface RouteContext {

@@ -8,7 +8,7 @@
  */
 import type * as S3 from '@aws-sdk/client-s3';
 import { SignerConfig } from './config';
-import { MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, UploadPolicy, multipartSettings } from '../policy';
+import { MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, UploadPolicy, multipartSettings } from '../contract/upload-rules';
 
 /** Where each part of a file of `size` bytes goes. */
 export interface PartLayout {

@@ -13,12 +13,8 @@
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { SignerCredentials } from './config';
 import { Rejection } from './http';
-import { ErrorCodes } from './protocol';
-
-/** Environment variable carrying the quota (JSON {@link QuotaSettings}); unset = no quota. */
-export const QUOTA_ENV = 'DIRECT_UPLOAD_QUOTA';
-/** Environment variable, local stack only: a DynamoDB endpoint origin (e.g. dynalite). */
-export const DYNAMODB_ENDPOINT_ENV = 'DIRECT_UPLOAD_DYNAMODB_ENDPOINT';
+import { QUOTA_ENV } from '../contract/environment';
+import { ErrorCodes } from '../contract/signer-protocol';
 
 /** Partition key of the quota table: `<caller scope>#<window start, epoch seconds>`. */
 export const QUOTA_KEY_ATTRIBUTE = 'pk';

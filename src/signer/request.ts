@@ -3,8 +3,8 @@
  * with a stable code and a message that says what to do; nothing here throws on client input.
  */
 import { accept, Outcome, reject } from './http';
-import { CreateUploadRequest, ErrorCodes } from './protocol';
-import { MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeContentType, UploadPolicy } from '../policy';
+import { CreateUploadRequest, ErrorCodes } from '../contract/signer-protocol';
+import { MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
 
 /** Largest accepted request body (the JSON metadata, not the file): 8 KiB. */
 export const MAX_REQUEST_BODY_BYTES = 8 * 1024;

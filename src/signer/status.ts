@@ -9,8 +9,8 @@ import type { SignerConfig } from './config';
 import { readKey, readObject } from './fields';
 import { accept, Outcome, reject } from './http';
 import { bounded, isUnavailable, DependencyUnavailableError, lazyS3Client, S3_SDK_TIMEOUTS } from './multipart';
-import { ErrorCodes, UploadStatus } from './protocol';
-import { REASON_TAG, REJECTED_TAG, VERIFIED_TAG, VERIFIED_VALUE } from '../verifier/protocol';
+import { REASON_TAG, REJECTED_TAG, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
+import { ErrorCodes, UploadStatus } from '../contract/signer-protocol';
 
 /** One entry of a key's version list. */
 export interface KeyVersion {

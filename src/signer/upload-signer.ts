@@ -15,10 +15,17 @@ import {
   aws_s3 as s3,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { SIGNER_PATHS } from './protocol';
-import { QUOTA_ENV, QUOTA_KEY_ATTRIBUTE, QUOTA_TTL_ATTRIBUTE } from './quota';
+import { QUOTA_KEY_ATTRIBUTE, QUOTA_TTL_ATTRIBUTE } from './quota';
 import { SignerFunction } from './signer-function';
-import { BUCKET_ENV, DEFAULT_IDENTITY_CLAIM, POLICY_ENV, PUBLIC_BASE_URL_ENV, URL_SUFFIX_ENV, serializePolicy } from '../policy';
+import {
+  BUCKET_ENV,
+  POLICY_ENV,
+  PUBLIC_BASE_URL_ENV,
+  QUOTA_ENV,
+  URL_SUFFIX_ENV,
+} from '../contract/environment';
+import { SIGNER_PATHS } from '../contract/signer-protocol';
+import { DEFAULT_IDENTITY_CLAIM, serializePolicy } from '../contract/upload-rules';
 import { acknowledge, acknowledgeBundledFunction, acknowledgeLogGroup, acknowledgePrefixWildcard, compliance } from '../private/nag';
 import { functionRoleAndLogs } from '../private/resources';
 import { uploadPolicy, uploadPrefixOf, uploadRuleProblems, warnAboutActiveTypes } from '../private/upload-rules';
@@ -159,7 +166,7 @@ const SIGNER_DEFAULTS = {
  * Problems of the signer's own props (the upload rules are checked by `uploadRuleProblems`). `names`
  * renames props for a construct that exposes them under other names (e.g. `signerMemorySize`).
  */
-export function uploadSignerProblems(props: UploadSignerOptions & { readonly memorySize?: number }, names: { memorySize?: string } = {}): string[] {
+export function uploadSignerProblems(props: UploadSignerOptions & Pick<UploadRules, 'allowDeleteObject'> & { readonly memorySize?: number }, names: { memorySize?: string } = {}): string[] {
   const claim = resolvedString(props.identityClaim);
   const window = props.uploadQuota?.window;
   const windowMs = resolvedMillis(window ?? undefined);

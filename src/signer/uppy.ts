@@ -24,11 +24,18 @@ import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } 
 import { accept, Outcome, reject, Rejection } from './http';
 import { layoutWithPartSize, PartLayout, partLength } from './multipart';
 import { abortQuietly, layoutProblem, readLayoutKey, RouteContext, uploadNotFound } from './multipart-routes';
-import { ErrorCodes, UppySignResponse } from './protocol';
+import { ErrorCodes, UppySignResponse } from '../contract/signer-protocol';
 import {
-  CONTENT_TYPE_EXTENSIONS, extensionFor, MAX_PART_SIZE, MAX_PARTS, MAX_SINGLE_PUT_SIZE, MIN_PART_SIZE, multipartSettings,
-  normalizeContentType, UploadPolicy,
-} from '../policy';
+  CONTENT_TYPE_EXTENSIONS,
+  extensionFor,
+  MAX_PART_SIZE,
+  MAX_PARTS,
+  MAX_SINGLE_PUT_SIZE,
+  MIN_PART_SIZE,
+  multipartSettings,
+  normalizeContentType,
+  UploadPolicy,
+} from '../contract/upload-rules';
 
 const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn', 'size', 'chunkSize', 'filename'] as const;
 const EXAMPLE = '{"method":"PUT","key":"photo.png","contentType":"image/png","size":12345}';

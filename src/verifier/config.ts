@@ -3,12 +3,14 @@
  * environment as an argument (the Lambda passes `process.env`, tests and the local stack their own).
  */
 import {
+  BUCKET_ENV,
+  POLICY_ENV,
   REJECTED_OBJECTS_ENV,
   REJECTION_QUEUE_URL_ENV,
-  RejectedObjectAction,
   VERIFIED_QUEUE_URL_ENV,
-} from './protocol';
-import { BUCKET_ENV, parsePolicy, POLICY_ENV, UploadPolicy } from '../policy';
+} from '../contract/environment';
+import { RejectedObjectAction } from '../contract/queue-message';
+import { parsePolicy, UploadPolicy } from '../contract/upload-rules';
 
 /** Everything the verifier needs. */
 export interface VerifierConfig {

@@ -12,6 +12,7 @@
  */
 import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
+import { Verdict, verifyObject } from './verify';
 import {
   ETAG_TAG,
   REASON_TAG,
@@ -22,8 +23,7 @@ import {
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
-} from './protocol';
-import { Verdict, verifyObject } from './verify';
+} from '../contract/queue-message';
 
 /** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */
 export interface ObjectRef {

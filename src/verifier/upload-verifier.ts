@@ -9,16 +9,16 @@ import {
   aws_sqs as sqs,
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { VerifierFunction } from './verifier-function';
 import {
+  BUCKET_ENV,
+  POLICY_ENV,
   REJECTED_OBJECTS_ENV,
   REJECTION_QUEUE_URL_ENV,
-  TAG_KEY_PREFIX,
   VERIFIED_QUEUE_URL_ENV,
-  VERIFIED_TAG,
-  VERIFIED_VALUE,
-} from './protocol';
-import { VerifierFunction } from './verifier-function';
-import { BUCKET_ENV, DEFAULT_IDENTITY_CLAIM, POLICY_ENV, serializePolicy } from '../policy';
+} from '../contract/environment';
+import { TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
+import { DEFAULT_IDENTITY_CLAIM, serializePolicy } from '../contract/upload-rules';
 import { isVersioned, writeOnceStatement } from '../private/bucket';
 import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWildcard } from '../private/nag';
 import { functionRoleAndLogs, secureQueue } from '../private/resources';

@@ -3,19 +3,10 @@
  * what its `Content-Type` says? Pure (the bytes come in; nothing is read or written here).
  */
 import { checkComplete, containsActiveMarkup, detectFormat, RangeReader, sameFormat, SIGNATURE_CONTENT_TYPES } from './detect';
-import { ACTIVE_CONTENT_TYPES, normalizeContentType, UploadPolicy } from '../policy';
+import { RejectionCode } from '../contract/queue-message';
+import { ACTIVE_CONTENT_TYPES, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
 
-/** Why an object was rejected (stable, machine-readable). */
-export type RejectionCode =
-  | 'OUTSIDE_PREFIX'
-  | 'EMPTY'
-  | 'FILE_TOO_LARGE'
-  | 'CONTENT_TYPE_NOT_ALLOWED'
-  | 'UNEXPECTED_HEADERS'
-  | 'ACTIVE_CONTENT'
-  | 'CONTENT_MISMATCH'
-  | 'UNRECOGNIZED_CONTENT'
-  | 'TRUNCATED';
+export type { RejectionCode };
 
 /** What was found about one object. */
 export interface Verdict {

@@ -9,9 +9,9 @@ import { Server } from 'node:http';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Browser, Page } from 'playwright-core';
 import { prepareImage, uploadFile } from '../../src/client';
+import { VERIFIED_TAG } from '../../src/contract/queue-message';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { close } from '../../src/local/net';
-import { VERIFIED_TAG } from '../../src/verifier/protocol';
 import { bundleForBrowser, drain, launchChromium, makePng, servePage } from '../local/helpers';
 
 const ENTRY = `

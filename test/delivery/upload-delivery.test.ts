@@ -4,7 +4,7 @@
 import { Stack, aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_cloudfront_origins as origins, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { UploadDelivery, UploadDeliveryProps } from '../../src';
-import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../../src/delivery';
+import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../../src/contract/delivery';
 import { testStack } from '../util';
 
 function delivery(props: Partial<UploadDeliveryProps> = {}, stack: Stack = testStack()) {

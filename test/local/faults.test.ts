@@ -3,9 +3,9 @@
  * @aws-sdk/client-s3, its quota through @aws-sdk/client-dynamodb) answers a 503 with a code, quickly,
  * instead of hanging or answering a 500.
  */
+import type { ErrorResponse, MultipartUploadPlan } from '../../src/contract/signer-protocol';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import type { ErrorResponse, MultipartUploadPlan } from '../../src/signer/protocol';
 
 const MIB = 1024 * 1024;
 

@@ -7,11 +7,11 @@
  * - every URL that is signed points into the caller's own scope and verifies as SigV4 for S3.
  */
 import fc from 'fast-check';
+import { ErrorCodes, MULTIPART_ABORT_PATH, MULTIPART_COMPLETE_PATH, MULTIPART_PARTS_PATH, UPLOADS_PATH, UPPY_SIGN_PATH } from '../../src/contract/signer-protocol';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler, SignerHandler } from '../../src/signer/handler';
 import { scopeForIdentity } from '../../src/signer/identity';
-import { ErrorCodes, MULTIPART_ABORT_PATH, MULTIPART_COMPLETE_PATH, MULTIPART_PARTS_PATH, UPLOADS_PATH, UPPY_SIGN_PATH } from '../../src/signer/protocol';
 import { makeEvent, jwtAuthorizer } from '../signer/helpers';
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));

@@ -12,12 +12,12 @@ import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { Browser, chromium } from 'playwright-core';
+import type { CreateUploadRequest, ErrorResponse, PresignedUpload } from '../../src/contract/signer-protocol';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import type { LocalStack } from '../../src/local/local-stack';
 import { listen, origin } from '../../src/local/net';
 import { LocalS3, LocalS3Options, S3RVER_CREDENTIALS, startLocalS3 } from '../../src/local/s3';
 import type { S3EventNotification } from '../../src/local/s3-events';
-import type { CreateUploadRequest, ErrorResponse, PresignedUpload } from '../../src/signer/protocol';
 
 /** Asks the local signer for an upload, as a client would. */
 export async function requestUpload(

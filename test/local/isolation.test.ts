@@ -8,10 +8,11 @@
  * Anonymous mode (`auth: 'none'`) is not here: every caller shares one scope by design (README).
  */
 import { makePng, objectExists, putSigned } from './helpers';
+import { POLICY_ENV } from '../../src/contract/environment';
+import type { MultipartUploadPlan, PresignedUpload } from '../../src/contract/signer-protocol';
+import { AuthMode, serializePolicy } from '../../src/contract/upload-rules';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import { AuthMode, POLICY_ENV, serializePolicy } from '../../src/policy';
 import { createSignerHandlerFromEnv, SignerHandler } from '../../src/signer/handler';
-import type { MultipartUploadPlan, PresignedUpload } from '../../src/signer/protocol';
 import {
   call,
   COGNITO_ROLE_ARN,

@@ -13,16 +13,16 @@ import {
 } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { drain, makePng, md5Base64, putSigned, recordsOf, requestUpload, signFor } from './helpers';
-import { deliveryHeaders } from '../../src/delivery';
+import { deliveryHeaders } from '../../src/contract/delivery';
+import type { PresignedUpload } from '../../src/contract/signer-protocol';
+import { DEFAULT_PREFIX } from '../../src/contract/upload-rules';
 import { LOCAL_USER_HEADER, toHttpApiEvent } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { PortError } from '../../src/local/net';
 import { decodeS3EventKey } from '../../src/local/s3-events';
-import { DEFAULT_PREFIX } from '../../src/policy';
 import { DEFAULT_MAX_RECEIVE_COUNT } from '../../src/queue-defaults';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler } from '../../src/signer/handler';
-import type { PresignedUpload } from '../../src/signer/protocol';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 let stack: LocalStack;

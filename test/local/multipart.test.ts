@@ -5,19 +5,20 @@
  */
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { drain, objectExists, recordsOf } from './helpers';
-import { LOCAL_USER_HEADER } from '../../src/local/http-api';
-import { LocalStack, startLocalStack } from '../../src/local/local-stack';
-import { decodeS3EventKey } from '../../src/local/s3-events';
-import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV, S3_ENDPOINT_ENV, serializePolicy } from '../../src/policy';
-import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../../src/signer/config';
-import { MultipartStore, sdkMultipartStore } from '../../src/signer/multipart';
+import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV, S3_ENDPOINT_ENV } from '../../src/contract/environment';
 import type {
   CompletedUpload,
   ErrorResponse,
   MultipartUploadPlan,
   PresignedUpload,
   SignPartsResponse,
-} from '../../src/signer/protocol';
+} from '../../src/contract/signer-protocol';
+import { serializePolicy } from '../../src/contract/upload-rules';
+import { LOCAL_USER_HEADER } from '../../src/local/http-api';
+import { LocalStack, startLocalStack } from '../../src/local/local-stack';
+import { decodeS3EventKey } from '../../src/local/s3-events';
+import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../../src/signer/config';
+import { MultipartStore, sdkMultipartStore } from '../../src/signer/multipart';
 import { verifyPostPolicy } from '../signer/helpers';
 
 const MIB = 1024 * 1024;

@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { startTestS3 } from './helpers';
-import { uploadCorsRules } from '../../src/delivery';
+import { uploadCorsRules } from '../../src/contract/delivery';
 import { LocalS3, S3RVER_CREDENTIALS } from '../../src/local/s3';
 import type { ObjectCreated } from '../../src/local/s3-events';
 import { evaluatePostPolicy } from '../../src/local/s3-post-policy';

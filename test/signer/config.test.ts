@@ -13,9 +13,9 @@ import {
   POLICY_ENV,
   PUBLIC_BASE_URL_ENV,
   S3_ENDPOINT_ENV,
-  serializePolicy,
   URL_SUFFIX_ENV,
-} from '../../src/policy';
+} from '../../src/contract/environment';
+import { serializePolicy } from '../../src/contract/upload-rules';
 import { DEFAULT_URL_SUFFIX, loadSignerConfig } from '../../src/signer/config';
 
 describe('loadSignerConfig', () => {

@@ -8,9 +8,9 @@
  */
 import fc from 'fast-check';
 import { COGNITO_ROLE_ARN, cognitoAuthorizer, DEFAULT_ARN, iamAuthorizer, jwtAuthorizer, makeEvent, queryParams, testConfig } from './helpers';
+import { ErrorCodes } from '../../src/contract/signer-protocol';
 import { createSignerHandler } from '../../src/signer/handler';
 import { scopeForIdentity } from '../../src/signer/identity';
-import { ErrorCodes } from '../../src/signer/protocol';
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCodes));
 const MAX = 10 * 1024 * 1024;

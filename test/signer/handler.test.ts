@@ -22,11 +22,12 @@ import {
   uploadBody,
   UUID_RE,
 } from './helpers';
-import { POLICY_ENV, serializePolicy, UploadPolicy } from '../../src/policy';
+import { POLICY_ENV } from '../../src/contract/environment';
+import { ErrorCodes, PresignedUpload } from '../../src/contract/signer-protocol';
+import { serializePolicy, UploadPolicy } from '../../src/contract/upload-rules';
 import { SignerConfig } from '../../src/signer/config';
 import { createSignerHandler, createSignerHandlerFromEnv, SignerHandlerOptions } from '../../src/signer/handler';
 import { ANONYMOUS_SCOPE, scopeForIdentity } from '../../src/signer/identity';
-import { ErrorCodes, PresignedUpload } from '../../src/signer/protocol';
 
 const FIXED: SignerHandlerOptions = { now: () => TEST_NOW, randomUUID: () => PNG_UUID, log: () => undefined };
 

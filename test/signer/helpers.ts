@@ -4,13 +4,8 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { APIGatewayEventRequestContextV2, APIGatewayProxyEventV2WithRequestContext } from 'aws-lambda';
-import {
-  BUCKET_ENV,
-  POLICY_ENV,
-  PUBLIC_BASE_URL_ENV,
-  serializePolicy,
-  UploadPolicy,
-} from '../../src/policy';
+import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV } from '../../src/contract/environment';
+import { serializePolicy, UploadPolicy } from '../../src/contract/upload-rules';
 import { SignerConfig } from '../../src/signer/config';
 import { SignerHandler } from '../../src/signer/handler';
 

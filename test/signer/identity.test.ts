@@ -1,6 +1,6 @@
 import { COGNITO_ROLE_ARN, cognitoAuthorizer, iamAuthorizer, jwtAuthorizer, lambdaAuthorizer, makeEvent, testPolicy } from './helpers';
+import { ErrorCodes } from '../../src/contract/signer-protocol';
 import { ANONYMOUS_SCOPE, callerScope, readIdentity, resolveCaller, scopeForIdentity } from '../../src/signer/identity';
-import { ErrorCodes } from '../../src/signer/protocol';
 
 const HASHED_RE = /^~[A-Za-z0-9_-]{22}$/;
 

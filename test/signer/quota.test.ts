@@ -17,8 +17,9 @@ import {
   testEnv,
   uploadBody,
 } from './helpers';
+import { QUOTA_ENV } from '../../src/contract/environment';
+import { UploadPolicy } from '../../src/contract/upload-rules';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb';
-import { UploadPolicy } from '../../src/policy';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler } from '../../src/signer/handler';
 import { scopeForIdentity } from '../../src/signer/identity';
@@ -26,7 +27,6 @@ import { MultipartStore } from '../../src/signer/multipart';
 import {
   parseQuotaSettings,
   QUOTA_COUNT_ATTRIBUTE,
-  QUOTA_ENV,
   QUOTA_TTL_ATTRIBUTE,
   secondsUntilNextWindow,
   windowStart,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { HELLO_MD5, testPolicy, uploadBody } from './helpers';
-import { MAX_SINGLE_PUT_SIZE } from '../../src/policy';
+import { ErrorCodes } from '../../src/contract/signer-protocol';
+import { MAX_SINGLE_PUT_SIZE } from '../../src/contract/upload-rules';
 import { Outcome, Rejection } from '../../src/signer/http';
-import { ErrorCodes } from '../../src/signer/protocol';
 import {
   formatBytes,
   MAX_REQUEST_BODY_BYTES,

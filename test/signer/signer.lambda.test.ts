@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { DEFAULT_ARN, iamAuthorizer, makeEvent, testEnv, uploadBody } from './helpers';
-import { BUCKET_ENV } from '../../src/policy';
-import { ErrorCodes } from '../../src/signer/protocol';
+import { BUCKET_ENV } from '../../src/contract/environment';
+import { ErrorCodes } from '../../src/contract/signer-protocol';
 
 type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -4,7 +4,8 @@
 import { Duration, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { UploadSigner, UploadSignerProps } from '../../src';
-import { POLICY_ENV, parsePolicy } from '../../src/policy';
+import { POLICY_ENV } from '../../src/contract/environment';
+import { parsePolicy } from '../../src/contract/upload-rules';
 import { testStack } from '../util';
 
 function signer(props: Partial<UploadSignerProps> = {}, stack: Stack = testStack()) {

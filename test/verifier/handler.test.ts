@@ -2,12 +2,12 @@
  * The verifier handler with in-memory S3 and SQS fakes: decisions, tags, messages, idempotency, failures.
  */
 import { HTML, SVG, makeJpeg, makePdf, makePng } from './samples';
+import { ETAG_TAG, REASON_TAG, RejectionRecord, rejectionReasonTag, VERIFIED_TAG } from '../../src/contract/queue-message';
+import type { UploadPolicy } from '../../src/contract/upload-rules';
 import { localPolicy } from '../../src/local/local-stack';
 import { encodeS3EventKey } from '../../src/local/s3-events';
-import type { UploadPolicy } from '../../src/policy';
 import type { VerifierConfig } from '../../src/verifier/config';
 import { createVerifierHandler, MessageSender, ObjectRef, ObjectStore } from '../../src/verifier/handler';
-import { ETAG_TAG, REASON_TAG, RejectionRecord, rejectionReasonTag, VERIFIED_TAG } from '../../src/verifier/protocol';
 
 interface StoredVersion {
   readonly versionId?: string;

@@ -5,10 +5,10 @@
 import { PutObjectCommand, GetObjectTaggingCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { HTML, SVG, makeJpeg, makePdf, makePng, makeWebp } from './samples';
+import type { RejectionRecord } from '../../src/contract/queue-message';
+import { DEFAULT_PREFIX } from '../../src/contract/upload-rules';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { decodeS3EventKey } from '../../src/local/s3-events';
-import { DEFAULT_PREFIX } from '../../src/policy';
-import type { RejectionRecord } from '../../src/verifier/protocol';
 import { drain, putSigned, recordsOf, signFor } from '../local/helpers';
 
 /** Sign, upload with the presigned PUT, return the key. */

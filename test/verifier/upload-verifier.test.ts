@@ -4,7 +4,7 @@
 import { Duration, Stack, aws_s3 as s3, aws_sqs as sqs } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { UploadVerifier, UploadVerifierProps } from '../../src';
-import { VERIFIED_QUEUE_URL_ENV } from '../../src/verifier/protocol';
+import { VERIFIED_QUEUE_URL_ENV } from '../../src/contract/environment';
 import { testStack } from '../util';
 
 function verifier(props: Partial<UploadVerifierProps> = {}, stack: Stack = testStack()) {

@@ -5,20 +5,7 @@
  * signer's environment; the signer parses it back. Nothing here imports aws-cdk-lib or the AWS SDK,
  * so the Lambda bundle stays small and the local stack can share it.
  */
-
-/** Environment variable carrying the serialised {@link UploadPolicy}. */
-export const POLICY_ENV = 'DIRECT_UPLOAD_POLICY';
-/** Environment variable carrying the bucket name. */
-export const BUCKET_ENV = 'DIRECT_UPLOAD_BUCKET';
-/** Environment variable carrying the public (CDN) base URL, without a trailing slash. */
-export const PUBLIC_BASE_URL_ENV = 'DIRECT_UPLOAD_PUBLIC_BASE_URL';
-/** Environment variable carrying the partition's URL suffix (`amazonaws.com`, `amazonaws.com.cn`). */
-export const URL_SUFFIX_ENV = 'DIRECT_UPLOAD_URL_SUFFIX';
-/**
- * Environment variable, local stack only: an S3 endpoint origin (e.g. `http://127.0.0.1:4568`).
- * When set, URLs are path-style against that origin and acceleration is ignored.
- */
-export const S3_ENDPOINT_ENV = 'DIRECT_UPLOAD_S3_ENDPOINT';
+import { POLICY_ENV } from './environment';
 
 /** 1 MiB in bytes. */
 export const MIB = 1024 * 1024;

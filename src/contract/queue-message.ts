@@ -3,7 +3,18 @@
  * consumers receive for a verified upload, and the rejection record. Shared by the construct (tag
  * names in the bucket policy), the handler and the local stack. No AWS SDK, no aws-cdk-lib.
  */
-import type { RejectionCode } from './verify';
+
+/** Why an object was rejected (stable, machine-readable). */
+export type RejectionCode =
+  | 'OUTSIDE_PREFIX'
+  | 'EMPTY'
+  | 'FILE_TOO_LARGE'
+  | 'CONTENT_TYPE_NOT_ALLOWED'
+  | 'UNEXPECTED_HEADERS'
+  | 'ACTIVE_CONTENT'
+  | 'CONTENT_MISMATCH'
+  | 'UNRECOGNIZED_CONTENT'
+  | 'TRUNCATED';
 
 /**
  * Object tag the verifier sets to `true` on a verified object. The bucket policy denies CloudFront
@@ -24,13 +35,6 @@ export const REJECTED_TAG = 'direct-upload:rejected';
 export const REASON_TAG = 'direct-upload:reason';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
-
-/** Environment variable: URL of the queue verified notifications are sent to (the construct's `queue`). */
-export const VERIFIED_QUEUE_URL_ENV = 'DIRECT_UPLOAD_VERIFIED_QUEUE_URL';
-/** Environment variable: URL of the queue rejection records are sent to. */
-export const REJECTION_QUEUE_URL_ENV = 'DIRECT_UPLOAD_REJECTION_QUEUE_URL';
-/** Environment variable: what happens to a rejected object, `delete` or `retain`. */
-export const REJECTED_OBJECTS_ENV = 'DIRECT_UPLOAD_REJECTED_OBJECTS';
 
 /** What happens to a rejected object. */
 export type RejectedObjectAction = 'delete' | 'retain';
