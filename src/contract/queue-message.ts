@@ -58,6 +58,8 @@ export interface VerificationResult {
    */
   readonly versionId?: string;
   readonly verifiedAt: string;
+  /** The original filename the upload was signed with (any Unicode, sanitised), when the client gave one. */
+  readonly filename?: string;
 }
 
 /** The record sent to the rejection queue. */

@@ -13,6 +13,7 @@
 import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import { Verdict, verifyObject } from './verify';
+import { decodeFilename, FILENAME_HEADER } from '../contract/filename';
 import {
   ETAG_TAG,
   REASON_TAG,
@@ -181,6 +182,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
         eTag: head.eTag,
         ...(object.versionId ? { versionId: object.versionId } : {}),
         verifiedAt: now().toISOString(),
+        ...filenameOf(head.storedHeaders),
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...record, verification }] }));
       const kept = withoutOurTags(tags);
@@ -265,6 +267,12 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     }));
     return { batchItemFailures: failures };
   };
+}
+
+/** `{ filename }` from the signed user metadata, when there is one. */
+function filenameOf(stored: Readonly<Record<string, string>>): { filename?: string } {
+  const filename = decodeFilename(stored[FILENAME_HEADER]);
+  return filename !== undefined ? { filename } : {};
 }
 
 /** The tag set without the verifier's own tags (other tags, e.g. a worker's, are kept). */
