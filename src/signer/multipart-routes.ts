@@ -9,7 +9,6 @@ import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } 
 import { accept, Outcome, reject } from './http';
 import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
 import { RequestPresigner } from './presign';
-import { formatBytes } from './request';
 import {
   AbortedUpload,
   CompletedUpload,
@@ -20,6 +19,7 @@ import {
   SignPartsResponse,
   UploadedPart,
 } from '../contract/signer-protocol';
+import { formatBytes } from '../contract/upload-rules';
 
 /** What the multipart and Uppy routes share (built once per handler). */
 export interface RouteContext {
