@@ -61,6 +61,8 @@ export const UPLOAD_CORS_METHODS: readonly string[] = Object.freeze(['PUT', 'POS
  */
 export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze([
   'content-type', 'content-md5', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-mp-object-size',
+  // The signed original filename of a single PUT (src/contract/filename.ts).
+  'x-amz-meta-filename',
 ]);
 
 /** Response headers the browser may read: multipart completion needs each part's ETag. */
