@@ -33,6 +33,12 @@ export const REJECTED_TAG = 'direct-upload:rejected';
  * claims an upload by rewriting its tags without it (`claimUpload` of `cdk-direct-upload/worker`).
  */
 export const UNCLAIMED_TAG = 'direct-upload:unclaimed';
+/**
+ * Object tag on a rejected version: `<code>: <message>` (see {@link rejectionReasonTag}), so that the
+ * signer's status route can say why, also after the object was deleted (the rejected version then stays,
+ * noncurrent and unserved, until the lifecycle rule expires it).
+ */
+export const REASON_TAG = 'direct-upload:reason';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 
@@ -65,6 +71,8 @@ export interface VerificationResult {
    */
   readonly versionId?: string;
   readonly verifiedAt: string;
+  /** The original filename the upload was signed with (any Unicode, sanitised), when the client gave one. */
+  readonly filename?: string;
 }
 
 /** The record sent to the rejection queue. */
@@ -83,6 +91,14 @@ export interface RejectionRecord {
   readonly rejectedAt: string;
   /** The S3 event record that announced the object. */
   readonly event: unknown;
+}
+
+/** Characters S3 accepts in a tag value (letters, digits, spaces and `+ - = . _ : / @`), at most 256 of them. */
+const TAG_VALUE_UNSAFE = /[^\p{L}\p{N} +\-=._:/@]+/gu;
+
+/** The {@link REASON_TAG} value for a rejection: `<code>: <message>`, cut to a valid tag value. */
+export function rejectionReasonTag(code: string, message: string): string {
+  return `${code}: ${message}`.replace(TAG_VALUE_UNSAFE, ' ').replace(/\s+/g, ' ').trim().slice(0, 256);
 }
 
 /**

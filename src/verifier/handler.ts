@@ -13,10 +13,13 @@
 import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import { Rejected, verifyObject } from './verify';
+import { decodeFilename, FILENAME_HEADER } from '../contract/filename';
 import {
   decodeS3EventKey,
   ETAG_TAG,
+  REASON_TAG,
   REJECTED_TAG,
+  rejectionReasonTag,
   RejectionRecord,
   TAG_KEY_PREFIX,
   UNCLAIMED_TAG,
@@ -176,6 +179,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
         eTag: head.eTag,
         ...(object.versionId ? { versionId: object.versionId } : {}),
         verifiedAt: now().toISOString(),
+        ...filenameOf(head.storedHeaders),
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...record, verification }] }));
       const kept = withoutOurTags(tags);
@@ -196,10 +200,23 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     // Rejected: record first (the audit trail survives a crash), then delete or retain exactly this version.
     const action = config.rejectedObjects === 'delete' ? 'deleted' : 'retained';
     await sendRejection(record, key, { ...head, versionId: object.versionId }, verdict, action);
-    if (config.rejectedObjects === 'delete') {
+    const rejectedTags = {
+      ...withoutOurTags(tags),
+      [VERIFIED_TAG]: 'false',
+      [ETAG_TAG]: head.eTag,
+      [REJECTED_TAG]: verdict.code,
+      [REASON_TAG]: rejectionReasonTag(verdict.code, verdict.message),
+    };
+    if (config.rejectedObjects === 'retain') {
+      await store.putTags(object, rejectedTags);
+    } else if (object.versionId === undefined) {
       await store.delete(object);
     } else {
-      await store.putTags(object, { ...withoutOurTags(tags), [VERIFIED_TAG]: 'false', [ETAG_TAG]: head.eTag, [REJECTED_TAG]: verdict.code });
+      // Versioned: tag the rejected version, then hide it behind a delete marker (never served: the key has
+      // no current object). The tags keep the reason for the status route; the lifecycle rule expires the
+      // noncurrent version. One request more than deleting the version, on rejected uploads only.
+      if (!(await store.putTags(object, rejectedTags))) return 'gone';
+      await store.delete({ key });
     }
     return 'rejected';
   }
@@ -249,6 +266,12 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     }));
     return { batchItemFailures: failures };
   };
+}
+
+/** `{ filename }` from the signed user metadata, when there is one. */
+function filenameOf(stored: Readonly<Record<string, string>>): { filename?: string } {
+  const filename = decodeFilename(stored[FILENAME_HEADER]);
+  return filename !== undefined ? { filename } : {};
 }
 
 /** The tag set without the verifier's own tags (other tags, e.g. a worker's, are kept). */

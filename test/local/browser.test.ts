@@ -60,8 +60,8 @@ async function openDemo(url: string): Promise<Page> {
 }
 
 /** Picks the file in the page and waits until the page reports success or failure. */
-async function uploadInPage(page: Page, name: string): Promise<{ state: string; text: string }> {
-  await page.setInputFiles('#file', { name, mimeType: 'image/png', buffer: PNG });
+async function uploadInPage(page: Page, name: string, buffer: Buffer = PNG): Promise<{ state: string; text: string }> {
+  await page.setInputFiles('#file', { name, mimeType: 'image/png', buffer });
   await page.locator('#status[data-state="done"], #status[data-state="error"]').waitFor({ timeout: 30_000 });
   return status(page);
 }
@@ -113,6 +113,14 @@ test('allowed origin: the page uploads cross-origin, the image renders from the 
   expect(await putFromPage(page, signed.url, signed.headers ?? {})).toBe('status 200');
   await stack.flush();
   await drain(stack);
+});
+
+test('allowed origin: a file the verifier rejects is reported with its reason, from POST /uploads/status', async () => {
+  const page = await openDemo(allowed.url);
+  const html = Buffer.from('<!DOCTYPE html><html><body><script>alert(1)</script></body></html>');
+  expect(await uploadInPage(page, 'not-a-photo.png', html)).toEqual({ state: 'error', text: expect.stringMatching(/^Rejected by the verifier: ACTIVE_CONTENT: /) });
+  await stack.flush();
+  await drain(stack, stack.rejectionQueueUrl);
 });
 
 test('other origin: CORS blocks the signer call and the direct upload to the bucket', async () => {

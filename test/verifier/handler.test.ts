@@ -2,7 +2,7 @@
  * The verifier handler with in-memory S3 and SQS fakes: decisions, tags, messages, idempotency, failures.
  */
 import { HTML, SVG, makeJpeg, makePdf, makePng } from './samples';
-import { ETAG_TAG, RejectionRecord, VERIFIED_TAG } from '../../src/contract/queue-message';
+import { ETAG_TAG, REASON_TAG, RejectionRecord, rejectionReasonTag, VERIFIED_TAG } from '../../src/contract/queue-message';
 import type { UploadPolicy } from '../../src/contract/upload-rules';
 import { localPolicy } from '../../src/local/local-stack';
 import { encodeS3EventKey } from '../../src/local/s3-events';
@@ -16,19 +16,22 @@ interface StoredVersion {
   eTag: string;
   tags: Record<string, string>;
   headers: Record<string, string>;
+  /** A delete marker (versioned bucket, DeleteObject without a version): the key has no current object. */
+  readonly deleteMarker?: boolean;
 }
 
 /** An in-memory bucket, versioned or not, that records every S3 request the verifier makes. */
 function fakes(versioned: boolean) {
   const versions = new Map<string, StoredVersion[]>(); // oldest first; the last is the current one
   const objects = {
-    get: (key: string) => versions.get(key)?.at(-1),
-    has: (key: string) => (versions.get(key)?.length ?? 0) > 0,
+    get: (key: string) => (versions.get(key)?.at(-1)?.deleteMarker ? undefined : versions.get(key)?.at(-1)),
+    has: (key: string) => (versions.get(key)?.length ?? 0) > 0 && !versions.get(key)?.at(-1)?.deleteMarker,
     versions: (key: string) => versions.get(key) ?? [],
   };
   const find = (ref: ObjectRef) => {
     const list = versions.get(ref.key) ?? [];
-    return ref.versionId !== undefined ? list.find((v) => v.versionId === ref.versionId) : list.at(-1);
+    const found = ref.versionId !== undefined ? list.find((v) => v.versionId === ref.versionId) : list.at(-1);
+    return found?.deleteMarker ? undefined : found;
   };
   const name = (ref: ObjectRef) => `${ref.key}${ref.versionId !== undefined ? `@${ref.versionId}` : ''}`;
   const sent: Array<{ queueUrl: string; body: any }> = [];
@@ -73,6 +76,10 @@ function fakes(versioned: boolean) {
     async delete(ref) {
       calls.push(`delete ${name(ref)}`);
       const list = versions.get(ref.key) ?? [];
+      if (versioned && ref.versionId === undefined) {
+        versions.set(ref.key, [...list, { versionId: `marker${list.length + 1}`, body: Buffer.alloc(0), eTag: '', tags: {}, headers: {}, deleteMarker: true }]);
+        return;
+      }
       const o = find(ref);
       versions.set(ref.key, list.filter((v) => v !== o));
     },
@@ -235,11 +242,13 @@ describe('write-once: the verifier never tags bytes it did not read', () => {
     expect(t.calls).toContain(`tag ${key}@${png.versionId}`);
     expect(verified(t.sent).map((m) => m.Records[0].verification.versionId)).toEqual([png.versionId]);
 
-    // AND the HTML's own event rejects and deletes exactly its version
+    // AND the HTML's own event rejects exactly its version: tagged with the reason, then hidden by a delete marker
     await t.deliver(t.eventFor(key, html.eTag, html.versionId));
     expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'ACTIVE_CONTENT' }, versionId: html.versionId, action: 'deleted' }]);
-    expect(t.calls).toContain(`delete ${key}@${html.versionId}`);
-    expect(t.objects.versions(key)).toEqual([png]);
+    expect(t.calls.slice(-2)).toEqual([`tag ${key}@${html.versionId}`, `delete ${key}`]);
+    expect(html.tags).toMatchObject({ [VERIFIED_TAG]: 'false', 'direct-upload:rejected': 'ACTIVE_CONTENT' });
+    expect(png.tags).toEqual({ [VERIFIED_TAG]: 'true', [ETAG_TAG]: goodETag });
+    expect(t.objects.has(key)).toBe(false);
   });
 
   test('unversioned: a replacement between the read and the tag write is detected and the tag taken off', async () => {
@@ -261,7 +270,7 @@ describe('write-once: the verifier never tags bytes it did not read', () => {
     expect(t.objects.has(key)).toBe(false);
   });
 
-  test('a rejected version is deleted alone: the verified version before it is kept (and current again)', async () => {
+  test('a rejected version is tagged with its reason and hidden behind a delete marker; the verified version before it keeps its tags', async () => {
     const t = setup({ versioned: true });
     const key = 'uploads/u/k.png';
     t.put(key, makePng(2, 2), 'image/png');
@@ -269,7 +278,20 @@ describe('write-once: the verifier never tags bytes it did not read', () => {
     t.put(key, makeJpeg(), 'image/png');
     await t.deliver(t.eventFor(key));
     expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'CONTENT_MISMATCH' }, versionId: 'v2' }]);
-    expect(t.objects.versions(key).map((v) => [v.versionId, v.tags[VERIFIED_TAG]])).toEqual([['v1', 'true']]);
+    expect(t.objects.versions(key).map((v) => [v.versionId, v.tags[VERIFIED_TAG], v.deleteMarker ?? false])).toEqual([
+      ['v1', 'true', false], ['v2', 'false', false], ['marker3', undefined, true],
+    ]);
+    expect(t.objects.versions(key)[1].tags[REASON_TAG]).toMatch(/^CONTENT_MISMATCH: [A-Za-z0-9 +\-=._:/@]+$/);
+    // One request more than deleting the version (the tag write), on rejected uploads only.
+    expect(t.calls.filter((c) => c.startsWith('tag ') || c.startsWith('delete '))).toEqual([
+      `tag ${key}@v1`, `tag ${key}@v2`, `delete ${key}`,
+    ]);
+  });
+
+  test('the reason tag is a valid S3 tag value whatever the message holds', () => {
+    const value = rejectionReasonTag('CONTENT_MISMATCH', `declared "image/png" but <bytes> are 'image/jpeg' ${'x'.repeat(300)}`);
+    expect(value).toMatch(/^CONTENT_MISMATCH: declared image\/png but bytes are image\/jpeg x+$/);
+    expect(value.length).toBe(256);
   });
 
   test('S3\'s "null" version (a suspended bucket overwrites it in place) counts as unversioned: the replacement check runs', async () => {
@@ -345,7 +367,9 @@ describe('rejected uploads', () => {
     const t = setup({ rejectedObjects: 'retain' });
     const eTag = t.put('uploads/u/h.png', HTML, 'image/png');
     await t.deliver(t.eventFor('uploads/u/h.png'));
-    expect(t.objects.get('uploads/u/h.png')!.tags).toEqual({ [VERIFIED_TAG]: 'false', [ETAG_TAG]: eTag, 'direct-upload:rejected': 'ACTIVE_CONTENT' });
+    expect(t.objects.get('uploads/u/h.png')!.tags).toEqual({
+      [VERIFIED_TAG]: 'false', [ETAG_TAG]: eTag, 'direct-upload:rejected': 'ACTIVE_CONTENT', [REASON_TAG]: expect.stringMatching(/^ACTIVE_CONTENT: ./),
+    });
     expect(rejections(t.sent)[0].action).toBe('retained');
     await t.deliver(t.eventFor('uploads/u/h.png'));
     expect(rejections(t.sent)).toHaveLength(1);
