@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import * as path from 'node:path';
-import { demoOrigins, parseDemoArgs } from '../../src/local/cli';
+import { demoOrigins, describeVerdict, parseDemoArgs } from '../../src/local/cli';
 
 describe('parseDemoArgs', () => {
   test('defaults', () => {
@@ -28,6 +28,15 @@ describe('parseDemoArgs', () => {
     expect(parseDemoArgs(['--quota', '10/3600']).quota).toEqual({ maxUploads: 10, windowSeconds: 3600 });
     expect(parseDemoArgs([]).quota).toBeUndefined();
   });
+});
+
+test('describeVerdict: one line per verified or rejected upload, from the verifier\'s JSON log; nothing for the rest', () => {
+  expect(describeVerdict(JSON.stringify({ source: 'cdk-direct-upload-verifier', key: 'uploads/a/1.png', outcome: 'verified', contentType: 'image/png', size: 111 })))
+    .toBe('verdict verified uploads/a/1.png (image/png, 111 bytes)');
+  expect(describeVerdict(JSON.stringify({ key: 'uploads/a/2.png', outcome: 'rejected', code: 'ACTIVE_CONTENT', message: 'declared image/png but the bytes are text/html', action: 'deleted' })))
+    .toBe('verdict rejected uploads/a/2.png: ACTIVE_CONTENT: declared image/png but the bytes are text/html (object deleted)');
+  expect(describeVerdict(JSON.stringify({ key: 'uploads/a/1.png', outcome: 'duplicate' }))).toBeUndefined();
+  expect(describeVerdict('not json')).toBeUndefined();
 });
 
 test('demoOrigins: 127.0.0.1 and localhost are both allowed', () => {
@@ -146,13 +155,16 @@ test.each(['SIGTERM', 'SIGINT'] as const)('npm run demo: %s to the npm process s
     tree = descendants(child.pid!);
     const ports = [...new Set([...out.matchAll(/http:\/\/(?:127\.0\.0\.1|sqs\.[a-z0-9-]+\.localhost):(\d+)/g)].map((m) => Number(m[1])))];
     expect(ports.length).toBeGreaterThanOrEqual(5);
+    expect(out).toMatch(/rejections  http:\/\/sqs\.[a-z0-9-]+\.localhost:\d+\/\d+\/direct-upload-notifications-rejections/);
+    expect(out).toMatch(/status      POST http:\/\/127\.0\.0\.1:\d+\/uploads\/status/);
     expect(tree.length).toBeGreaterThanOrEqual(1); // npm runs the CLI in a child (sh, tsx, node)
 
     process.kill(child.pid!, signal);
     // npm exits 0 once its child has, or (seen after SIGINT) passes the signal on to itself as a Ctrl-C'd program does.
     expect(['exit 0', signal]).toContain(await exited);
-    // Give a process that outlived npm a moment to show itself (an orphan keeps running: it never would exit).
-    await new Promise((r) => setTimeout(r, 1000));
+    // npm may be gone before its child has finished stopping (seen after SIGINT): allow the tree 10 s to stop.
+    // An orphan never would: nothing signals it again.
+    for (let waited = 0; waited < 10_000 && tree.some(alive); waited += 200) await new Promise((r) => setTimeout(r, 200));
     expect(tree.filter(alive)).toEqual([]);
     for (const port of ports) expect([port, await isListening(port)]).toEqual([port, false]);
     expect(out).toContain('Stopped.');
