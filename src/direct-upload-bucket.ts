@@ -34,7 +34,7 @@ import {
   DEFAULT_MAX_RECEIVE_COUNT,
   DEFAULT_QUEUE_RETENTION_SECONDS,
   DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-} from './queue-defaults';
+} from './contract/queue-defaults';
 import { UploadSigner, UploadSignerOptions, uploadSignerProblems } from './signer/upload-signer';
 import { UploadRules } from './upload-rules';
 import { UploadVerifier, uploadVerifierProblems } from './verifier/upload-verifier';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV } from '../../src/contract/environment';
+import { signerEnvironment } from '../../src/contract/environment';
 import {
   DEFAULT_ALLOWED_CONTENT_TYPES,
   DEFAULT_IDENTITY_CLAIM,
@@ -12,9 +12,9 @@ import {
   DEFAULT_PREFIX,
   DEFAULT_URL_EXPIRY_SECONDS,
   AuthMode,
-  serializePolicy,
   UploadPolicy,
 } from '../../src/contract/upload-rules';
+import { lambdaRuntimeEnvironment } from '../../src/signer/config';
 
 export const BENCH_REGION = 'us-east-1';
 export const BENCH_BUCKET = 'uploads-bench-123456789012';
@@ -51,13 +51,12 @@ export function benchPolicy(auth: AuthMode = 'authorizer'): UploadPolicy {
 /** The signer's environment in AWS: what the construct sets plus the runtime's region and credentials. */
 export function benchEnv(auth: AuthMode = 'authorizer'): Record<string, string> {
   return {
-    [POLICY_ENV]: serializePolicy(benchPolicy(auth)),
-    [BUCKET_ENV]: BENCH_BUCKET,
-    [PUBLIC_BASE_URL_ENV]: BENCH_PUBLIC_BASE_URL,
-    AWS_REGION: BENCH_REGION,
-    AWS_ACCESS_KEY_ID: BENCH_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: BENCH_SECRET_ACCESS_KEY,
-    AWS_SESSION_TOKEN: BENCH_SESSION_TOKEN,
+    ...signerEnvironment({ policy: benchPolicy(auth), bucket: BENCH_BUCKET, publicBaseUrl: BENCH_PUBLIC_BASE_URL }),
+    ...lambdaRuntimeEnvironment(BENCH_REGION, {
+      accessKeyId: BENCH_ACCESS_KEY_ID,
+      secretAccessKey: BENCH_SECRET_ACCESS_KEY,
+      sessionToken: BENCH_SESSION_TOKEN,
+    }),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 export * from './delivery';
 export * from './environment';
+export * from './queue-defaults';
 export * from './queue-message';
 export * from './signer-protocol';
 export * from './upload-rules';

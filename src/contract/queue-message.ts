@@ -39,6 +39,13 @@ export const TAG_KEY_PREFIX = 'direct-upload:';
 /** What happens to a rejected object. */
 export type RejectedObjectAction = 'delete' | 'retain';
 
+/**
+ * How the bytes were checked: `signature` (magic bytes matched and the end of the file is intact),
+ * `signature-only` (no end marker to check for this format), `no-signature` (the declared type has no
+ * signature to match; only the absence of active content and of another known format was checked).
+ */
+export type VerificationMethod = 'signature' | 'signature-only' | 'no-signature';
+
 /** The `verification` member added to each S3 event record forwarded to consumers. */
 export interface VerificationResult {
   readonly status: 'verified';
@@ -46,8 +53,8 @@ export interface VerificationResult {
   readonly contentType: string;
   /** What the bytes were recognised as (absent for types without a signature, e.g. `text/plain`). */
   readonly detectedType?: string;
-  /** How the bytes were checked (see `Verdict.method`). */
-  readonly method: 'signature' | 'signature-only' | 'no-signature';
+  /** How the bytes were checked. */
+  readonly method: VerificationMethod;
   /** The object's size and ETag when it was verified: read it with `IfMatch: eTag` to be sure. */
   readonly size: number;
   readonly eTag: string;
@@ -58,6 +65,8 @@ export interface VerificationResult {
    */
   readonly versionId?: string;
   readonly verifiedAt: string;
+  /** The original filename the upload was signed with (any Unicode, sanitised), when the client gave one. */
+  readonly filename?: string;
 }
 
 /** The record sent to the rejection queue. */
@@ -84,4 +93,12 @@ const TAG_VALUE_UNSAFE = /[^\p{L}\p{N} +\-=._:/@]+/gu;
 /** The {@link REASON_TAG} value for a rejection: `<code>: <message>`, cut to a valid tag value. */
 export function rejectionReasonTag(code: string, message: string): string {
   return `${code}: ${message}`.replace(TAG_VALUE_UNSAFE, ' ').replace(/\s+/g, ' ').trim().slice(0, 256);
+}
+
+/**
+ * Decodes `s3.object.key` of an S3 event record back into the object key (S3 form-URL-encodes it: `+` is
+ * a space). What every consumer of the queue does first.
+ */
+export function decodeS3EventKey(encoded: string): string {
+  return decodeURIComponent(encoded.replace(/\+/g, ' '));
 }

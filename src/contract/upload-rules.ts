@@ -5,7 +5,6 @@
  * signer's environment; the signer parses it back. Nothing here imports aws-cdk-lib or the AWS SDK,
  * so the Lambda bundle stays small and the local stack can share it.
  */
-import { POLICY_ENV } from './environment';
 
 /** 1 MiB in bytes. */
 export const MIB = 1024 * 1024;
@@ -92,6 +91,20 @@ export function multipartProblems(threshold: number, partSize: number): { thresh
     out.partSize = 'must be a whole number of bytes from 5 MiB to 5 GiB (S3\'s part size limits)';
   }
   return out;
+}
+
+/**
+ * A byte count for people: `1 MiB (1048576 bytes)`, or `1 MiB` without `withBytes`; counts that are not
+ * whole KiB/MiB/GiB/TiB stay in bytes (`1000 bytes`, `1 byte`).
+ */
+export function formatBytes(bytes: number, withBytes = true): string {
+  const units: ReadonlyArray<[string, number]> = [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
+  for (const [unit, factor] of units) {
+    if (bytes >= factor && bytes % factor === 0) {
+      return withBytes ? `${bytes / factor} ${unit} (${bytes} bytes)` : `${bytes / factor} ${unit}`;
+    }
+  }
+  return bytes === 1 ? '1 byte' : `${bytes} bytes`;
 }
 
 /** File extensions for common types; the key's extension comes from the type, never the filename. */
@@ -215,15 +228,15 @@ function multipartSettingsJson(policy: UploadPolicy) {
  * Parses and checks a serialised policy. Throws an Error naming the field when the environment is
  * broken: this is a deployment fault, reported once at cold start, never per request.
  */
-export function parsePolicy(json: string | undefined): UploadPolicy {
+export function parsePolicy(json: string | undefined, source = 'the upload policy'): UploadPolicy {
   if (!json) {
-    throw new Error(`${POLICY_ENV} is not set`);
+    throw new Error(`${source} is not set`);
   }
   let raw: Record<string, unknown>;
   try {
     raw = JSON.parse(json);
   } catch {
-    throw new Error(`${POLICY_ENV} is not valid JSON`);
+    throw new Error(`${source} is not valid JSON`);
   }
   const problems: string[] = [];
   const prefix = raw.prefix;
@@ -250,7 +263,7 @@ export function parsePolicy(json: string | undefined): UploadPolicy {
   const allowDelete = raw.allowDeleteObject ?? false;
   if (typeof allowDelete !== 'boolean') problems.push('allowDeleteObject');
   if (problems.length > 0) {
-    throw new Error(`${POLICY_ENV} has invalid fields: ${problems.join(', ')}`);
+    throw new Error(`${source} has invalid fields: ${problems.join(', ')}`);
   }
   return {
     prefix: prefix as string,

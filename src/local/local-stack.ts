@@ -23,17 +23,7 @@ import { ObjectCreated, objectCreatedEvent, s3TestEvent } from './s3-events';
 import { LocalSqs, localQueueArn, startLocalSqs } from './sqs';
 import { LocalVerifier, startLocalVerifier } from './verifier';
 import { DEFAULT_INLINE_CONTENT_TYPES, deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../contract/delivery';
-import {
-  BUCKET_ENV,
-  DYNAMODB_ENDPOINT_ENV,
-  POLICY_ENV,
-  PUBLIC_BASE_URL_ENV,
-  QUOTA_ENV,
-  REJECTED_OBJECTS_ENV,
-  REJECTION_QUEUE_URL_ENV,
-  S3_ENDPOINT_ENV,
-  VERIFIED_QUEUE_URL_ENV,
-} from '../contract/environment';
+import * as contract from '../contract/environment';
 import { RejectedObjectAction, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import {
   DEFAULT_ALLOWED_CONTENT_TYPES,
@@ -50,10 +40,9 @@ import {
   DEFAULT_MAX_RECEIVE_COUNT,
   DEFAULT_QUEUE_RETENTION_SECONDS,
   DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
-} from '../queue-defaults';
-import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../signer/config';
+} from '../contract/queue-defaults';
+import { lambdaRuntimeEnvironment, loadSignerConfig } from '../signer/config';
 import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
-import { QuotaSettings } from '../signer/quota';
 import { loadVerifierConfig } from '../verifier/config';
 
 /** Ports of the local services; 0 (the default) picks a free port. */
@@ -326,13 +315,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // Verifier: the real handler, configured from the environment the Lambda would have.
     let verifierEnvironment: Record<string, string> | undefined;
     if (verify) {
-      verifierEnvironment = {
-        [POLICY_ENV]: serializePolicy(policy),
-        [BUCKET_ENV]: bucket,
-        [VERIFIED_QUEUE_URL_ENV]: queueUrl,
-        [REJECTION_QUEUE_URL_ENV]: rejectionQueueUrl!,
-        [REJECTED_OBJECTS_ENV]: options.rejectedUploads ?? 'delete',
-      };
+      verifierEnvironment = contract.verifierEnvironment({
+        policy,
+        bucket,
+        verifiedQueueUrl: queueUrl,
+        rejectionQueueUrl: rejectionQueueUrl!,
+        rejectedObjects: options.rejectedUploads ?? 'delete',
+      });
       const running = startLocalVerifier({
         s3: s3.client,
         sqs: sqs.client,
@@ -360,7 +349,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     // Signer: the real handler, configured from the environment the Lambda would have.
     let dynamoDb: LocalDynamoDb | undefined;
-    let quota: QuotaSettings | undefined;
+    let quota: contract.QuotaSettings | undefined;
     if (options.uploadQuota) {
       quota = { table: 'direct-upload-quota', ...options.uploadQuota };
       const running = await startLocalDynamoDb({
@@ -375,14 +364,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       cleanups.push(() => running.stop());
     }
     const signerEnvironment: Record<string, string> = {
-      ...(quota && dynamoDb ? { [QUOTA_ENV]: JSON.stringify(quota), [DYNAMODB_ENDPOINT_ENV]: dynamoDb.endpoint } : {}),
-      [POLICY_ENV]: serializePolicy(policy),
-      [BUCKET_ENV]: bucket,
-      [PUBLIC_BASE_URL_ENV]: cdnUrl,
-      [S3_ENDPOINT_ENV]: s3.endpoint,
-      [REGION_ENV]: region,
-      [ACCESS_KEY_ID_ENV]: credentials.accessKeyId,
-      [SECRET_ACCESS_KEY_ENV]: credentials.secretAccessKey,
+      ...contract.signerEnvironment({
+        policy,
+        bucket,
+        publicBaseUrl: cdnUrl,
+        endpoint: s3.endpoint,
+        ...(quota && dynamoDb ? { quota, dynamoDbEndpoint: dynamoDb.endpoint } : {}),
+      }),
+      ...lambdaRuntimeEnvironment(region, credentials),
     };
     const handler = createSignerHandler(loadSignerConfig(signerEnvironment), { log, ...options.signer });
     const cors: HttpApiCors = {

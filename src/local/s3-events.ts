@@ -5,6 +5,7 @@
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html
  */
 import { randomBytes } from 'node:crypto';
+export { decodeS3EventKey } from '../contract/queue-message';
 
 /** The `ObjectCreated` event names S3 sends for the ways an upload can finish. */
 export type ObjectCreatedEventName =
@@ -76,11 +77,6 @@ export function encodeS3EventKey(key: string): string {
     }
   }
   return out;
-}
-
-/** Decodes `s3.object.key` back into the object key (what every consumer must do first). */
-export function decodeS3EventKey(encoded: string): string {
-  return decodeURIComponent(encoded.replace(/\+/g, ' '));
 }
 
 /** The `s3:TestEvent` message. */

@@ -1,7 +1,7 @@
 /** Defaults, validation and the runtime policy of {@link UploadRules}, shared by the signer and the verifier. */
 import { Annotations, Duration, Size } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { contentTypeProblems, formatBytes, found, resolvedBytes, resolvedMillis, resolvedString } from './validation';
+import { contentTypeProblems, found, resolvedBytes, resolvedMillis, resolvedString } from './validation';
 import {
   ACTIVE_CONTENT_TYPES,
   AuthMode,
@@ -11,6 +11,7 @@ import {
   DEFAULT_PART_SIZE,
   DEFAULT_PREFIX,
   DEFAULT_URL_EXPIRY_SECONDS,
+  formatBytes,
   MAX_OBJECT_SIZE,
   MAX_URL_EXPIRY_SECONDS,
   MIN_URL_EXPIRY_SECONDS,
@@ -42,11 +43,11 @@ export function uploadRuleProblems(rules: UploadRules): string[] {
     const problem = name === 'multipartThreshold'
       ? multipartProblems(bytes, DEFAULT_PART_SIZE).threshold
       : multipartProblems(DEFAULT_MULTIPART_THRESHOLD, bytes).partSize;
-    return problem ? `${name} ${problem} (got ${formatBytes(bytes)}).` : undefined;
+    return problem ? `${name} ${problem} (got ${formatBytes(bytes, false)}).` : undefined;
   });
   return found(
-    maxFileSize !== undefined && maxFileSize <= 0 ? `maxFileSize must be positive (got ${formatBytes(maxFileSize)}); use e.g. Size.mebibytes(25).` : undefined,
-    maxFileSize !== undefined && maxFileSize > MAX_OBJECT_SIZE ? `maxFileSize must be at most 5 TiB, the largest S3 object (got ${formatBytes(maxFileSize)}); use a smaller Size.` : undefined,
+    maxFileSize !== undefined && maxFileSize <= 0 ? `maxFileSize must be positive (got ${formatBytes(maxFileSize, false)}); use e.g. Size.mebibytes(25).` : undefined,
+    maxFileSize !== undefined && maxFileSize > MAX_OBJECT_SIZE ? `maxFileSize must be at most 5 TiB, the largest S3 object (got ${formatBytes(maxFileSize, false)}); use a smaller Size.` : undefined,
     contentTypeProblems('allowedContentTypes', rules.allowedContentTypes, { nonEmpty: true, unique: true }),
     expiry !== undefined && (expiry < MIN_URL_EXPIRY_SECONDS * 1000 || expiry > MAX_URL_EXPIRY_SECONDS * 1000)
       ? `urlExpiry must be between 1 second and 1 hour (got ${rules.urlExpiry!.toHumanString()}); presigned URLs die with the signer's temporary credentials anyway.`

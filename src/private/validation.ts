@@ -12,18 +12,6 @@ export function throwIfProblems(construct: string, problems: readonly string[]):
   }
 }
 
-/** A byte count for people: `25 MiB`, `6 TiB`, `1.50 KiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(2)} ${units[unit]}`;
-}
-
 /** A Size's bytes, or undefined when it is absent or a token. */
 export function resolvedBytes(size: Size | undefined): number | undefined {
   return size && !size.isUnresolved() ? size.toBytes({ rounding: SizeRoundingBehavior.NONE }) : undefined;

@@ -3,9 +3,8 @@
  * {@link Rejection} value with a stable code and a message saying what to do; nothing throws.
  */
 import { accept, Outcome, reject } from './http';
-import { formatBytes } from './request';
 import { ErrorCodes } from '../contract/signer-protocol';
-import { UploadPolicy } from '../contract/upload-rules';
+import { formatBytes, UploadPolicy } from '../contract/upload-rules';
 
 /** The body as a record whose fields are all among `known`. */
 export function readObject(body: unknown, known: readonly string[], example: string): Outcome<Record<string, unknown>> {

@@ -11,11 +11,12 @@ import { errorResponse, jsonResponse, jsonTextResponse, Rejection, rejectionResp
 import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
-import { createPutPresigner, createRequestPresigner, objectLocation } from './presign';
+import { createPutPresigner, createRequestPresigner, objectLocation, sha256ChecksumHeaders, WRITE_ONCE_HEADERS } from './presign';
 import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
-import { readJsonBody, validateCreateUploadRequest } from './request';
+import { readJsonBody, validateCreateUploadRequest, ValidUploadRequest } from './request';
 import { sdkStatusStore, StatusStore, statusRoute } from './status';
 import { uppySignRoute } from './uppy';
+import { encodeFilename, FILENAME_HEADER, FILENAME_METADATA } from '../contract/filename';
 import {
   ErrorCodes,
   MULTIPART_ABORT_PATH,
@@ -108,15 +109,18 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       if (refused) return rejectionResponse(refused);
     }
 
-    const { contentType, size, checksum, checksumSha256, mode } = request.value;
+    const { contentType, size, checksum, checksumSha256, mode, filename } = request.value;
+    // The original name, signed as user metadata on every path (S3 refuses another value).
+    const metadata = filenameMetadata(filename);
     // The extension comes from the (allowed) content type, never from the client's filename.
     if (mode === 'MULTIPART') {
       const layout = partLayout(size, policy);
-      return jsonResponse(200, await createMultipartPlan(routes, newKey(caller.value.scope, contentType, layout), contentType, layout));
+      return jsonResponse(200, await createMultipartPlan(routes, newKey(caller.value.scope, contentType, layout), contentType, layout,
+        metadata && { [FILENAME_METADATA]: metadata[FILENAME_HEADER] }));
     }
     const key = newKey(caller.value.scope, contentType);
     if (mode === 'POST') {
-      const post = routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
+      const post = routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, metadata, signingDate: now() });
       const response: PresignedUpload = {
         key,
         method: 'POST',
@@ -127,7 +131,9 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       };
       return jsonResponse(200, response);
     }
-    const presigned = await presigner.presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: now() });
+    const presigned = metadata
+      ? routes.presigner.presign({ method: 'PUT', key, signedHeaders: putHeaders(request.value, metadata), signingDate: now() })
+      : await presigner.presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: now() });
 
     const response: PresignedUpload = {
       key,
@@ -253,6 +259,24 @@ function presignedUploadJson(upload: PresignedUpload): string {
   return `{"key":${JSON.stringify(upload.key)},"method":${JSON.stringify(upload.method)},"url":"${upload.url}"`
     + `${upload.headers !== undefined ? `,"headers":${JSON.stringify(upload.headers)}` : ''}`
     + `,"publicUrl":${JSON.stringify(upload.publicUrl)},"expiresAt":${JSON.stringify(upload.expiresAt)}}`;
+}
+
+/** `{ 'x-amz-meta-filename': <encoded> }` for a filename that sanitises to something, else undefined. */
+function filenameMetadata(filename: string | undefined): Record<string, string> | undefined {
+  const encoded = filename !== undefined ? encodeFilename(filename) : undefined;
+  return encoded !== undefined ? { [FILENAME_HEADER]: encoded } : undefined;
+}
+
+/** Every header a single PUT signs (as the fast path does), plus user metadata. */
+function putHeaders(request: ValidUploadRequest, metadata: Readonly<Record<string, string>>): Record<string, string> {
+  return {
+    'content-type': request.contentType,
+    'content-length': String(request.size),
+    ...WRITE_ONCE_HEADERS,
+    ...(request.checksum !== undefined ? { 'content-md5': request.checksum } : {}),
+    ...(request.checksumSha256 !== undefined ? sha256ChecksumHeaders(request.checksumSha256) : {}),
+    ...metadata,
+  };
 }
 
 /** Method and path, without the stage prefix HTTP APIs put in `rawPath` for named stages. */

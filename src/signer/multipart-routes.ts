@@ -9,7 +9,6 @@ import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } 
 import { accept, Outcome, reject } from './http';
 import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
 import { RequestPresigner } from './presign';
-import { formatBytes } from './request';
 import {
   AbortedUpload,
   CompletedUpload,
@@ -20,6 +19,7 @@ import {
   SignPartsResponse,
   UploadedPart,
 } from '../contract/signer-protocol';
+import { formatBytes } from '../contract/upload-rules';
 
 /** What the multipart and Uppy routes share (built once per handler). */
 export interface RouteContext {
@@ -34,9 +34,9 @@ export interface RouteContext {
 
 /** Creates the multipart upload (its key carries `layout`, see {@link layoutKeyName}) and signs its first parts. */
 export async function createMultipartPlan(
-  ctx: RouteContext, key: string, contentType: string, layout: PartLayout,
+  ctx: RouteContext, key: string, contentType: string, layout: PartLayout, metadata?: Readonly<Record<string, string>>,
 ): Promise<MultipartUploadPlan> {
-  const uploadId = await ctx.store().create(key, contentType);
+  const uploadId = await ctx.store().create(key, contentType, metadata);
   const numbers = range(1, Math.min(layout.partCount, MAX_PARTS_PER_REQUEST));
   const { parts, expiresAt } = signParts(ctx, key, uploadId, layout, numbers);
   return {

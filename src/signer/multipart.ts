@@ -82,7 +82,8 @@ export interface ListedPart {
 
 /** The S3 operations multipart needs, on the upload bucket. Injectable for tests. */
 export interface MultipartStore {
-  create(key: string, contentType: string): Promise<string>;
+  /** `metadata`: user metadata (names without `x-amz-meta-`), stored with the completed object. */
+  create(key: string, contentType: string, metadata?: Readonly<Record<string, string>>): Promise<string>;
   /** Every part, in part-number order; undefined when no such upload exists for this key. */
   listParts(key: string, uploadId: string): Promise<ListedPart[] | undefined>;
   /**
@@ -149,7 +150,7 @@ export function guardedStore(store: MultipartStore, dependency = 'S3'): Multipar
     }
   };
   return {
-    create: (key, contentType) => guard(() => store.create(key, contentType)),
+    create: (key, contentType, metadata) => guard(() => store.create(key, contentType, metadata)),
     listParts: (key, uploadId) => guard(() => store.listParts(key, uploadId)),
     listUploads: (key) => guard(() => store.listUploads(key)),
     complete: async (key, uploadId, parts, size) => {
@@ -248,10 +249,12 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
   const Bucket = config.bucket;
 
   return {
-    async create(key, contentType) {
+    async create(key, contentType, metadata) {
       const { client, m } = s3();
-      const res = await client.send(new m.CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType }),
-        bounded(S3_SDK_TIMEOUTS.callBudget));
+      const res = await client.send(new m.CreateMultipartUploadCommand({
+        Bucket, Key: key, ContentType: contentType, ...(metadata ? { Metadata: { ...metadata } } : {}),
+      }),
+      bounded(S3_SDK_TIMEOUTS.callBudget));
       if (!res.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
       return res.UploadId;
     },

@@ -281,6 +281,8 @@ export interface PresignPostInput {
   /** Smallest and largest accepted body (`content-length-range`). */
   readonly minSize: number;
   readonly maxSize: number;
+  /** Stored user metadata (`x-amz-meta-*` header names → values), each pinned by an `eq` condition. */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** @default - the policy's `expiresInSeconds` */
   readonly expiresIn?: number;
   /** @default - now */
@@ -369,6 +371,7 @@ export function createRequestPresigner(config: SignerConfig): RequestPresigner {
         { key: input.key },
         { 'Content-Type': input.contentType },
         ['content-length-range', input.minSize, input.maxSize],
+        ...Object.entries(input.metadata ?? {}).map(([name, value]) => ({ [name]: value })),
         { 'x-amz-algorithm': ALGORITHM },
         { 'x-amz-credential': credential },
         { 'x-amz-date': longDate },
@@ -381,6 +384,7 @@ export function createRequestPresigner(config: SignerConfig): RequestPresigner {
         fields: {
           'key': input.key,
           'Content-Type': input.contentType,
+          ...input.metadata,
           'bucket': config.bucket,
           'X-Amz-Algorithm': ALGORITHM,
           'X-Amz-Credential': credential,

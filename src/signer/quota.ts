@@ -13,7 +13,7 @@
 import type * as DynamoDB from '@aws-sdk/client-dynamodb';
 import { SignerCredentials } from './config';
 import { Rejection } from './http';
-import { QUOTA_ENV } from '../contract/environment';
+import type { QuotaSettings } from '../contract/environment';
 import { ErrorCodes } from '../contract/signer-protocol';
 
 /** Partition key of the quota table: `<caller scope>#<window start, epoch seconds>`. */
@@ -23,16 +23,6 @@ export const QUOTA_COUNT_ATTRIBUTE = 'uploads';
 /** TTL attribute (epoch seconds): the end of the item's window plus a margin; DynamoDB deletes it later. */
 export const QUOTA_TTL_ATTRIBUTE = 'expiresAt';
 
-/** What the construct serialises into {@link QUOTA_ENV}. */
-export interface QuotaSettings {
-  /** The DynamoDB table name. */
-  readonly table: string;
-  /** Most new uploads per caller per window (positive integer). */
-  readonly maxUploads: number;
-  /** Window length in seconds (positive integer). */
-  readonly windowSeconds: number;
-}
-
 /** The outcome of one counted upload. */
 export type QuotaDecision =
   | { readonly allowed: true }
@@ -41,28 +31,6 @@ export type QuotaDecision =
 /** Counts uploads; throws when the counter cannot be reached (the signer then answers 503). */
 export interface QuotaStore {
   consume(subject: string, now: Date): Promise<QuotaDecision>;
-}
-
-/** Parses {@link QUOTA_ENV}; undefined when unset. Throws naming the variable when malformed. */
-export function parseQuotaSettings(value: string | undefined): QuotaSettings | undefined {
-  if (value === undefined || value === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new Error(`${QUOTA_ENV} is not valid JSON`);
-  }
-  const q = parsed as Partial<QuotaSettings> | null;
-  const problems: string[] = [];
-  if (typeof q?.table !== 'string' || !/^[A-Za-z0-9_.-]{3,255}$/.test(q.table)) problems.push('table must be a DynamoDB table name');
-  if (!isPositiveInteger(q?.maxUploads)) problems.push('maxUploads must be a positive integer');
-  if (!isPositiveInteger(q?.windowSeconds)) problems.push('windowSeconds must be a positive integer');
-  if (problems.length > 0) throw new Error(`${QUOTA_ENV} has invalid fields: ${problems.join(', ')}`);
-  return { table: q!.table!, maxUploads: q!.maxUploads!, windowSeconds: q!.windowSeconds! };
-}
-
-function isPositiveInteger(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v > 0;
 }
 
 /** Start (epoch seconds) of the fixed window `now` falls in. */

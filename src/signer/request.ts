@@ -4,7 +4,7 @@
  */
 import { accept, Outcome, reject } from './http';
 import { CreateUploadRequest, ErrorCodes } from '../contract/signer-protocol';
-import { MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
+import { formatBytes, MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
 
 /** Largest accepted request body (the JSON metadata, not the file): 8 KiB. */
 export const MAX_REQUEST_BODY_BYTES = 8 * 1024;
@@ -177,17 +177,6 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
     ...(checksum !== undefined ? { checksum } : {}),
     ...(checksumSha256 !== undefined ? { checksumSha256 } : {}),
   });
-}
-
-/** `1048576` → `1 MiB (1048576 bytes)`; sizes that are not whole KiB/MiB/GiB/TiB stay in bytes. */
-export function formatBytes(bytes: number): string {
-  const units: ReadonlyArray<[string, number]> = [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
-  for (const [unit, factor] of units) {
-    if (bytes >= factor && bytes % factor === 0) {
-      return `${bytes / factor} ${unit} (${bytes} bytes)`;
-    }
-  }
-  return bytes === 1 ? '1 byte' : `${bytes} bytes`;
 }
 
 function invalid<T>(message: string): Outcome<T> {

@@ -17,15 +17,9 @@ import {
 import { Construct } from 'constructs';
 import { QUOTA_KEY_ATTRIBUTE, QUOTA_TTL_ATTRIBUTE } from './quota';
 import { SignerFunction } from './signer-function';
-import {
-  BUCKET_ENV,
-  POLICY_ENV,
-  PUBLIC_BASE_URL_ENV,
-  QUOTA_ENV,
-  URL_SUFFIX_ENV,
-} from '../contract/environment';
+import { signerEnvironment } from '../contract/environment';
 import { SIGNER_PATHS } from '../contract/signer-protocol';
-import { DEFAULT_IDENTITY_CLAIM, serializePolicy } from '../contract/upload-rules';
+import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { acknowledge, acknowledgeBundledFunction, acknowledgeLogGroup, acknowledgePrefixWildcard, compliance } from '../private/nag';
 import { functionRoleAndLogs } from '../private/resources';
 import { uploadPolicy, uploadPrefixOf, uploadRuleProblems, warnAboutActiveTypes } from '../private/upload-rules';
@@ -243,13 +237,6 @@ export class UploadSigner extends Construct {
     this.role = role;
     this.grantPresign(props);
     this.quotaTable = props.uploadQuota ? this.createQuotaTable(props.removalPolicy ?? d.removalPolicy) : undefined;
-    const quotaEnvironment: Record<string, string> = this.quotaTable && props.uploadQuota ? {
-      [QUOTA_ENV]: Stack.of(this).toJsonString({
-        table: this.quotaTable.tableName,
-        maxUploads: props.uploadQuota.maxUploads,
-        windowSeconds: props.uploadQuota.window.toSeconds(),
-      }),
-    } : {};
 
     const policy = uploadPolicy(props, {
       auth: props.authorizer ? 'authorizer' : anonymous ? 'none' : 'iam',
@@ -264,12 +251,18 @@ export class UploadSigner extends Construct {
       timeout: d.timeout,
       logGroup,
       environment: {
-        [POLICY_ENV]: serializePolicy(policy),
-        [BUCKET_ENV]: props.bucket.bucketName,
-        [PUBLIC_BASE_URL_ENV]: props.publicBaseUrl,
-        [URL_SUFFIX_ENV]: Aws.URL_SUFFIX,
+        ...signerEnvironment({
+          policy,
+          bucket: props.bucket.bucketName,
+          publicBaseUrl: props.publicBaseUrl,
+          urlSuffix: Aws.URL_SUFFIX,
+          quota: this.quotaTable && props.uploadQuota ? {
+            table: this.quotaTable.tableName,
+            maxUploads: props.uploadQuota.maxUploads,
+            windowSeconds: props.uploadQuota.window.toSeconds(),
+          } : undefined,
+        }, (value) => Stack.of(this).toJsonString(value)),
         NODE_OPTIONS: '--enable-source-maps',
-        ...quotaEnvironment,
       },
     });
     this.api = this.createApi(props, allowedOrigins, anonymous, logRetention);

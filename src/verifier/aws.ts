@@ -11,7 +11,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { MessageSender, ObjectHead, ObjectRef, ObjectStore } from './handler';
+import type { MessageSender, ObjectStart, ObjectRef, ObjectStore } from './handler';
 
 interface ServiceError {
   readonly name?: string;
@@ -70,7 +70,7 @@ export function storedHeaders(res: GetObjectAnswer): Record<string, string> {
   return out;
 }
 
-function describe(res: GetObjectAnswer, size: number, body: Uint8Array): ObjectHead {
+function describe(res: GetObjectAnswer, size: number, body: Uint8Array): ObjectStart {
   return {
     size,
     contentType: res.ContentType,
@@ -85,7 +85,7 @@ function describe(res: GetObjectAnswer, size: number, body: Uint8Array): ObjectH
 export function s3ObjectStore(client: S3Client, bucket: string): ObjectStore {
   const at = (object: ObjectRef) => ({ Bucket: bucket, Key: object.key, ...(object.versionId ? { VersionId: object.versionId } : {}) });
   return {
-    async head(object, bytes): Promise<ObjectHead | undefined> {
+    async readStart(object, bytes): Promise<ObjectStart | undefined> {
       try {
         const res = await client.send(new GetObjectCommand({ ...at(object), Range: `bytes=0-${bytes - 1}` }));
         const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();

@@ -12,7 +12,8 @@
  */
 import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
-import { Verdict, verifyObject } from './verify';
+import { Rejected, verifyObject } from './verify';
+import { decodeFilename, FILENAME_HEADER } from '../contract/filename';
 import {
   ETAG_TAG,
   REASON_TAG,
@@ -23,6 +24,7 @@ import {
   VERIFIED_TAG,
   VERIFIED_VALUE,
   VerificationResult,
+  decodeS3EventKey,
 } from '../contract/queue-message';
 
 /** One object version: the key, and the version S3 named in the event (absent in an unversioned bucket). */
@@ -32,7 +34,7 @@ export interface ObjectRef {
 }
 
 /** The first bytes of an object and what S3 says about it. */
-export interface ObjectHead {
+export interface ObjectStart {
   /** Total size (from `Content-Range`, or 0 for an empty object). */
   readonly size: number;
   readonly contentType?: string;
@@ -56,7 +58,7 @@ export interface ObjectHead {
  */
 export interface ObjectStore {
   /** Ranged GET of the first `bytes` bytes. */
-  head(object: ObjectRef, bytes: number): Promise<ObjectHead | undefined>;
+  readStart(object: ObjectRef, bytes: number): Promise<ObjectStart | undefined>;
   /** Ranged GET of `[start, end]` of the object with the given ETag. */
   read(object: ObjectRef, start: number, end: number, eTag: string): Promise<Uint8Array>;
   getTags(object: ObjectRef): Promise<Record<string, string> | undefined>;
@@ -73,7 +75,7 @@ export interface MessageSender {
 }
 
 /** What happened to one object (returned for tests and logged). */
-export type Outcome = 'verified' | 'rejected' | 'duplicate' | 'gone' | 'stale' | 'replaced' | 'ignored';
+export type ObjectOutcome = 'verified' | 'rejected' | 'duplicate' | 'gone' | 'stale' | 'replaced' | 'ignored';
 
 /** Test hooks and dependencies. */
 export interface VerifierDependencies {
@@ -105,11 +107,6 @@ interface S3Record {
   readonly [field: string]: unknown;
 }
 
-/** Decodes `s3.object.key` (form URL-encoding: `+` is a space). */
-export function decodeEventKey(encoded: string): string {
-  return decodeURIComponent(encoded.replace(/\+/g, ' '));
-}
-
 /** Creates the SQS batch handler. */
 export function createVerifierHandler(config: VerifierConfig, deps: VerifierDependencies): (event: SqsBatch) => Promise<SqsBatchResponse> {
   const now = deps.now ?? (() => new Date());
@@ -118,14 +115,14 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
 
   const report = (fields: Record<string, unknown>) => log(JSON.stringify({ source: 'cdk-direct-upload-verifier', ...fields }));
 
-  async function processObject(record: S3Record): Promise<Outcome> {
+  async function processObject(record: S3Record): Promise<ObjectOutcome> {
     const encodedKey = record.s3?.object?.key;
     if (!record.eventName?.startsWith('ObjectCreated:') || typeof encodedKey !== 'string') return 'ignored';
     if (record.s3?.bucket?.name !== config.bucket) {
       report({ outcome: 'ignored', reason: `event for another bucket (${String(record.s3?.bucket?.name)})` });
       return 'ignored';
     }
-    const key = decodeEventKey(encodedKey);
+    const key = decodeS3EventKey(encodedKey);
     const eventETag = record.s3?.object?.eTag;
     // In a versioned bucket every read, tag and delete names the event's version: the verdict, the tag
     // and the announcement are about exactly the bytes that were read, whatever is written to the key later.
@@ -139,7 +136,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       return 'rejected';
     }
 
-    const head = await store.head({ key, versionId }, HEAD_BYTES);
+    const head = await store.readStart({ key, versionId }, HEAD_BYTES);
     if (!head) {
       report({ key, versionId, outcome: 'gone' });
       return 'gone';
@@ -174,13 +171,14 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       // nothing. A failure between the two announces again on the retry (notifications are at-least-once).
       const verification: VerificationResult = {
         status: 'verified',
-        contentType: verdict.declaredType!,
+        contentType: verdict.declaredType,
         ...(verdict.detectedType ? { detectedType: verdict.detectedType } : {}),
-        method: verdict.method!,
+        method: verdict.method,
         size: head.size,
         eTag: head.eTag,
         ...(object.versionId ? { versionId: object.versionId } : {}),
         verifiedAt: now().toISOString(),
+        ...filenameOf(head.storedHeaders),
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...record, verification }] }));
       const kept = withoutOurTags(tags);
@@ -203,8 +201,8 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       ...withoutOurTags(tags),
       [VERIFIED_TAG]: 'false',
       [ETAG_TAG]: head.eTag,
-      [REJECTED_TAG]: verdict.code!,
-      [REASON_TAG]: rejectionReasonTag(verdict.code!, verdict.message),
+      [REJECTED_TAG]: verdict.code,
+      [REASON_TAG]: rejectionReasonTag(verdict.code, verdict.message),
     };
     if (config.rejectedObjects === 'retain') {
       await store.putTags(object, rejectedTags);
@@ -224,11 +222,11 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     record: S3Record,
     key: string,
     object: { size: number; eTag: string; versionId?: string },
-    verdict: Verdict,
+    verdict: Rejected,
     action: RejectionRecord['action'],
   ): Promise<void> {
     const rejection: RejectionRecord = {
-      rejection: { code: verdict.code!, message: verdict.message },
+      rejection: { code: verdict.code, message: verdict.message },
       bucket: config.bucket,
       key,
       size: object.size,
@@ -244,11 +242,11 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     report({ key, versionId: object.versionId, outcome: 'rejected', code: verdict.code, message: verdict.message, action });
   }
 
-  async function processMessage(body: string): Promise<Outcome[]> {
+  async function processMessage(body: string): Promise<ObjectOutcome[]> {
     const message = JSON.parse(body) as { Records?: unknown; Event?: unknown };
     if (message.Event === 's3:TestEvent') return ['ignored'];
     if (!Array.isArray(message.Records)) throw new Error('not an S3 event notification (no Records array)');
-    const outcomes: Outcome[] = [];
+    const outcomes: ObjectOutcome[] = [];
     for (const record of message.Records as S3Record[]) outcomes.push(await processObject(record));
     return outcomes;
   }
@@ -265,6 +263,12 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     }));
     return { batchItemFailures: failures };
   };
+}
+
+/** `{ filename }` from the signed user metadata, when there is one. */
+function filenameOf(stored: Readonly<Record<string, string>>): { filename?: string } {
+  const filename = decodeFilename(stored[FILENAME_HEADER]);
+  return filename !== undefined ? { filename } : {};
 }
 
 /** The tag set without the verifier's own tags (other tags, e.g. a worker's, are kept). */

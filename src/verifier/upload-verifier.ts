@@ -10,21 +10,15 @@ import {
 } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { VerifierFunction } from './verifier-function';
-import {
-  BUCKET_ENV,
-  POLICY_ENV,
-  REJECTED_OBJECTS_ENV,
-  REJECTION_QUEUE_URL_ENV,
-  VERIFIED_QUEUE_URL_ENV,
-} from '../contract/environment';
+import { verifierEnvironment } from '../contract/environment';
+import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
 import { TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
-import { DEFAULT_IDENTITY_CLAIM, serializePolicy } from '../contract/upload-rules';
+import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { isVersioned, writeOnceStatement } from '../private/bucket';
 import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWildcard } from '../private/nag';
 import { functionRoleAndLogs, secureQueue } from '../private/resources';
 import { uploadPolicy, uploadPrefixOf, uploadRuleProblems } from '../private/upload-rules';
 import { found, integerProblem, resolvedMillis, throwIfProblems } from '../private/validation';
-import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../queue-defaults';
 import { UploadRules } from '../upload-rules';
 
 /** Properties of an {@link UploadVerifier}: the bucket it watches, where verified uploads are announced. */
@@ -186,14 +180,14 @@ export class UploadVerifier extends Construct {
       memorySize: d.memorySize,
       timeout: d.timeout,
       logGroup,
-      environment: {
+      environment: verifierEnvironment({
         // The verifier reads the prefix, the types and the size; how callers authenticate is the signer's.
-        [POLICY_ENV]: serializePolicy(uploadPolicy(props, { auth: 'iam', identityClaim: DEFAULT_IDENTITY_CLAIM, accelerate: false })),
-        [BUCKET_ENV]: props.bucket.bucketName,
-        [VERIFIED_QUEUE_URL_ENV]: props.verifiedQueue.queueUrl,
-        [REJECTION_QUEUE_URL_ENV]: this.rejectionQueue.queueUrl,
-        [REJECTED_OBJECTS_ENV]: retention ? 'retain' : 'delete',
-      },
+        policy: uploadPolicy(props, { auth: 'iam', identityClaim: DEFAULT_IDENTITY_CLAIM, accelerate: false }),
+        bucket: props.bucket.bucketName,
+        verifiedQueueUrl: props.verifiedQueue.queueUrl,
+        rejectionQueueUrl: this.rejectionQueue.queueUrl,
+        rejectedObjects: retention ? 'retain' : 'delete',
+      }),
     });
     this.verifierFunction.addEventSource(new eventsources.SqsEventSource(this.verificationQueue, {
       batchSize: d.batchSize,

@@ -3,29 +3,38 @@
  * what its `Content-Type` says? Pure (the bytes come in; nothing is read or written here).
  */
 import { checkComplete, containsActiveMarkup, detectFormat, RangeReader, sameFormat, SIGNATURE_CONTENT_TYPES } from './detect';
-import { RejectionCode } from '../contract/queue-message';
+import { FILENAME_HEADER, isEncodedFilename } from '../contract/filename';
+import { RejectionCode, VerificationMethod } from '../contract/queue-message';
 import { ACTIVE_CONTENT_TYPES, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
 
 export type { RejectionCode };
 
-/** What was found about one object. */
-export interface Verdict {
-  readonly ok: boolean;
-  /** Set when `ok` is false. */
-  readonly code?: RejectionCode;
+/** An object whose bytes are what the upload rules allow. */
+export interface Accepted {
+  readonly ok: true;
+  /** A sentence for humans (logs). */
+  readonly message: string;
+  /** The declared `Content-Type`, normalised (`type/subtype`). */
+  readonly declaredType: string;
+  /** What the bytes are, when recognised. */
+  readonly detectedType?: string;
+  readonly method: VerificationMethod;
+}
+
+/** An object that must not be served. */
+export interface Rejected {
+  readonly ok: false;
+  readonly code: RejectionCode;
   /** A sentence for humans (logs, the rejection record). */
   readonly message: string;
-  /** The declared `Content-Type`, normalised (`type/subtype`), when there was one. */
+  /** The declared `Content-Type`, normalised, when there was one. */
   readonly declaredType?: string;
   /** What the bytes are, when recognised. */
   readonly detectedType?: string;
-  /**
-   * How the bytes were checked: `signature` (magic bytes matched and the end of the file is intact),
-   * `signature-only` (no end marker to check for this format), `no-signature` (the declared type has no
-   * signature to match; only the absence of active content and of another known format was checked).
-   */
-  readonly method?: 'signature' | 'signature-only' | 'no-signature';
 }
+
+/** What was found about one object. */
+export type Verdict = Accepted | Rejected;
 
 /** One object to verify. */
 export interface VerifyInput {
@@ -60,11 +69,13 @@ const CLIENT_ADDED_HEADERS: Readonly<Record<string, readonly string[]>> = Object
 export function unexpectedHeaders(stored: Readonly<Record<string, string>>): string[] {
   return Object.entries(stored)
     .filter(([name, value]) => !CLIENT_ADDED_HEADERS[name]?.includes(value.trim().toLowerCase()))
+    // The signer signs the original filename as user metadata, in the one encoding it writes.
+    .filter(([name, value]) => !(name === FILENAME_HEADER && isEncodedFilename(value)))
     .map(([name]) => name)
     .sort();
 }
 
-function reject(code: RejectionCode, message: string, extra: Partial<Verdict> = {}): Verdict {
+function reject(code: RejectionCode, message: string, extra: Pick<Rejected, 'declaredType' | 'detectedType'> = {}): Rejected {
   return { ok: false, code, message, ...extra };
 }
 

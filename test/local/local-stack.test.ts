@@ -20,7 +20,7 @@ import { LOCAL_USER_HEADER, toHttpApiEvent } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { PortError } from '../../src/local/net';
 import { decodeS3EventKey } from '../../src/local/s3-events';
-import { DEFAULT_MAX_RECEIVE_COUNT } from '../../src/queue-defaults';
+import { DEFAULT_MAX_RECEIVE_COUNT } from '../../src/contract/queue-defaults';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler } from '../../src/signer/handler';
 

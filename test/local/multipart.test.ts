@@ -5,7 +5,6 @@
  */
 import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { drain, objectExists, recordsOf } from './helpers';
-import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV, S3_ENDPOINT_ENV } from '../../src/contract/environment';
 import type {
   CompletedUpload,
   ErrorResponse,
@@ -13,11 +12,10 @@ import type {
   PresignedUpload,
   SignPartsResponse,
 } from '../../src/contract/signer-protocol';
-import { serializePolicy } from '../../src/contract/upload-rules';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { decodeS3EventKey } from '../../src/local/s3-events';
-import { ACCESS_KEY_ID_ENV, loadSignerConfig, REGION_ENV, SECRET_ACCESS_KEY_ENV } from '../../src/signer/config';
+import { loadSignerConfig } from '../../src/signer/config';
 import { MultipartStore, sdkMultipartStore } from '../../src/signer/multipart';
 import { verifyPostPolicy } from '../signer/helpers';
 
@@ -31,15 +29,7 @@ let betweenListAndComplete: (() => Promise<void>) | undefined;
 /** The signer's real SDK store against the stand-in, with a hook inside the completion route's race window. */
 function racingStore(): MultipartStore {
   let inner: MultipartStore | undefined;
-  const sdk = () => (inner ??= sdkMultipartStore(loadSignerConfig({
-    [BUCKET_ENV]: stack.bucket,
-    [PUBLIC_BASE_URL_ENV]: stack.cdnUrl,
-    [POLICY_ENV]: serializePolicy(stack.policy),
-    [S3_ENDPOINT_ENV]: stack.s3Endpoint,
-    [REGION_ENV]: stack.region,
-    [ACCESS_KEY_ID_ENV]: stack.credentials.accessKeyId,
-    [SECRET_ACCESS_KEY_ENV]: stack.credentials.secretAccessKey,
-  })));
+  const sdk = () => (inner ??= sdkMultipartStore(loadSignerConfig(stack.signerEnvironment)));
   return {
     create: (key, type) => sdk().create(key, type),
     listParts: (key, id) => sdk().listParts(key, id),

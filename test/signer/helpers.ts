@@ -4,9 +4,9 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import type { APIGatewayEventRequestContextV2, APIGatewayProxyEventV2WithRequestContext } from 'aws-lambda';
-import { BUCKET_ENV, POLICY_ENV, PUBLIC_BASE_URL_ENV } from '../../src/contract/environment';
-import { serializePolicy, UploadPolicy } from '../../src/contract/upload-rules';
-import { SignerConfig } from '../../src/signer/config';
+import { signerEnvironment } from '../../src/contract/environment';
+import { UploadPolicy } from '../../src/contract/upload-rules';
+import { lambdaRuntimeEnvironment, SignerConfig } from '../../src/signer/config';
 import { SignerHandler } from '../../src/signer/handler';
 
 export const TEST_ACCESS_KEY_ID = 'AKIDEXAMPLE';
@@ -59,13 +59,12 @@ export function testConfig(overrides: Partial<SignerConfig> = {}, policy: Partia
 /** A complete, valid signer environment (what the construct and the Lambda runtime set). */
 export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return {
-    [POLICY_ENV]: serializePolicy(testPolicy()),
-    [BUCKET_ENV]: TEST_BUCKET,
-    [PUBLIC_BASE_URL_ENV]: TEST_PUBLIC_BASE_URL,
-    AWS_REGION: TEST_REGION,
-    AWS_ACCESS_KEY_ID: TEST_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: TEST_SECRET_ACCESS_KEY,
-    AWS_SESSION_TOKEN: TEST_SESSION_TOKEN,
+    ...signerEnvironment({ policy: testPolicy(), bucket: TEST_BUCKET, publicBaseUrl: TEST_PUBLIC_BASE_URL }),
+    ...lambdaRuntimeEnvironment(TEST_REGION, {
+      accessKeyId: TEST_ACCESS_KEY_ID,
+      secretAccessKey: TEST_SECRET_ACCESS_KEY,
+      sessionToken: TEST_SESSION_TOKEN,
+    }),
     ...overrides,
   };
 }

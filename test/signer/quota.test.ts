@@ -17,7 +17,7 @@ import {
   testEnv,
   uploadBody,
 } from './helpers';
-import { QUOTA_ENV } from '../../src/contract/environment';
+import { parseQuotaSettings, QUOTA_ENV } from '../../src/contract/environment';
 import { UploadPolicy } from '../../src/contract/upload-rules';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb';
 import { loadSignerConfig } from '../../src/signer/config';
@@ -25,7 +25,6 @@ import { createSignerHandler } from '../../src/signer/handler';
 import { scopeForIdentity } from '../../src/signer/identity';
 import { MultipartStore } from '../../src/signer/multipart';
 import {
-  parseQuotaSettings,
   QUOTA_COUNT_ATTRIBUTE,
   QUOTA_TTL_ATTRIBUTE,
   secondsUntilNextWindow,

@@ -4,7 +4,6 @@ import { ErrorCodes } from '../../src/contract/signer-protocol';
 import { MAX_SINGLE_PUT_SIZE } from '../../src/contract/upload-rules';
 import { Outcome, Rejection } from '../../src/signer/http';
 import {
-  formatBytes,
   MAX_REQUEST_BODY_BYTES,
   readJsonBody,
   validateCreateUploadRequest,
@@ -207,18 +206,5 @@ describe('validateCreateUploadRequest', () => {
     const large = testPolicy({ maxFileSize: 1024 ** 3, multipartThreshold: 10 * 1024 ** 2 });
     expect(valueOf(validateCreateUploadRequest(uploadBody({ size: 20 * 1024 ** 2, method: 'PUT', checksumSha256: HELLO_SHA256 }), large)))
       .toEqual<ValidUploadRequest>({ contentType: 'image/png', size: 20 * 1024 ** 2, checksumSha256: HELLO_SHA256, mode: 'PUT' });
-  });
-});
-
-describe('formatBytes', () => {
-  test.each([
-    [1, '1 byte'],
-    [1000, '1000 bytes'],
-    [1024, '1 KiB (1024 bytes)'],
-    [25 * 1024 * 1024, '25 MiB (26214400 bytes)'],
-    [1536 * 1024, '1536 KiB (1572864 bytes)'],
-    [5 * 1024 ** 3, '5 GiB (5368709120 bytes)'],
-  ])('%d → %s', (bytes, text) => {
-    expect(formatBytes(bytes)).toBe(text);
   });
 });

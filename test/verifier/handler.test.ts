@@ -39,8 +39,8 @@ function fakes(versioned: boolean) {
   let failSendOnce = false;
   let afterHead: (() => void) | undefined;
   const store: ObjectStore = {
-    async head(ref, bytes) {
-      calls.push(`head ${name(ref)}`);
+    async readStart(ref, bytes) {
+      calls.push(`readStart ${name(ref)}`);
       const o = find(ref);
       const answer = o && {
         size: o.body.length,
@@ -174,12 +174,12 @@ describe('verified uploads', () => {
     const versioned = setup({ versioned: true });
     versioned.put('uploads/u/a.png', makePng(3, 3), 'image/png');
     await versioned.deliver(versioned.eventFor('uploads/u/a.png'));
-    expect(versioned.calls).toEqual(['head uploads/u/a.png@v1', 'getTags uploads/u/a.png@v1', 'tag uploads/u/a.png@v1']);
+    expect(versioned.calls).toEqual(['readStart uploads/u/a.png@v1', 'getTags uploads/u/a.png@v1', 'tag uploads/u/a.png@v1']);
 
     const plain = setup();
     plain.put('uploads/u/a.png', makePng(3, 3), 'image/png');
     await plain.deliver(plain.eventFor('uploads/u/a.png'));
-    expect(plain.calls).toEqual(['head uploads/u/a.png', 'getTags uploads/u/a.png', 'tag uploads/u/a.png', 'headObject uploads/u/a.png']);
+    expect(plain.calls).toEqual(['readStart uploads/u/a.png', 'getTags uploads/u/a.png', 'tag uploads/u/a.png', 'headObject uploads/u/a.png']);
   });
 
   test('a redelivered event does nothing: no second notification, no second tagging', async () => {
@@ -298,7 +298,7 @@ describe('write-once: the verifier never tags bytes it did not read', () => {
     const t = setup();
     t.put('uploads/u/n.png', makePng(1, 1), 'image/png');
     await t.deliver(t.eventFor('uploads/u/n.png', undefined, 'null'));
-    expect(t.calls).toEqual(['head uploads/u/n.png', 'getTags uploads/u/n.png', 'tag uploads/u/n.png', 'headObject uploads/u/n.png']);
+    expect(t.calls).toEqual(['readStart uploads/u/n.png', 'getTags uploads/u/n.png', 'tag uploads/u/n.png', 'headObject uploads/u/n.png']);
   });
 });
 
@@ -425,7 +425,7 @@ describe('robustness', () => {
   test('a storage error fails the message, so SQS retries it (then the DLQ)', async () => {
     const t = setup();
     t.put('uploads/u/e.png', makePng(1, 1), 'image/png');
-    t.store.head = async () => {
+    t.store.readStart = async () => {
       throw Object.assign(new Error('Slow Down'), { name: 'SlowDown' });
     };
     expect(await t.deliver(t.eventFor('uploads/u/e.png'))).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }] });
