@@ -4,7 +4,7 @@ import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { synth } from './util';
 import { DEFAULT_CACHE_CONTROL, DEFAULT_CONTENT_SECURITY_POLICY, deliveryHeaders } from '../src/contract/delivery';
 import { POLICY_ENV, PUBLIC_BASE_URL_ENV } from '../src/contract/environment';
-import { parsePolicy } from '../src/contract/upload-rules';
+import { parseSignerPolicy } from '../src/contract/upload-rules';
 
 /** The single resource of a type, by logical id and properties. */
 function only(template: Template, type: string, props: object = {}): [string, { Properties: Record<string, any> }] {
@@ -53,7 +53,7 @@ describe('bucket', () => {
     const { template } = synth({ transferAcceleration: false });
     const [, bucket] = uploadBucket(template);
     expect(bucket.Properties.AccelerateConfiguration).toBeUndefined();
-    const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
+    const policy = parseSignerPolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy.accelerate).toBe(false);
   });
 
@@ -307,7 +307,7 @@ describe('signer', () => {
     ]);
     expect(new Set(routes.map((r) => r.Properties.AuthorizationType))).toEqual(new Set(['AWS_IAM']));
     expect(new Set(routes.map((r) => JSON.stringify(r.Properties.Target))).size).toBe(1);
-    const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
+    const policy = parseSignerPolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy.auth).toBe('iam');
   });
 
@@ -320,7 +320,7 @@ describe('signer', () => {
     for (const routeKey of ['POST /uploads', 'POST /uploads/multipart/parts', 'POST /uploads/multipart/complete', 'POST /uploads/multipart/abort', 'POST /uppy/sign']) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey, AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
     }
-    const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
+    const policy = parseSignerPolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy).toMatchObject({ auth: 'authorizer', identityClaim: 'email' });
   });
 
@@ -328,7 +328,7 @@ describe('signer', () => {
     const { template, stack } = synth({ allowAnonymousUploads: true });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /uploads', AuthorizationType: 'NONE' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /uppy/sign', AuthorizationType: 'NONE' });
-    const policy = parsePolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
+    const policy = parseSignerPolicy(signerFunction(template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(policy.auth).toBe('none');
     Annotations.fromStack(stack).hasWarning('/TestStack/Uploads/Signer', Match.stringLikeRegexp('allowAnonymousUploads is true'));
   });
@@ -355,7 +355,7 @@ describe('signer', () => {
     const [, fn] = signerFunction(template);
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler', MemorySize: 256 });
     expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/SignerLogGroup/) });
-    expect(parsePolicy(fn.Properties.Environment.Variables[POLICY_ENV])).toEqual({
+    expect(parseSignerPolicy(fn.Properties.Environment.Variables[POLICY_ENV])).toEqual({
       prefix: 'media/in',
       allowedContentTypes: ['image/png', 'application/pdf'],
       maxFileSize: 100 * 1024 * 1024,
@@ -395,13 +395,13 @@ describe('signer', () => {
     const statement = policies.flatMap((p) => p.Properties.PolicyDocument.Statement).find((st) => [st.Action].flat().includes('s3:PutObject'));
     expect(statement.Action).toContain('s3:DeleteObject');
     expect(statement.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucket(template)[0], 'Arn'] }, '/uploads/*']] });
-    expect(parsePolicy(fn.Properties.Environment.Variables[POLICY_ENV]).allowDeleteObject).toBe(true);
+    expect(parseSignerPolicy(fn.Properties.Environment.Variables[POLICY_ENV]).allowDeleteObject).toBe(true);
   });
 
   test('multipart settings reach the policy: defaults 100 MiB threshold, 16 MiB parts, no DeleteObject', () => {
-    const defaults = parsePolicy(signerFunction(synth().template)[1].Properties.Environment.Variables[POLICY_ENV]);
+    const defaults = parseSignerPolicy(signerFunction(synth().template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(defaults).toMatchObject({ multipartThreshold: 100 * 1024 ** 2, partSize: 16 * 1024 ** 2, allowDeleteObject: false });
-    const custom = parsePolicy(signerFunction(synth({
+    const custom = parseSignerPolicy(signerFunction(synth({
       multipartThreshold: Size.mebibytes(50), multipartPartSize: Size.mebibytes(64),
     }).template)[1].Properties.Environment.Variables[POLICY_ENV]);
     expect(custom).toMatchObject({ multipartThreshold: 50 * 1024 ** 2, partSize: 64 * 1024 ** 2 });
@@ -492,7 +492,7 @@ describe('existingBucket', () => {
   });
 
   test('the signer accelerates only when the given bucket has Transfer Acceleration', () => {
-    const accel = (props: s3.BucketProps) => parsePolicy(signerFunction(synth((s) => ({ existingBucket: userBucket(s, props) })).template)[1]
+    const accel = (props: s3.BucketProps) => parseSignerPolicy(signerFunction(synth((s) => ({ existingBucket: userBucket(s, props) })).template)[1]
       .Properties.Environment.Variables[POLICY_ENV]).accelerate;
     expect(accel({ versioned: true })).toBe(false);
     expect(accel({ versioned: true, transferAcceleration: true })).toBe(true);

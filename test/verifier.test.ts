@@ -12,7 +12,7 @@ import {
   REJECTION_QUEUE_URL_ENV,
   VERIFIED_QUEUE_URL_ENV,
 } from '../src/contract/environment';
-import { parsePolicy } from '../src/contract/upload-rules';
+import { parseUploadPolicy } from '../src/contract/upload-rules';
 
 function verifier(template: Template) {
   const found = Object.entries(template.findResources('AWS::Lambda::Function', {
@@ -61,7 +61,7 @@ describe('verifyUploads (default: on)', () => {
       [REJECTED_OBJECTS_ENV]: 'delete',
     });
     expect(fn.Properties.Environment.Variables[PUBLIC_BASE_URL_ENV]).toBeUndefined();
-    expect(parsePolicy(fn.Properties.Environment.Variables[POLICY_ENV]).prefix).toBe('user-files');
+    expect(parseUploadPolicy(fn.Properties.Environment.Variables[POLICY_ENV]).prefix).toBe('user-files');
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Timeout: 30 });
     expect(uploads.verifierFunction).toBeDefined();
     expect(uploads.rejectionQueue).toBeDefined();

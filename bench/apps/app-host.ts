@@ -13,7 +13,7 @@ import { createServer, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createTraditionalServer } from './traditional-server';
-import { UploadPolicy } from '../../src/contract/upload-rules';
+import { SignerPolicy } from '../../src/contract/upload-rules';
 import { createHttpApiListener, SIGNER_CORS_HEADERS, SIGNER_CORS_METHODS } from '../../src/local/http-api';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler, SignerHandler } from '../../src/signer/handler';
@@ -27,7 +27,7 @@ export type StartMessage =
     readonly region: string;
     readonly bucket: string;
     readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-    readonly policy: UploadPolicy;
+    readonly policy: SignerPolicy;
     readonly publicBaseUrl: string;
   };
 

@@ -11,12 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import busboy from 'busboy';
-import { extensionFor, normalizeContentType, UploadPolicy } from '../../src/contract/upload-rules';
+import { extensionFor, normalizeContentType, SignerPolicy } from '../../src/contract/upload-rules';
 
 export interface TraditionalServerOptions {
   readonly s3: S3Client;
   readonly bucket: string;
-  readonly policy: UploadPolicy;
+  readonly policy: SignerPolicy;
   /** Base URL objects are served from. */
   readonly publicBaseUrl: string;
 }
@@ -34,7 +34,7 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** Reads the single `file` part into memory (multer's memoryStorage), enforcing the policy's limits. */
-function readFile(req: IncomingMessage, policy: UploadPolicy): Promise<{ contentType: string; body: Buffer } | { status: number; code: string }> {
+function readFile(req: IncomingMessage, policy: SignerPolicy): Promise<{ contentType: string; body: Buffer } | { status: number; code: string }> {
   return new Promise((resolve) => {
     let parser: busboy.Busboy;
     try {

@@ -9,10 +9,12 @@ import {
   DEFAULT_ALLOWED_CONTENT_TYPES,
   DEFAULT_IDENTITY_CLAIM,
   DEFAULT_MAX_FILE_SIZE,
+  DEFAULT_MULTIPART_THRESHOLD,
+  DEFAULT_PART_SIZE,
   DEFAULT_PREFIX,
   DEFAULT_URL_EXPIRY_SECONDS,
   AuthMode,
-  UploadPolicy,
+  SignerPolicy,
 } from '../../src/contract/upload-rules';
 import { lambdaRuntimeEnvironment } from '../../src/signer/config';
 
@@ -36,7 +38,7 @@ export const BENCH_SESSION_TOKEN = (() => {
 })();
 
 /** The construct's default policy, with the given caller authentication. */
-export function benchPolicy(auth: AuthMode = 'authorizer'): UploadPolicy {
+export function benchPolicy(auth: AuthMode = 'authorizer'): SignerPolicy {
   return {
     prefix: DEFAULT_PREFIX,
     allowedContentTypes: [...DEFAULT_ALLOWED_CONTENT_TYPES],
@@ -45,6 +47,9 @@ export function benchPolicy(auth: AuthMode = 'authorizer'): UploadPolicy {
     accelerate: true,
     auth,
     identityClaim: DEFAULT_IDENTITY_CLAIM,
+    multipartThreshold: DEFAULT_MULTIPART_THRESHOLD,
+    partSize: DEFAULT_PART_SIZE,
+    allowDeleteObject: false,
   };
 }
 

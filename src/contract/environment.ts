@@ -4,7 +4,7 @@
  * the bench call it) and the loaders the handlers read them back with. No aws-cdk-lib import, no SDK.
  */
 import type { RejectedObjectAction } from './queue-message';
-import { parsePolicy, serializePolicy, UploadPolicy } from './upload-rules';
+import { parseSignerPolicy, parseUploadPolicy, serializeSignerPolicy, serializeUploadPolicy, SignerPolicy, UploadPolicy } from './upload-rules';
 
 /** Environment variable carrying the serialised `UploadPolicy`. */
 export const POLICY_ENV = 'DIRECT_UPLOAD_POLICY';
@@ -48,7 +48,7 @@ export interface QuotaSettings {
 /** What the construct tells the signer function. */
 export interface SignerEnvironment {
   /** What may be uploaded, and how the signer signs it. */
-  readonly policy: UploadPolicy;
+  readonly policy: SignerPolicy;
   /** Bucket receiving the uploads. */
   readonly bucket: string;
   /** Base URL objects are served from (the CDN), without a trailing slash. */
@@ -84,7 +84,7 @@ export type JsonWriter = (value: unknown) => string;
 /** The signer function's variables. Values may be deploy-time tokens (strings only). */
 export function signerEnvironment(values: SignerEnvironment, toJson: JsonWriter = JSON.stringify): Record<string, string> {
   return {
-    [POLICY_ENV]: serializePolicy(values.policy),
+    [POLICY_ENV]: serializeSignerPolicy(values.policy),
     [BUCKET_ENV]: values.bucket,
     [PUBLIC_BASE_URL_ENV]: values.publicBaseUrl,
     ...optional(URL_SUFFIX_ENV, values.urlSuffix),
@@ -101,7 +101,7 @@ export function signerEnvironment(values: SignerEnvironment, toJson: JsonWriter 
 /** The verifier function's variables. Values may be deploy-time tokens (strings only). */
 export function verifierEnvironment(values: VerifierEnvironment): Record<string, string> {
   return {
-    [POLICY_ENV]: serializePolicy(values.policy),
+    [POLICY_ENV]: serializeUploadPolicy(values.policy),
     [BUCKET_ENV]: values.bucket,
     [VERIFIED_QUEUE_URL_ENV]: values.verifiedQueueUrl,
     [REJECTION_QUEUE_URL_ENV]: values.rejectionQueueUrl,
@@ -131,7 +131,7 @@ const URL_SUFFIX_RE = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 /** Reads the signer's variables back; throws an {@link EnvironmentError} naming each broken one. */
 export function loadSignerEnvironment(env: Env): SignerEnvironment {
   const problems: string[] = [];
-  const policy = attempt(() => parsePolicy(env[POLICY_ENV], POLICY_ENV), problems);
+  const policy = attempt(() => parseSignerPolicy(env[POLICY_ENV], POLICY_ENV), problems);
   const bucket = env[BUCKET_ENV] ?? '';
   if (!bucket) {
     problems.push(`${BUCKET_ENV} is not set; set it to the upload bucket's name`);
@@ -164,7 +164,7 @@ export function loadSignerEnvironment(env: Env): SignerEnvironment {
 /** Reads the verifier's variables back; throws an {@link EnvironmentError} naming each broken one. */
 export function loadVerifierEnvironment(env: Env): VerifierEnvironment {
   const problems: string[] = [];
-  const policy = attempt(() => parsePolicy(env[POLICY_ENV], POLICY_ENV), problems);
+  const policy = attempt(() => parseUploadPolicy(env[POLICY_ENV], POLICY_ENV), problems);
   const bucket = env[BUCKET_ENV];
   if (!bucket) problems.push(`${BUCKET_ENV} is not set`);
   const verifiedQueueUrl = readQueueUrl(env, VERIFIED_QUEUE_URL_ENV, problems);

@@ -44,7 +44,7 @@ export const MAX_FILENAME_LENGTH = 255;
 /** How the signer learns who the caller is. */
 export type AuthMode = 'iam' | 'authorizer' | 'none';
 
-/** What may be uploaded. Serialised as JSON into the signer's environment. */
+/** What may be uploaded: the rules the signer signs for and the verifier checks. */
 export interface UploadPolicy {
   /** Key prefix, no leading or trailing slash (e.g. `uploads`). */
   readonly prefix: string;
@@ -52,6 +52,10 @@ export interface UploadPolicy {
   readonly allowedContentTypes: readonly string[];
   /** Largest accepted object, in bytes. */
   readonly maxFileSize: number;
+}
+
+/** The upload rules plus how the signer signs: the signer's policy, serialised into its environment. */
+export interface SignerPolicy extends UploadPolicy {
   /** Lifetime of a presigned request, in seconds. */
   readonly expiresInSeconds: number;
   /** Whether URLs use the S3 Transfer Acceleration endpoint. */
@@ -60,25 +64,12 @@ export interface UploadPolicy {
   readonly auth: AuthMode;
   /** JWT claim (or Lambda authorizer context key) naming the caller, with `auth: 'authorizer'`. */
   readonly identityClaim: string;
-  /**
-   * Files above this size (bytes) get a multipart plan from `POST /uploads`; at most
-   * {@link MAX_SINGLE_PUT_SIZE}. Optional in literals; {@link parsePolicy} always fills it.
-   * @default DEFAULT_MULTIPART_THRESHOLD
-   */
-  readonly multipartThreshold?: number;
-  /** Part size (bytes) of multipart plans, 5 MiB to 5 GiB. @default DEFAULT_PART_SIZE */
-  readonly partSize?: number;
-  /** Whether the Uppy route signs `DeleteObject` (keys in the caller's scope only). @default false */
-  readonly allowDeleteObject?: boolean;
-}
-
-/** The multipart settings of a policy, defaults applied. */
-export function multipartSettings(policy: UploadPolicy): { threshold: number; partSize: number; allowDeleteObject: boolean } {
-  return {
-    threshold: policy.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD,
-    partSize: policy.partSize ?? DEFAULT_PART_SIZE,
-    allowDeleteObject: policy.allowDeleteObject ?? false,
-  };
+  /** Files above this size (bytes) get a multipart plan from `POST /uploads`; at most {@link MAX_SINGLE_PUT_SIZE}. */
+  readonly multipartThreshold: number;
+  /** Part size (bytes) of multipart plans, 5 MiB to 5 GiB. */
+  readonly partSize: number;
+  /** Whether the Uppy route signs `DeleteObject` (keys in the caller's scope only). */
+  readonly allowDeleteObject: boolean;
 }
 
 /** Problems with multipart settings (bytes), each completing "<name> ..."; shared by construct and parser. */
@@ -205,48 +196,46 @@ export function prefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
-/** Serialises a policy for the signer's environment (stable key order, so synth output is stable). */
-export function serializePolicy(policy: UploadPolicy): string {
+/** Serialises the upload rules (stable key order, so synth output is stable). */
+export function serializeUploadPolicy(policy: UploadPolicy): string {
+  return JSON.stringify(uploadPolicyJson(policy));
+}
+
+/** Serialises the signer's policy (stable key order, so synth output is stable). */
+export function serializeSignerPolicy(policy: SignerPolicy): string {
   return JSON.stringify({
-    prefix: policy.prefix,
-    allowedContentTypes: [...policy.allowedContentTypes],
-    maxFileSize: policy.maxFileSize,
+    ...uploadPolicyJson(policy),
     expiresInSeconds: policy.expiresInSeconds,
     accelerate: policy.accelerate,
     auth: policy.auth,
     identityClaim: policy.identityClaim,
-    ...multipartSettingsJson(policy),
+    multipartThreshold: policy.multipartThreshold,
+    partSize: policy.partSize,
+    allowDeleteObject: policy.allowDeleteObject,
   });
 }
 
-function multipartSettingsJson(policy: UploadPolicy) {
-  const settings = multipartSettings(policy);
-  return { multipartThreshold: settings.threshold, partSize: settings.partSize, allowDeleteObject: settings.allowDeleteObject };
+function uploadPolicyJson(policy: UploadPolicy) {
+  return { prefix: policy.prefix, allowedContentTypes: [...policy.allowedContentTypes], maxFileSize: policy.maxFileSize };
 }
 
 /**
- * Parses and checks a serialised policy. Throws an Error naming the field when the environment is
- * broken: this is a deployment fault, reported once at cold start, never per request.
+ * Parses and checks serialised upload rules. Throws an Error naming `source` and each broken field: a
+ * broken environment is a deployment fault, reported once at cold start, never per request.
  */
-export function parsePolicy(json: string | undefined, source = 'the upload policy'): UploadPolicy {
-  if (!json) {
-    throw new Error(`${source} is not set`);
-  }
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    throw new Error(`${source} is not valid JSON`);
-  }
+export function parseUploadPolicy(json: string | undefined, source = 'the upload policy'): UploadPolicy {
+  const raw = parseJsonObject(json, source);
   const problems: string[] = [];
-  const prefix = raw.prefix;
-  if (typeof prefix !== 'string' || prefixProblem(prefix)) problems.push('prefix');
-  const types = raw.allowedContentTypes;
-  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string' && isValidContentType(t))) {
-    problems.push('allowedContentTypes');
-  }
-  const max = raw.maxFileSize;
-  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0 || max > MAX_OBJECT_SIZE) problems.push('maxFileSize');
+  const policy = readUploadPolicy(raw, problems);
+  if (problems.length > 0) throw new Error(`${source} has invalid fields: ${problems.join(', ')}`);
+  return policy;
+}
+
+/** Parses and checks a serialised {@link SignerPolicy}; every field is required. */
+export function parseSignerPolicy(json: string | undefined, source = 'the signer policy'): SignerPolicy {
+  const raw = parseJsonObject(json, source);
+  const problems: string[] = [];
+  const rules = readUploadPolicy(raw, problems);
   const exp = raw.expiresInSeconds;
   if (typeof exp !== 'number' || !Number.isInteger(exp) || exp < MIN_URL_EXPIRY_SECONDS || exp > MAX_URL_EXPIRY_SECONDS) {
     problems.push('expiresInSeconds');
@@ -254,27 +243,46 @@ export function parsePolicy(json: string | undefined, source = 'the upload polic
   if (typeof raw.accelerate !== 'boolean') problems.push('accelerate');
   if (raw.auth !== 'iam' && raw.auth !== 'authorizer' && raw.auth !== 'none') problems.push('auth');
   if (typeof raw.identityClaim !== 'string' || raw.identityClaim.length === 0) problems.push('identityClaim');
-  // Multipart settings: optional (older environments), defaulted.
-  const threshold = raw.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
-  const partSize = raw.partSize ?? DEFAULT_PART_SIZE;
+  const { multipartThreshold: threshold, partSize } = raw;
   const multipart = multipartProblems(threshold as number, partSize as number);
   if (typeof threshold !== 'number' || multipart.threshold) problems.push('multipartThreshold');
   if (typeof partSize !== 'number' || multipart.partSize) problems.push('partSize');
-  const allowDelete = raw.allowDeleteObject ?? false;
-  if (typeof allowDelete !== 'boolean') problems.push('allowDeleteObject');
-  if (problems.length > 0) {
-    throw new Error(`${source} has invalid fields: ${problems.join(', ')}`);
-  }
+  if (typeof raw.allowDeleteObject !== 'boolean') problems.push('allowDeleteObject');
+  if (problems.length > 0) throw new Error(`${source} has invalid fields: ${problems.join(', ')}`);
   return {
-    prefix: prefix as string,
-    allowedContentTypes: Object.freeze([...(types as string[])]),
-    maxFileSize: max as number,
+    ...rules,
     expiresInSeconds: exp as number,
     accelerate: raw.accelerate as boolean,
     auth: raw.auth as AuthMode,
     identityClaim: raw.identityClaim as string,
     multipartThreshold: threshold as number,
     partSize: partSize as number,
-    allowDeleteObject: allowDelete as boolean,
+    allowDeleteObject: raw.allowDeleteObject as boolean,
+  };
+}
+
+function parseJsonObject(json: string | undefined, source: string): Record<string, unknown> {
+  if (!json) throw new Error(`${source} is not set`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new Error(`${source} is not valid JSON`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${source} is not a JSON object`);
+  return raw as Record<string, unknown>;
+}
+
+function readUploadPolicy(raw: Record<string, unknown>, problems: string[]): UploadPolicy {
+  const { prefix, allowedContentTypes: types, maxFileSize: max } = raw;
+  if (typeof prefix !== 'string' || prefixProblem(prefix)) problems.push('prefix');
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string' && isValidContentType(t))) {
+    problems.push('allowedContentTypes');
+  }
+  if (typeof max !== 'number' || !Number.isSafeInteger(max) || max <= 0 || max > MAX_OBJECT_SIZE) problems.push('maxFileSize');
+  return {
+    prefix: prefix as string,
+    allowedContentTypes: Object.freeze([...(Array.isArray(types) ? types as string[] : [])]),
+    maxFileSize: max as number,
   };
 }

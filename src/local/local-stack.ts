@@ -24,23 +24,25 @@ import { LocalSqs, localQueueArn, startLocalSqs } from './sqs';
 import { LocalVerifier, startLocalVerifier } from './verifier';
 import { DEFAULT_INLINE_CONTENT_TYPES, deliveryHeaders, DeliveryHeaderOptions, uploadCorsRules } from '../contract/delivery';
 import * as contract from '../contract/environment';
-import { RejectedObjectAction, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
-import {
-  DEFAULT_ALLOWED_CONTENT_TYPES,
-  DEFAULT_IDENTITY_CLAIM,
-  DEFAULT_MAX_FILE_SIZE,
-  DEFAULT_PREFIX,
-  DEFAULT_URL_EXPIRY_SECONDS,
-  parsePolicy,
-  serializePolicy,
-  UploadPolicy,
-} from '../contract/upload-rules';
 import {
   DEAD_LETTER_RETENTION_SECONDS,
   DEFAULT_MAX_RECEIVE_COUNT,
   DEFAULT_QUEUE_RETENTION_SECONDS,
   DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
 } from '../contract/queue-defaults';
+import { RejectedObjectAction, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
+import {
+  DEFAULT_ALLOWED_CONTENT_TYPES,
+  DEFAULT_IDENTITY_CLAIM,
+  DEFAULT_MAX_FILE_SIZE,
+  DEFAULT_MULTIPART_THRESHOLD,
+  DEFAULT_PART_SIZE,
+  DEFAULT_PREFIX,
+  DEFAULT_URL_EXPIRY_SECONDS,
+  parseSignerPolicy,
+  serializeSignerPolicy,
+  SignerPolicy,
+} from '../contract/upload-rules';
 import { lambdaRuntimeEnvironment, loadSignerConfig } from '../signer/config';
 import { createSignerHandler, SignerHandlerOptions } from '../signer/handler';
 import { loadVerifierConfig } from '../verifier/config';
@@ -81,7 +83,7 @@ export interface LocalStackOptions {
    * The upload policy; unset fields take the construct's defaults, except `auth`, which defaults to
    * `'authorizer'` so that the local identity header (`x-local-user`) names the caller.
    */
-  readonly policy?: Partial<UploadPolicy>;
+  readonly policy?: Partial<SignerPolicy>;
   /** Delivery (CDN) header options, as on the construct. @default - the construct's defaults */
   readonly delivery?: DeliveryHeaderOptions;
   /** @default DEFAULT_MAX_RECEIVE_COUNT (the construct's) */
@@ -150,7 +152,7 @@ export interface LocalStack {
   readonly verifierEnvironment?: Readonly<Record<string, string>>;
   readonly bucket: string;
   readonly region: string;
-  readonly policy: UploadPolicy;
+  readonly policy: SignerPolicy;
   readonly allowedOrigins: readonly string[];
   readonly maxReceiveCount: number;
   /** Credentials the S3 stand-in accepts. */
@@ -178,8 +180,8 @@ export interface LocalStack {
 }
 
 /** The policy the local stack runs with: the construct's defaults, caller identity from the local header. */
-export function localPolicy(overrides: Partial<UploadPolicy> = {}): UploadPolicy {
-  const policy: UploadPolicy = {
+export function localPolicy(overrides: Partial<SignerPolicy> = {}): SignerPolicy {
+  const policy: SignerPolicy = {
     prefix: overrides.prefix ?? DEFAULT_PREFIX,
     allowedContentTypes: overrides.allowedContentTypes ?? DEFAULT_ALLOWED_CONTENT_TYPES,
     maxFileSize: overrides.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
@@ -187,12 +189,12 @@ export function localPolicy(overrides: Partial<UploadPolicy> = {}): UploadPolicy
     accelerate: overrides.accelerate ?? false,
     auth: overrides.auth ?? 'authorizer',
     identityClaim: overrides.identityClaim ?? DEFAULT_IDENTITY_CLAIM,
-    multipartThreshold: overrides.multipartThreshold,
-    partSize: overrides.partSize,
-    allowDeleteObject: overrides.allowDeleteObject,
+    multipartThreshold: overrides.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD,
+    partSize: overrides.partSize ?? DEFAULT_PART_SIZE,
+    allowDeleteObject: overrides.allowDeleteObject ?? false,
   };
   // The same check the signer makes at cold start: fail here, with the field named, not per request.
-  return parsePolicy(serializePolicy(policy));
+  return parseSignerPolicy(serializeSignerPolicy(policy));
 }
 
 /** Starts the local stack. Rejects (after stopping whatever had started) when a port is taken. */

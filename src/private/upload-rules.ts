@@ -15,6 +15,7 @@ import {
   MAX_OBJECT_SIZE,
   MAX_URL_EXPIRY_SECONDS,
   MIN_URL_EXPIRY_SECONDS,
+  SignerPolicy,
   UploadPolicy,
   multipartProblems,
   prefixProblem,
@@ -75,13 +76,21 @@ export interface SigningMode {
   readonly accelerate: boolean;
 }
 
-/** The runtime policy (signer and verifier environment) for `rules`, defaults applied. */
-export function uploadPolicy(rules: UploadRules, mode: SigningMode): UploadPolicy {
+/** The upload rules the verifier checks (and the signer signs for), defaults applied. */
+export function uploadPolicy(rules: UploadRules): UploadPolicy {
   const d = UPLOAD_RULE_DEFAULTS;
   return {
     prefix: uploadPrefixOf(rules),
     allowedContentTypes: rules.allowedContentTypes ?? [...d.allowedContentTypes],
     maxFileSize: (rules.maxFileSize ?? d.maxFileSize).toBytes(),
+  };
+}
+
+/** The signer's policy for `rules`, defaults applied. */
+export function signerPolicy(rules: UploadRules, mode: SigningMode): SignerPolicy {
+  const d = UPLOAD_RULE_DEFAULTS;
+  return {
+    ...uploadPolicy(rules),
     expiresInSeconds: (rules.urlExpiry ?? d.urlExpiry).toSeconds(),
     accelerate: mode.accelerate,
     auth: mode.auth,

@@ -4,7 +4,7 @@
  */
 import { accept, Outcome, reject } from './http';
 import { ErrorCodes } from '../contract/signer-protocol';
-import { formatBytes, UploadPolicy } from '../contract/upload-rules';
+import { formatBytes, SignerPolicy } from '../contract/upload-rules';
 
 /** The body as a record whose fields are all among `known`. */
 export function readObject(body: unknown, known: readonly string[], example: string): Outcome<Record<string, unknown>> {
@@ -24,7 +24,7 @@ export function readObject(body: unknown, known: readonly string[], example: str
 const KEY_NAME_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
 
 /** The caller's key prefix: `<prefix>/<scope>/`. */
-export function scopePrefix(policy: UploadPolicy, scope: string): string {
+export function scopePrefix(policy: SignerPolicy, scope: string): string {
   return `${policy.prefix}/${scope}/`;
 }
 
@@ -32,7 +32,7 @@ export function scopePrefix(policy: UploadPolicy, scope: string): string {
  * `key`: a string naming one of the caller's objects, `<prefix>/<scope>/<name>` with `name` one safe
  * segment (no `/`, no `..`). Any other key is refused with 403 before anything is signed or called.
  */
-export function readKey(fields: Record<string, unknown>, policy: UploadPolicy, scope: string): Outcome<string> {
+export function readKey(fields: Record<string, unknown>, policy: SignerPolicy, scope: string): Outcome<string> {
   const key = fields.key;
   if (key === undefined) return invalid('key is required: the key the server returned for this upload.');
   if (typeof key !== 'string' || key.length === 0 || key.length > 1024) {
@@ -59,7 +59,7 @@ export function readUploadId(fields: Record<string, unknown>): Outcome<string> {
 }
 
 /** `size`: a positive integer within the policy. */
-export function readSize(fields: Record<string, unknown>, policy: UploadPolicy): Outcome<number> {
+export function readSize(fields: Record<string, unknown>, policy: SignerPolicy): Outcome<number> {
   const size = fields.size;
   if (size === undefined) return invalid('size is required: the file\'s exact size in bytes, as sent when the upload was created.');
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0) {

@@ -14,7 +14,7 @@
 import * as crypto from 'node:crypto';
 import { accept, Outcome, reject } from './http';
 import { ErrorCodes } from '../contract/signer-protocol';
-import { UploadPolicy } from '../contract/upload-rules';
+import { SignerPolicy } from '../contract/upload-rules';
 
 /** The scope of every caller when the policy allows anonymous uploads (`auth: 'none'`). */
 export const ANONYMOUS_SCOPE = 'anonymous';
@@ -69,12 +69,12 @@ const COGNITO_IDENTITY_TAG = 'cognito-identity';
  */
 export function readIdentity(
   requestContext: unknown,
-  policy: Pick<UploadPolicy, 'auth' | 'identityClaim'>,
+  policy: Pick<SignerPolicy, 'auth' | 'identityClaim'>,
 ): string | undefined {
   return readPrincipal(requestContext, policy)?.identity;
 }
 
-function readPrincipal(requestContext: unknown, policy: Pick<UploadPolicy, 'auth' | 'identityClaim'>): Principal | undefined {
+function readPrincipal(requestContext: unknown, policy: Pick<SignerPolicy, 'auth' | 'identityClaim'>): Principal | undefined {
   const authorizer = field(requestContext, 'authorizer');
   switch (policy.auth) {
     case 'iam': {
@@ -116,7 +116,7 @@ function cognitoPrincipal(cognito: unknown): Principal | undefined {
  */
 export function resolveCaller(
   requestContext: unknown,
-  policy: Pick<UploadPolicy, 'auth' | 'identityClaim'>,
+  policy: Pick<SignerPolicy, 'auth' | 'identityClaim'>,
 ): Outcome<Caller> {
   if (policy.auth === 'none') {
     return accept({ scope: ANONYMOUS_SCOPE, quotaSubject: perSourceIp(requestContext) });
@@ -135,7 +135,7 @@ export function resolveCaller(
 /** The caller's scope alone (see {@link resolveCaller}). */
 export function callerScope(
   requestContext: unknown,
-  policy: Pick<UploadPolicy, 'auth' | 'identityClaim'>,
+  policy: Pick<SignerPolicy, 'auth' | 'identityClaim'>,
 ): Outcome<string> {
   const caller = resolveCaller(requestContext, policy);
   return caller.ok ? accept(caller.value.scope) : caller;

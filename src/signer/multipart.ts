@@ -8,7 +8,7 @@
  */
 import type * as S3 from '@aws-sdk/client-s3';
 import { SignerConfig } from './config';
-import { MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, UploadPolicy, multipartSettings } from '../contract/upload-rules';
+import { MAX_PART_SIZE, MAX_PARTS, MIB, MIN_PART_SIZE, SignerPolicy } from '../contract/upload-rules';
 
 /** Where each part of a file of `size` bytes goes. */
 export interface PartLayout {
@@ -21,8 +21,8 @@ export interface PartLayout {
  * The layout for a file: the policy's part size, grown (to whole MiB) when the file would need more
  * than 10,000 parts; never above 5 GiB per part.
  */
-export function partLayout(size: number, policy: UploadPolicy): PartLayout {
-  let partSize = Math.max(multipartSettings(policy).partSize, MIN_PART_SIZE);
+export function partLayout(size: number, policy: SignerPolicy): PartLayout {
+  let partSize = Math.max(policy.partSize, MIN_PART_SIZE);
   if (Math.ceil(size / partSize) > MAX_PARTS) {
     partSize = Math.ceil(size / MAX_PARTS / MIB) * MIB;
   }

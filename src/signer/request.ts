@@ -4,7 +4,7 @@
  */
 import { accept, Outcome, reject } from './http';
 import { CreateUploadRequest, ErrorCodes } from '../contract/signer-protocol';
-import { formatBytes, MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, multipartSettings, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
+import { formatBytes, MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, normalizeContentType, SignerPolicy } from '../contract/upload-rules';
 
 /** Largest accepted request body (the JSON metadata, not the file): 8 KiB. */
 export const MAX_REQUEST_BODY_BYTES = 8 * 1024;
@@ -80,7 +80,7 @@ export function readJsonBody(event: RequestBodySource): Outcome<unknown> {
 }
 
 /** Checks a parsed body against the protocol and the policy. */
-export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy): Outcome<ValidUploadRequest> {
+export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy): Outcome<ValidUploadRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return reject(400, ErrorCodes.INVALID_JSON, invalidJsonMessage('The request body must be a JSON object'));
   }
@@ -147,7 +147,7 @@ export function validateCreateUploadRequest(body: unknown, policy: UploadPolicy)
   if (method !== undefined && method !== 'PUT' && method !== 'POST') {
     return invalid('method must be "PUT" (one presigned PUT) or "POST" (an HTML form upload); omit it to let the server choose.');
   }
-  const mode: UploadMode = method ?? (size > multipartSettings(policy).threshold ? 'MULTIPART' : 'PUT');
+  const mode: UploadMode = method ?? (size > policy.multipartThreshold ? 'MULTIPART' : 'PUT');
   for (const [name, value] of [['checksum', checksum], ['checksumSha256', checksumSha256]] as const) {
     if (value !== undefined && mode !== 'PUT') {
       return invalid(mode === 'POST'

@@ -22,7 +22,7 @@ import { SIGNER_PATHS } from '../contract/signer-protocol';
 import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { acknowledge, acknowledgeBundledFunction, acknowledgeLogGroup, acknowledgePrefixWildcard, compliance } from '../private/nag';
 import { functionRoleAndLogs } from '../private/resources';
-import { uploadPolicy, uploadPrefixOf, uploadRuleProblems, warnAboutActiveTypes } from '../private/upload-rules';
+import { signerPolicy, uploadPrefixOf, uploadRuleProblems, warnAboutActiveTypes } from '../private/upload-rules';
 import { found, integerProblem, requiresProblem, resolvedMillis, resolvedNumber, resolvedString, throwIfProblems } from '../private/validation';
 import { UploadRules } from '../upload-rules';
 
@@ -238,7 +238,7 @@ export class UploadSigner extends Construct {
     this.grantPresign(props);
     this.quotaTable = props.uploadQuota ? this.createQuotaTable(props.removalPolicy ?? d.removalPolicy) : undefined;
 
-    const policy = uploadPolicy(props, {
+    const policy = signerPolicy(props, {
       auth: props.authorizer ? 'authorizer' : anonymous ? 'none' : 'iam',
       identityClaim: props.identityClaim ?? d.identityClaim,
       accelerate: props.transferAcceleration ?? d.transferAcceleration,

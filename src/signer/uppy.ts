@@ -32,9 +32,8 @@ import {
   MAX_PARTS,
   MAX_SINGLE_PUT_SIZE,
   MIN_PART_SIZE,
-  multipartSettings,
   normalizeContentType,
-  UploadPolicy,
+  SignerPolicy,
 } from '../contract/upload-rules';
 
 const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn', 'size', 'chunkSize', 'filename'] as const;
@@ -109,7 +108,7 @@ export async function uppySignRoute(
     return invalid('method "GET" needs uploadId (ListParts); the signer does not sign GetObject, serve files from the CDN.');
   }
   if (!hasUploadId) { // DELETE: DeleteObject
-    if (!multipartSettings(policy).allowDeleteObject) {
+    if (!policy.allowDeleteObject) {
       return reject(403, ErrorCodes.OPERATION_NOT_ALLOWED,
         'DeleteObject is not enabled for this signer (allowDeleteObject); removing a file from Uppy leaves the uploaded object in place.');
     }
@@ -185,7 +184,7 @@ interface StartedUpload {
 }
 
 /** PutObject: the type Uppy sends; the size when `uppySigner` sends it (else the POST policy caps at the limit). */
-function readPutObject(fields: Record<string, unknown>, policy: UploadPolicy): Outcome<StartedUpload> {
+function readPutObject(fields: Record<string, unknown>, policy: SignerPolicy): Outcome<StartedUpload> {
   const type = readContentType(fields.contentType, policy, true);
   if (!type.ok) return type;
   const filename = readFilename(fields.filename);
@@ -196,7 +195,7 @@ function readPutObject(fields: Record<string, unknown>, policy: UploadPolicy): O
 }
 
 /** CreateMultipartUpload: size and chunk size fix the layout; the type from `contentType`, `filename` or the key. */
-function readCreate(fields: Record<string, unknown>, policy: UploadPolicy): Outcome<StartedUpload> {
+function readCreate(fields: Record<string, unknown>, policy: SignerPolicy): Outcome<StartedUpload> {
   if (fields.size === undefined || fields.chunkSize === undefined) {
     return invalid(`CreateMultipartUpload needs the file's size and Uppy's chunkSize, so that S3 can bound every part; ${USE_ADAPTER}.`);
   }
@@ -229,7 +228,7 @@ function presigned(
   return Object.keys(out.headers).length > 0 ? { url: out.url, headers: { ...out.headers } } : { url: out.url };
 }
 
-function readExpiresIn(value: unknown, policy: UploadPolicy): Outcome<number> {
+function readExpiresIn(value: unknown, policy: SignerPolicy): Outcome<number> {
   if (value === undefined) return accept(policy.expiresInSeconds);
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     return invalid('expiresIn must be a positive whole number of seconds; omit it for the default.');
@@ -238,7 +237,7 @@ function readExpiresIn(value: unknown, policy: UploadPolicy): Outcome<number> {
   return accept(Math.min(value, policy.expiresInSeconds));
 }
 
-function readContentType(value: unknown, policy: UploadPolicy, required: boolean): Outcome<string> {
+function readContentType(value: unknown, policy: SignerPolicy, required: boolean): Outcome<string> {
   if (value === undefined && required) {
     return invalid('contentType is required for PutObject; Uppy sends the file\'s type.');
   }
@@ -254,7 +253,7 @@ function readContentType(value: unknown, policy: UploadPolicy, required: boolean
  * CreateMultipartUpload's type: `contentType` (uppySigner sends the file's type: Uppy does not), else the
  * extension of `filename` or of the requested key.
  */
-function createContentType(fields: Record<string, unknown>, filename: string | undefined, policy: UploadPolicy): Outcome<string> {
+function createContentType(fields: Record<string, unknown>, filename: string | undefined, policy: SignerPolicy): Outcome<string> {
   if (fields.contentType !== undefined) return readContentType(fields.contentType, policy, true);
   const ext = /(\.[A-Za-z0-9]{1,10})$/.exec(filename ?? fields.key as string)?.[1]?.toLowerCase();
   const type = ext === undefined ? undefined
@@ -267,7 +266,7 @@ function createContentType(fields: Record<string, unknown>, filename: string | u
   return accept(type);
 }
 
-function allowedAlias(ext: string, policy: UploadPolicy): string | undefined {
+function allowedAlias(ext: string, policy: SignerPolicy): string | undefined {
   const type = EXTRA_EXTENSIONS[ext];
   return type !== undefined && policy.allowedContentTypes.includes(type) && CONTENT_TYPE_EXTENSIONS[type] !== undefined ? type : undefined;
 }

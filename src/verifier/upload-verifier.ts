@@ -13,7 +13,6 @@ import { VerifierFunction } from './verifier-function';
 import { verifierEnvironment } from '../contract/environment';
 import { DEAD_LETTER_RETENTION_SECONDS, DEFAULT_MAX_RECEIVE_COUNT, DEFAULT_QUEUE_RETENTION_SECONDS } from '../contract/queue-defaults';
 import { TAG_KEY_PREFIX, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
-import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { isVersioned, writeOnceStatement } from '../private/bucket';
 import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWildcard } from '../private/nag';
 import { functionRoleAndLogs, secureQueue } from '../private/resources';
@@ -181,8 +180,7 @@ export class UploadVerifier extends Construct {
       timeout: d.timeout,
       logGroup,
       environment: verifierEnvironment({
-        // The verifier reads the prefix, the types and the size; how callers authenticate is the signer's.
-        policy: uploadPolicy(props, { auth: 'iam', identityClaim: DEFAULT_IDENTITY_CLAIM, accelerate: false }),
+        policy: uploadPolicy(props),
         bucket: props.bucket.bucketName,
         verifiedQueueUrl: props.verifiedQueue.queueUrl,
         rejectionQueueUrl: this.rejectionQueue.queueUrl,

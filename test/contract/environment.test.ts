@@ -85,6 +85,10 @@ describe.each([
     expect(verifierEnvironment(loadVerifierEnvironment(verifier[0]))).toEqual(verifier[0]);
   });
 
+  test('the verifier is told the upload rules only, none of the signer\'s settings', () => {
+    expect(Object.keys(JSON.parse(verifier[0][POLICY_ENV])).sort()).toEqual(['allowedContentTypes', 'maxFileSize', 'prefix']);
+  });
+
   test('signer and verifier check the same upload rules', () => {
     const signerPolicy = loadSignerEnvironment(signer[0]).policy;
     const verifierPolicy = loadVerifierEnvironment(verifier[0]).policy;

@@ -1,4 +1,22 @@
-import { formatBytes } from '../../src/contract/upload-rules';
+import { formatBytes, parseSignerPolicy, serializeSignerPolicy, SignerPolicy } from '../../src/contract/upload-rules';
+import { testPolicy } from '../signer/helpers';
+
+const SIGNER_POLICY: SignerPolicy = testPolicy();
+
+describe('parseSignerPolicy', () => {
+  test('reads back what serializeSignerPolicy wrote', () => {
+    expect(parseSignerPolicy(serializeSignerPolicy(SIGNER_POLICY))).toEqual(SIGNER_POLICY);
+  });
+
+  test.each(['multipartThreshold', 'partSize', 'allowDeleteObject', 'auth', 'expiresInSeconds'])('refuses a policy without %s (nothing is defaulted)', (field) => {
+    const { [field as keyof SignerPolicy]: _, ...rest } = SIGNER_POLICY;
+    expect(() => parseSignerPolicy(JSON.stringify(rest), 'POLICY')).toThrow(new RegExp(`POLICY has invalid fields: ${field}`));
+  });
+
+  test('refuses JSON that is not an object', () => {
+    expect(() => parseSignerPolicy('[]', 'POLICY')).toThrow('POLICY is not a JSON object');
+  });
+});
 
 describe('formatBytes (one formatter for the construct\'s and the signer\'s messages)', () => {
   test.each([

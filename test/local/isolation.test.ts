@@ -10,7 +10,7 @@
 import { makePng, objectExists, putSigned } from './helpers';
 import { POLICY_ENV } from '../../src/contract/environment';
 import type { MultipartUploadPlan, PresignedUpload } from '../../src/contract/signer-protocol';
-import { AuthMode, serializePolicy } from '../../src/contract/upload-rules';
+import { AuthMode, serializeSignerPolicy } from '../../src/contract/upload-rules';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { createSignerHandlerFromEnv, SignerHandler } from '../../src/signer/handler';
 import {
@@ -99,7 +99,7 @@ afterAll(async () => {
 
 function handlerFor(mode: Mode): SignerHandler {
   const policy = { ...stack.policy, auth: mode.auth, identityClaim: mode.identityClaim ?? stack.policy.identityClaim };
-  return createSignerHandlerFromEnv({ ...stack.signerEnvironment, [POLICY_ENV]: serializePolicy(policy) }, { log: () => undefined });
+  return createSignerHandlerFromEnv({ ...stack.signerEnvironment, [POLICY_ENV]: serializeSignerPolicy(policy) }, { log: () => undefined });
 }
 
 const exists = (key: string): Promise<boolean> => objectExists(stack, key);

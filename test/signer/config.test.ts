@@ -16,7 +16,7 @@ import {
   S3_ENDPOINT_ENV,
   URL_SUFFIX_ENV,
 } from '../../src/contract/environment';
-import { serializePolicy } from '../../src/contract/upload-rules';
+import { serializeSignerPolicy } from '../../src/contract/upload-rules';
 import { loadSignerConfig } from '../../src/signer/config';
 
 describe('loadSignerConfig', () => {
@@ -71,7 +71,7 @@ describe('loadSignerConfig', () => {
   test.each([
     ['policy missing', { [POLICY_ENV]: undefined }, /DIRECT_UPLOAD_POLICY is not set/],
     ['policy not JSON', { [POLICY_ENV]: '{' }, /DIRECT_UPLOAD_POLICY is not valid JSON/],
-    ['policy field broken', { [POLICY_ENV]: serializePolicy(testPolicy({ maxFileSize: -1 })) }, /maxFileSize/],
+    ['policy field broken', { [POLICY_ENV]: serializeSignerPolicy(testPolicy({ maxFileSize: -1 })) }, /maxFileSize/],
     ['bucket missing', { [BUCKET_ENV]: undefined }, /DIRECT_UPLOAD_BUCKET is not set/],
     ['bucket invalid', { [BUCKET_ENV]: 'Not_A_Bucket' }, /DIRECT_UPLOAD_BUCKET is not a valid S3 bucket name/],
     ['region missing', { AWS_REGION: undefined }, /AWS_REGION is not set/],
@@ -96,7 +96,7 @@ describe('loadSignerConfig', () => {
   });
 
   test('refuses Transfer Acceleration with a dotted bucket name', () => {
-    const env = testEnv({ [BUCKET_ENV]: 'my.bucket', [POLICY_ENV]: serializePolicy(testPolicy({ accelerate: true })) });
+    const env = testEnv({ [BUCKET_ENV]: 'my.bucket', [POLICY_ENV]: serializeSignerPolicy(testPolicy({ accelerate: true })) });
     expect(() => loadSignerConfig(env)).toThrow(/acceleration does not support/);
     // Locally, acceleration is ignored, so the same names are fine.
     expect(loadSignerConfig({ ...env, [S3_ENDPOINT_ENV]: 'http://127.0.0.1:4568' }).bucket).toBe('my.bucket');

@@ -24,14 +24,14 @@ import {
 } from './helpers';
 import { POLICY_ENV } from '../../src/contract/environment';
 import { ErrorCodes, PresignedUpload } from '../../src/contract/signer-protocol';
-import { serializePolicy, UploadPolicy } from '../../src/contract/upload-rules';
+import { serializeSignerPolicy, SignerPolicy } from '../../src/contract/upload-rules';
 import { SignerConfig } from '../../src/signer/config';
 import { createSignerHandler, createSignerHandlerFromEnv, SignerHandlerOptions } from '../../src/signer/handler';
 import { ANONYMOUS_SCOPE, scopeForIdentity } from '../../src/signer/identity';
 
 const FIXED: SignerHandlerOptions = { now: () => TEST_NOW, randomUUID: () => PNG_UUID, log: () => undefined };
 
-function handlerFor(policy: Partial<UploadPolicy> = {}, config: Partial<SignerConfig> = {}, options: SignerHandlerOptions = FIXED) {
+function handlerFor(policy: Partial<SignerPolicy> = {}, config: Partial<SignerConfig> = {}, options: SignerHandlerOptions = FIXED) {
   return createSignerHandler(testConfig(config, policy), options);
 }
 
@@ -146,7 +146,7 @@ describe('POST /uploads: success', () => {
 describe('scopes', () => {
   const prefix = 'tenant-a/uploads';
 
-  async function keyFor(auth: UploadPolicy['auth'], authorizer: unknown, identityClaim = 'sub'): Promise<string> {
+  async function keyFor(auth: SignerPolicy['auth'], authorizer: unknown, identityClaim = 'sub'): Promise<string> {
     const handler = handlerFor({ auth, prefix, identityClaim });
     return upload(await call(handler, post({ authorizer }))).key;
   }
@@ -194,7 +194,7 @@ describe('scopes', () => {
     expect(new Set(scopes).size).toBe(scopes.length);
   });
 
-  test.each<[UploadPolicy['auth'], unknown]>([
+  test.each<[SignerPolicy['auth'], unknown]>([
     ['iam', undefined],
     ['iam', iamAuthorizer('', '')],
     ['iam', jwtAuthorizer({ sub: 'alice' })],
@@ -314,7 +314,7 @@ describe('createSignerHandlerFromEnv', () => {
   test('a broken environment: logs the reason once, then answers 500 to every request', async () => {
     // GIVEN
     const log = jest.fn();
-    const handler = createSignerHandlerFromEnv(testEnv({ [POLICY_ENV]: serializePolicy({ ...testPolicyWithBadPrefix() }) }), { ...FIXED, log });
+    const handler = createSignerHandlerFromEnv(testEnv({ [POLICY_ENV]: serializeSignerPolicy({ ...testPolicyWithBadPrefix() }) }), { ...FIXED, log });
     expect(log).toHaveBeenCalledTimes(1);
     expect(log.mock.calls[0][0]).toMatch(/configuration error.*DIRECT_UPLOAD_POLICY has invalid fields: prefix/);
 
@@ -329,6 +329,6 @@ describe('createSignerHandlerFromEnv', () => {
   });
 });
 
-function testPolicyWithBadPrefix(): UploadPolicy {
+function testPolicyWithBadPrefix(): SignerPolicy {
   return { ...testConfig().policy, prefix: '/leading-slash' };
 }

@@ -5,7 +5,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { APIGatewayEventRequestContextV2, APIGatewayProxyEventV2WithRequestContext } from 'aws-lambda';
 import { signerEnvironment } from '../../src/contract/environment';
-import { UploadPolicy } from '../../src/contract/upload-rules';
+import { SignerPolicy } from '../../src/contract/upload-rules';
 import { lambdaRuntimeEnvironment, SignerConfig } from '../../src/signer/config';
 import { SignerHandler } from '../../src/signer/handler';
 
@@ -24,7 +24,7 @@ export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 /** MD5 of "hello world", base64. */
 export const HELLO_MD5 = createHash('md5').update('hello world').digest('base64');
 
-export function testPolicy(overrides: Partial<UploadPolicy> = {}): UploadPolicy {
+export function testPolicy(overrides: Partial<SignerPolicy> = {}): SignerPolicy {
   return {
     prefix: 'uploads',
     allowedContentTypes: ['image/jpeg', 'image/png', 'image/webp'],
@@ -40,7 +40,7 @@ export function testPolicy(overrides: Partial<UploadPolicy> = {}): UploadPolicy 
   };
 }
 
-export function testConfig(overrides: Partial<SignerConfig> = {}, policy: Partial<UploadPolicy> = {}): SignerConfig {
+export function testConfig(overrides: Partial<SignerConfig> = {}, policy: Partial<SignerPolicy> = {}): SignerConfig {
   return {
     bucket: TEST_BUCKET,
     region: TEST_REGION,

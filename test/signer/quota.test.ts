@@ -18,7 +18,7 @@ import {
   uploadBody,
 } from './helpers';
 import { parseQuotaSettings, QUOTA_ENV } from '../../src/contract/environment';
-import { UploadPolicy } from '../../src/contract/upload-rules';
+import { SignerPolicy } from '../../src/contract/upload-rules';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb';
 import { loadSignerConfig } from '../../src/signer/config';
 import { createSignerHandler } from '../../src/signer/handler';
@@ -59,7 +59,7 @@ const creatingStore: MultipartStore = {
 
 let tableSeq = 0;
 /** A handler with a quota on its own window key space (a fresh clock origin per test keeps tests apart). */
-function setup(maxUploads: number, windowSeconds = 60, policy: Partial<UploadPolicy> = {}) {
+function setup(maxUploads: number, windowSeconds = 60, policy: Partial<SignerPolicy> = {}) {
   const clock = { now: new Date(TEST_NOW.getTime() + (++tableSeq) * 86_400_000) };
   const lines: string[] = [];
   const handler = createSignerHandler(

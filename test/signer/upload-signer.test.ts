@@ -5,7 +5,7 @@ import { Duration, Stack, aws_iam as iam, aws_kms as kms, aws_s3 as s3 } from 'a
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { UploadSigner, UploadSignerProps } from '../../src';
 import { POLICY_ENV } from '../../src/contract/environment';
-import { parsePolicy } from '../../src/contract/upload-rules';
+import { parseSignerPolicy } from '../../src/contract/upload-rules';
 import { testStack } from '../util';
 
 function signer(props: Partial<UploadSignerProps> = {}, stack: Stack = testStack()) {
@@ -82,7 +82,7 @@ describe('UploadSigner', () => {
   test('defaults: no acceleration (the bucket is not known to have it), IAM auth, the rules\' defaults', () => {
     const { template } = signer();
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    const policy = parsePolicy(fn.Properties.Environment.Variables[POLICY_ENV]);
+    const policy = parseSignerPolicy(fn.Properties.Environment.Variables[POLICY_ENV]);
     expect(policy).toMatchObject({ prefix: 'uploads', accelerate: false, auth: 'iam', maxFileSize: 25 * 2 ** 20, expiresInSeconds: 300 });
     expect(fn.Properties.Environment.Variables.DIRECT_UPLOAD_PUBLIC_BASE_URL).toBe('https://files.example.com');
   });

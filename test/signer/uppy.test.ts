@@ -7,7 +7,7 @@ import {
   call, CallResult, computeSigV4Signature, DEFAULT_ARN, errorOf, iamAuthorizer, makeEvent, PNG_UUID, queryParams,
   TEST_BUCKET, TEST_NOW, TEST_REGION, TEST_SECRET_ACCESS_KEY, testConfig, verifyPostPolicy,
 } from './helpers';
-import { UploadPolicy } from '../../src/contract/upload-rules';
+import { SignerPolicy } from '../../src/contract/upload-rules';
 import { createSignerHandler } from '../../src/signer/handler';
 import { scopeForIdentity } from '../../src/signer/identity';
 import { ListedPart, MultipartStore, partLayout, partLength, maxPartNumber } from '../../src/signer/multipart';
@@ -56,7 +56,7 @@ function memoryStore() {
   return { store, uploads, calls };
 }
 
-function setup(policy: Partial<UploadPolicy> = {}) {
+function setup(policy: Partial<SignerPolicy> = {}) {
   const memory = memoryStore();
   const handler = createSignerHandler(testConfig({}, { allowedContentTypes: ['image/png', 'application/pdf'], ...policy }), {
     now: () => TEST_NOW, randomUUID: () => PNG_UUID, log: () => undefined, multipartStore: memory.store,
