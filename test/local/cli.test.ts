@@ -167,6 +167,8 @@ test.each(['SIGTERM', 'SIGINT'] as const)('npm run demo: %s to the npm process s
     for (let waited = 0; waited < 10_000 && tree.some(alive); waited += 200) await new Promise((r) => setTimeout(r, 200));
     expect(tree.filter(alive)).toEqual([]);
     for (const port of ports) expect([port, await isListening(port)]).toEqual([port, false]);
+    // The CLI's last line can still be in the pipe when npm has exited: read stdout to its end (every writer gone).
+    await new Promise<void>((resolve) => (child.stdout.readableEnded ? resolve() : child.stdout.once('end', () => resolve())));
     expect(out).toContain('Stopped.');
   } finally {
     try {
