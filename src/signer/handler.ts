@@ -170,7 +170,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
             : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type, layout) => newKey(scope, type, layout),
               admit && (() => admit(quotaSubject, event)))
               : route.path === DOWNLOADS_PATH ? await downloadRoute(config, downloadStore(), scope, body.value, now())
-              : undefined;
+                : undefined;
     if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);
     return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
   }
