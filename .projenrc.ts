@@ -120,6 +120,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   tsconfigDev: {
     include: ['../src/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts'],
+    // The demo page's script is browser code: examples/web/tsconfig.json checks it with the DOM library,
+    // which must not leak into the Node code here (Buffer is not a BlobPart under lib.dom).
+    exclude: ['node_modules', '../examples/web/demo.ts'],
     compilerOptions: {},
   },
   gitignore: [
@@ -131,6 +134,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'test/templates/out/',
     'test/integ/cdk-integ.out.*',
     '__pycache__',
+    'test/__output__/',
   ],
 });
 
@@ -192,9 +196,13 @@ project.testTask.prependExec('bash scripts/ensure-chromium.sh');
 // The whole upload flow, offline: local S3 and SQS stand-ins, the real signer, a CDN route, a demo page.
 project.addTask('demo', {
   description: 'Run the upload flow offline: local S3, SQS, signer API, CDN route and a demo page',
-  exec: 'tsx src/local/cli.ts',
+  exec: 'node --import tsx src/local/cli.ts',
   receiveArgs: true,
 });
+// `npm run demo` runs the CLI itself, not through projen's task runner: that one waits in spawnSync and, killed by
+// the SIGTERM or SIGINT npm forwards, would leave the CLI running as an orphan. `exec` replaces npm's shell, so npm's
+// one child is the CLI's node process and gets the signal (test/local/cli.test.ts).
+project.setScript('demo', 'exec node --import tsx src/local/cli.ts');
 
 // Every `package:<lang>` works on a fresh clone: it bundles the Lambda code and compiles with jsii first,
 // unless `.jsii` is newer than everything in src/ (as right after `build` or another `package:<lang>`).

@@ -73,7 +73,8 @@ describe('bucket', () => {
     expect(bucket.Properties.CorsConfiguration.CorsRules).toEqual([{
       AllowedOrigins: ['https://app.example.com', 'http://localhost:5173'],
       AllowedMethods: ['PUT', 'POST', 'GET', 'HEAD', 'DELETE'],
-      AllowedHeaders: ['content-type', 'content-md5', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-mp-object-size'],
+      AllowedHeaders: ['content-type', 'content-md5', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-mp-object-size',
+        'x-amz-meta-filename'],
       ExposedHeaders: ['ETag'],
       MaxAge: 3600,
     }]);
@@ -303,7 +304,8 @@ describe('signer', () => {
     const { template } = synth();
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
     expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual([
-      'POST /uploads', 'POST /uploads/multipart/abort', 'POST /uploads/multipart/complete', 'POST /uploads/multipart/parts', 'POST /uppy/sign',
+      'POST /uploads', 'POST /uploads/multipart/abort', 'POST /uploads/multipart/complete', 'POST /uploads/multipart/parts', 'POST /uploads/status',
+      'POST /uppy/sign',
     ]);
     expect(new Set(routes.map((r) => r.Properties.AuthorizationType))).toEqual(new Set(['AWS_IAM']));
     expect(new Set(routes.map((r) => JSON.stringify(r.Properties.Target))).size).toBe(1);
@@ -380,7 +382,11 @@ describe('signer', () => {
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     const s3Actions = statements.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('s3:'));
     // PutObject also covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
-    expect(s3Actions).toEqual(['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:ListBucketMultipartUploads']);
+    // The status route reads tags and lists a key's versions (never object bytes).
+    expect(s3Actions).toEqual([
+      's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:ListBucketMultipartUploads',
+      's3:GetObjectTagging', 's3:GetObjectVersionTagging', 's3:ListBucketVersions',
+    ]);
     const put = statements.find((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(put.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [uploadBucket(template)[0], 'Arn'] }, '/uploads/*']] });
     const other = statements.flatMap((s) => [s.Action].flat()).filter((a: string) => !a.startsWith('s3:'));
@@ -452,10 +458,10 @@ describe('signer', () => {
     const [statement] = policy.Properties.PolicyDocument.Statement;
     expect(statement.Action).toBe('execute-api:Invoke');
     const arn = JSON.stringify(statement.Resource);
-    for (const path of ['/uploads"', '/uploads/multipart/parts"', '/uploads/multipart/complete"', '/uploads/multipart/abort"', '/uppy/sign"']) {
+    for (const path of ['/uploads"', '/uploads/multipart/parts"', '/uploads/multipart/complete"', '/uploads/multipart/abort"', '/uppy/sign"', '/uploads/status"']) {
       expect(arn).toContain(`/$default/POST${path}`);
     }
-    expect(statement.Resource).toHaveLength(5);
+    expect(statement.Resource).toHaveLength(6);
     expect(arn).toContain('execute-api');
     expect(arn).toContain('AWS::Partition');
   });

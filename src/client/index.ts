@@ -12,6 +12,7 @@
 import { signerRefusal, UploadError } from './errors';
 import { prepareImage, PrepareImageOptions } from './prepare-image';
 import { chooseSend, Send, SendRequest, SendResponse } from './transport';
+import { waitUntilVerified } from './wait';
 import type {
   CompletedUpload,
   CreateUploadResponse,
@@ -19,6 +20,7 @@ import type {
   PresignedPart,
   PresignedUpload,
   SignPartsResponse,
+  UploadStatus,
 } from '../contract/signer-protocol';
 
 /** What can be uploaded: a `Blob`/`File`, or bytes (then give `contentType`). */
@@ -80,6 +82,14 @@ export interface UploadFileOptions {
   readonly resume?: { readonly key: string; readonly uploadId: string };
   /** The fetch to use. @default - global `fetch` */
   readonly fetch?: typeof fetch;
+  /**
+   * Resolve only once the verifier has accepted the file (polling `POST /uploads/status` with backoff);
+   * a rejection is an `UploadError` with code `UPLOAD_REJECTED` and the verifier's reason as message.
+   * @default false
+   */
+  readonly waitUntilVerified?: boolean;
+  /** With `waitUntilVerified`: milliseconds to wait for the verdict (then `VERIFY_TIMEOUT`). @default 60000 */
+  readonly timeout?: number;
 }
 
 export interface UploadResult {
@@ -88,8 +98,21 @@ export interface UploadResult {
   readonly size: number;
 }
 
-/** Uploads one file through the signer; resolves when S3 holds it. */
+/**
+ * Uploads one file through the signer; resolves when S3 holds it (with `waitUntilVerified`, when the
+ * verifier has accepted it).
+ */
 export async function uploadFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
+  const stored = await storeFile(file, options);
+  if (!options.waitUntilVerified) return stored;
+  const client = new Client(options, 0);
+  await waitUntilVerified((path, body) => client.signer<UploadStatus>(path, body), stored.key, {
+    timeout: options.timeout ?? 60_000, signal: options.signal,
+  });
+  return stored;
+}
+
+async function storeFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
   const given = toBlob(file, options.contentType);
   const blob = options.prepare && !options.resume && isPreparable(given.type) ? await prepareImage(given, options.prepare) : given;
   const contentType = blob === given ? options.contentType ?? blob.type : blob.type;

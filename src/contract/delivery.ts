@@ -61,6 +61,8 @@ export const UPLOAD_CORS_METHODS: readonly string[] = Object.freeze(['PUT', 'POS
  */
 export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze([
   'content-type', 'content-md5', 'if-none-match', 'x-amz-checksum-sha256', 'x-amz-sdk-checksum-algorithm', 'x-amz-mp-object-size',
+  // The signed original filename of a single PUT (src/contract/filename.ts).
+  'x-amz-meta-filename',
 ]);
 
 /** Response headers the browser may read: multipart completion needs each part's ETag. */
@@ -92,13 +94,19 @@ export const DEFAULT_INLINE_CONTENT_TYPES: readonly string[] = Object.freeze([
   'image/avif',
 ]);
 
+/** A stored `x-amz-meta-filename` value the CDN copies into `filename*` (RFC 8187 value-chars only; see filename.ts). */
+const STORED_FILENAME_RE = /^(?:[A-Za-z0-9!#$&+\-.^_`|~]|%[0-9A-F]{2}){1,1024}$/;
+
 /**
  * The `Content-Disposition` the CDN sends for a response of `contentType`, replacing whatever the object
- * was stored with: `inline` when the type, without parameters, is one of `inlineTypes`, else `attachment`.
+ * was stored with: `inline` when the type, without parameters, is one of `inlineTypes`, else `attachment`,
+ * with `; filename*=UTF-8''<name>` when the object carries the signed original filename
+ * (`x-amz-meta-filename`, already in that encoding).
  */
-export function contentDispositionFor(contentType: string | undefined, inlineTypes: readonly string[]): 'inline' | 'attachment' {
+export function contentDispositionFor(contentType: string | undefined, inlineTypes: readonly string[], storedFilename?: string): string {
   const base = (contentType ?? '').split(';', 1)[0].trim().toLowerCase();
-  return inlineTypes.includes(base) ? 'inline' : 'attachment';
+  if (inlineTypes.includes(base)) return 'inline';
+  return storedFilename !== undefined && STORED_FILENAME_RE.test(storedFilename) ? `attachment; filename*=UTF-8''${storedFilename}` : 'attachment';
 }
 
 /**
@@ -119,7 +127,9 @@ export function contentDispositionFunctionCode(inlineTypes: readonly string[]): 
     '  var response = event.response;',
     "  var header = response.headers['content-type'];",
     "  var type = header ? header.value.split(';')[0].trim().toLowerCase() : '';",
-    "  response.headers['content-disposition'] = { value: INLINE.indexOf(type) === -1 ? 'attachment' : 'inline' };",
+    "  var name = response.headers['x-amz-meta-filename'];",
+    `  var attachment = name && ${STORED_FILENAME_RE.toString()}.test(name.value) ? "attachment; filename*=UTF-8''" + name.value : 'attachment';`,
+    "  response.headers['content-disposition'] = { value: INLINE.indexOf(type) === -1 ? attachment : 'inline' };",
     '  return response;',
     '}',
   ].join('\n');

@@ -36,9 +36,15 @@ export const REJECTED_TAG = 'direct-upload:rejected';
 export const UNCLAIMED_TAG = 'direct-upload:unclaimed';
 /**
  * Object tag recording the malware scan, with `malwareScanning`: `pending` once the bytes passed and the
- * scan result is awaited, then the verdict (`NO_THREATS_FOUND` on a verified object, another on a retained reject).
+ * scan result is awaited, then the verdict (`NO_THREATS_FOUND` on a verified object, another on a rejected one).
  */
 export const SCAN_TAG = 'direct-upload:scan';
+/**
+ * Object tag on a rejected version: `<code>: <message>` (see {@link rejectionReasonTag}), so that the
+ * signer's status route can say why, also after the object was deleted (the rejected version then stays,
+ * noncurrent and unserved, until the lifecycle rule expires it).
+ */
+export const REASON_TAG = 'direct-upload:reason';
 /** Every tag key the verifier owns starts with this; only the verifier may set such tags. */
 export const TAG_KEY_PREFIX = 'direct-upload:';
 
@@ -73,6 +79,8 @@ export interface VerificationResult {
   readonly verifiedAt: string;
   /** With `malwareScanning`: GuardDuty's verdict on exactly this version (always `NO_THREATS_FOUND` here). */
   readonly malwareScan?: 'NO_THREATS_FOUND';
+  /** The original filename the upload was signed with (any Unicode, sanitised), when the client gave one. */
+  readonly filename?: string;
 }
 
 /** The record sent to the rejection queue. */
@@ -93,6 +101,14 @@ export interface RejectionRecord {
   readonly rejectedAt: string;
   /** The S3 event record that announced the object. */
   readonly event: unknown;
+}
+
+/** Characters S3 accepts in a tag value (letters, digits, spaces and `+ - = . _ : / @`), at most 256 of them. */
+const TAG_VALUE_UNSAFE = /[^\p{L}\p{N} +\-=._:/@]+/gu;
+
+/** The {@link REASON_TAG} value for a rejection: `<code>: <message>`, cut to a valid tag value. */
+export function rejectionReasonTag(code: string, message: string): string {
+  return `${code}: ${message}`.replace(TAG_VALUE_UNSAFE, ' ').replace(/\s+/g, ' ').trim().slice(0, 256);
 }
 
 /**

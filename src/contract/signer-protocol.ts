@@ -15,9 +15,12 @@ export const MULTIPART_ABORT_PATH = '/uploads/multipart/abort';
 export const UPPY_SIGN_PATH = '/uppy/sign';
 /** Signed delivery: a CloudFront signed URL for one of the caller's verified uploads. */
 export const DOWNLOADS_PATH = '/downloads';
+/** Whether one of the caller's uploads is pending, verified or rejected (and why). */
+export const STATUS_PATH = '/uploads/status';
 /** Every signer route (all `POST`). */
 export const SIGNER_PATHS: readonly string[] = Object.freeze([
   UPLOADS_PATH, MULTIPART_PARTS_PATH, MULTIPART_COMPLETE_PATH, MULTIPART_ABORT_PATH, UPPY_SIGN_PATH, DOWNLOADS_PATH,
+  STATUS_PATH,
 ]);
 
 /** Most part URLs one response carries (the plan's first batch, or one `parts` request). */
@@ -157,6 +160,30 @@ export interface AbortedUpload {
   readonly aborted: true;
 }
 
+/** `POST /uploads/status` body. */
+export interface UploadStatusRequest {
+  /** The key the server returned for the upload. */
+  readonly key: string;
+}
+
+/** Where an upload stands: stored but not yet checked, verified (served and announced), or rejected. */
+export type UploadState = 'pending' | 'verified' | 'rejected';
+
+/** `POST /uploads/status` 200 response. */
+export interface UploadStatus {
+  readonly key: string;
+  readonly state: UploadState;
+  /**
+   * Why the verifier rejected the upload (rejected only): its rejection code, e.g. `CONTENT_MISMATCH`,
+   * then `: ` and its message, shortened to what an S3 tag value holds (256 characters).
+   */
+  readonly reason?: string;
+  /** The stored object's size in bytes (pending and verified). */
+  readonly size?: number;
+  /** Where the object is served from (verified only). */
+  readonly publicUrl?: string;
+}
+
 /**
  * `POST /uppy/sign` body: what `@uppy/aws-s3` 6 passes to `signRequest`, plus the fields `uppySigner()`
  * (cdk-direct-upload/client) adds when an upload starts. The operation follows from `method` and the ids:
@@ -227,7 +254,10 @@ export const ErrorCodes = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   /** The key is not one of the caller's (`<prefix>/<caller>/<name>`). */
   KEY_NOT_ALLOWED: 'KEY_NOT_ALLOWED',
-  /** No multipart upload with this id exists for this key (never created, completed or aborted). */
+  /**
+   * No multipart upload with this id exists for this key (never created, completed or aborted); on
+   * `/uploads/status`: nothing was ever stored at the key (not uploaded yet, or not completed).
+   */
   UPLOAD_NOT_FOUND: 'UPLOAD_NOT_FOUND',
   /** A part number outside the upload's layout (1 to its part count, at most 10,000). */
   INVALID_PART_NUMBER: 'INVALID_PART_NUMBER',

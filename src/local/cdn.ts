@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { signedUrlProblem } from './cdn-signature';
 import { contentDispositionFor } from '../contract/delivery';
+import { FILENAME_METADATA } from '../contract/filename';
 
 /** Options of {@link createCdnListener}. */
 export interface CdnListenerOptions {
@@ -65,9 +66,9 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
     });
   };
 
-  function disposition(contentType: string | undefined): Record<string, string> {
+  function disposition(contentType: string | undefined, metadata: Record<string, string> | undefined): Record<string, string> {
     if (!options.inlineContentTypes) return {};
-    const value = contentDispositionFor(contentType, options.inlineContentTypes);
+    const value = contentDispositionFor(contentType, options.inlineContentTypes, metadata?.[FILENAME_METADATA]);
     return value ? { 'content-disposition': value } : {};
   }
 
@@ -119,7 +120,7 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
         const head = await options.client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: key, VersionId }));
         res.writeHead(200, {
           ...originHeaders(head),
-          ...disposition(head.ContentType),
+          ...disposition(head.ContentType, head.Metadata),
           ...(head.ContentLength !== undefined ? { 'content-length': String(head.ContentLength) } : {}),
           ...options.headers,
         });
@@ -130,7 +131,7 @@ export function createCdnListener(options: CdnListenerOptions): (req: IncomingMe
       const body = object.Body as Readable | undefined;
       res.writeHead(object.ContentRange ? 206 : 200, {
         ...originHeaders(object),
-        ...disposition(object.ContentType),
+        ...disposition(object.ContentType, object.Metadata),
         ...(object.ContentLength !== undefined ? { 'content-length': String(object.ContentLength) } : {}),
         ...(object.ContentRange ? { 'content-range': object.ContentRange } : {}),
         'accept-ranges': 'bytes',

@@ -127,6 +127,10 @@ async function main(): Promise<number> {
     portOptionNames: { s3: '--s3-port', sqs: '--sqs-port', signer: '--signer-port', cdn: '--cdn-port' },
     allowedOrigins: [...demoOrigins(demo.url), ...args.origins],
     log: (line) => console.error(line),
+    verifierLog: (line) => {
+      const verdict = describeVerdict(line);
+      if (verdict) console.log(verdict);
+    },
     ...(args.quota ? { uploadQuota: args.quota } : {}),
   }).catch(reportStartError);
   if (!stack) {
@@ -143,6 +147,8 @@ async function main(): Promise<number> {
     `  S3          ${stack.s3Endpoint}/${stack.bucket}   (path-style; access key ${stack.credentials.accessKeyId})`,
     `  CDN         ${stack.cdnUrl}/<key>`,
     `  SQS         ${stack.queueUrl}`,
+    `  rejections  ${stack.rejectionQueueUrl ?? '(verifier off)'}`,
+    `  status      POST ${stack.signerUrl}/uploads/status`,
     `  DLQ         ${stack.deadLetterQueueUrl}   (after ${stack.maxReceiveCount} receives)`,
     `  origins     ${stack.allowedOrigins.join(', ')}`,
     ...(args.quota ? [`  quota       ${args.quota.maxUploads} uploads per ${args.quota.windowSeconds} s per caller (DynamoDB stand-in ${stack.dynamoDbEndpoint})`] : []),
@@ -171,6 +177,19 @@ function reportStartError(err: unknown): undefined {
   } else {
     console.error(`The local stack failed to start: ${err instanceof Error ? err.message : String(err)}`);
   }
+  return undefined;
+}
+
+/** One line per verifier verdict (`verified` or `rejected`), from its JSON log line; undefined for the rest. */
+export function describeVerdict(line: string): string | undefined {
+  let entry: { outcome?: string; key?: string; contentType?: string; size?: number; code?: string; message?: string; action?: string };
+  try {
+    entry = JSON.parse(line) as typeof entry;
+  } catch {
+    return undefined;
+  }
+  if (entry.outcome === 'verified') return `verdict verified ${entry.key} (${entry.contentType}, ${entry.size} bytes)`;
+  if (entry.outcome === 'rejected') return `verdict rejected ${entry.key}: ${entry.code}: ${entry.message} (object ${entry.action})`;
   return undefined;
 }
 

@@ -1,12 +1,13 @@
 /**
  * The demo page's server: serves the page (its own origin, like a web app would have), tells it where
- * the local stack is, and long-polls the notification queue on its behalf (the page plays the
- * post-processing worker: it receives and deletes the messages).
+ * the local stack is, serves the page's script (the typed client, bundled) and consumes the notification
+ * queue on its behalf (the page plays the post-processing worker: it long-polls /api/messages).
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { bundleDemoScript } from './demo-bundle';
 import { LOCAL_USER_HEADER } from './http-api';
 import type { LocalStack } from './local-stack';
 import { close, listen, origin } from './net';
@@ -25,9 +26,16 @@ export interface DemoServerOptions {
   readonly port?: number;
   /** The page to serve. @default DEFAULT_DEMO_PAGE */
   readonly pageFile?: string;
+  /** The page's script (served as /demo.js), bundled with the typed client. @default DEMO_SCRIPT_ENTRY */
+  readonly scriptEntry?: string;
   /** The option naming the port, for the port-taken message. @default 'port' */
   readonly portOption?: string;
-  /** Called with each queue message the page receives. */
+  /**
+   * Consume the stack's notification queue (received and deleted, kept for the page). Off for a second
+   * server on the same stack, which would otherwise take half the messages. @default true
+   */
+  readonly consumeQueue?: boolean;
+  /** Called with each queue message the server receives. */
   readonly onMessage?: (body: unknown) => void;
 }
 
@@ -53,7 +61,7 @@ export interface DemoServer {
 export function demoContentSecurityPolicy(stack: Pick<LocalStack, 'signerUrl' | 's3Endpoint' | 'cdnUrl'>): string {
   return [
     "default-src 'self'",
-    "script-src 'self' 'unsafe-inline'",
+    "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     `connect-src 'self' ${stack.signerUrl} ${stack.s3Endpoint}`,
     `img-src 'self' blob: ${stack.cdnUrl}`,
@@ -66,7 +74,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const host = options.host ?? '127.0.0.1';
   const pageFile = options.pageFile ?? DEFAULT_DEMO_PAGE;
   let stack: LocalStack | undefined;
-  const polls = new Set<AbortController>();
+  const script = await bundleDemoScript(options.scriptEntry);
 
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((err: unknown) => {
@@ -103,12 +111,22 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         res.end(page);
         return;
       }
+      case '/demo.js':
+        res.writeHead(200, {
+          'content-type': 'text/javascript; charset=utf-8',
+          'content-length': String(script.length),
+          'cache-control': 'no-store',
+          'x-content-type-options': 'nosniff',
+        });
+        res.end(script);
+        return;
       case '/config.json':
         json(res, 200, {
           signerUrl: stack.signerUrl,
           s3Endpoint: stack.s3Endpoint,
           cdnUrl: stack.cdnUrl,
           queueUrl: stack.queueUrl,
+          rejectionQueueUrl: stack.rejectionQueueUrl,
           deadLetterQueueUrl: stack.deadLetterQueueUrl,
           bucket: stack.bucket,
           prefix: stack.policy.prefix,
@@ -119,7 +137,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
         return;
       case '/api/messages': {
         const wait = Math.max(0, Math.min(MAX_POLL_SECONDS, Math.floor(Number(url.searchParams.get('wait') ?? '10')) || 0));
-        json(res, 200, { messages: await poll(stack, wait, req) });
+        json(res, 200, { messages: await poll(wait, req) });
         return;
       }
       default:
@@ -127,37 +145,61 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     }
   }
 
-  async function poll(current: LocalStack, waitSeconds: number, req: IncomingMessage): Promise<DemoMessage[]> {
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    req.socket.once('close', abort);
-    polls.add(controller);
-    try {
-      const received = await current.sqs.send(new ReceiveMessageCommand({
-        QueueUrl: current.queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: waitSeconds,
-        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-      }), { abortSignal: controller.signal });
-      const messages = received.Messages ?? [];
-      if (messages.length > 0) {
+  // One consumer for the queue, running from use(stack) to stop(): a long poll tied to a page's request would
+  // lose the messages it was handed when the page went away mid-poll (they stay invisible for the visibility
+  // timeout). Received messages are deleted and kept here until a page asks for them.
+  const inbox: DemoMessage[] = [];
+  const waiters = new Set<() => void>();
+  const consumer = new AbortController();
+  let consuming: Promise<void> | undefined;
+
+  async function consume(current: LocalStack): Promise<void> {
+    while (!consumer.signal.aborted) {
+      try {
+        const received = await current.sqs.send(new ReceiveMessageCommand({
+          QueueUrl: current.queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: MAX_POLL_SECONDS,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }), { abortSignal: consumer.signal });
+        const messages = received.Messages ?? [];
+        if (messages.length === 0) continue;
         await current.sqs.send(new DeleteMessageBatchCommand({
           QueueUrl: current.queueUrl,
           Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
         }));
+        for (const m of messages) {
+          const body = parseJson(m.Body ?? '');
+          options.onMessage?.(body);
+          inbox.push({ messageId: m.MessageId ?? '', body, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1) });
+        }
+        for (const wake of [...waiters]) wake();
+      } catch {
+        if (consumer.signal.aborted) return;
+        await new Promise((r) => setTimeout(r, 1000)); // the stand-in is stopping or busy: ask again shortly
       }
-      return messages.map((m) => {
-        const body = parseJson(m.Body ?? '');
-        options.onMessage?.(body);
-        return { messageId: m.MessageId ?? '', body, receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1) };
-      });
-    } catch (err) {
-      if (controller.signal.aborted) return [];
-      throw err;
-    } finally {
-      req.socket.off('close', abort);
-      polls.delete(controller);
     }
+  }
+
+  /** The messages received so far (taken from the inbox), waiting up to `waitSeconds` for one. */
+  async function poll(waitSeconds: number, req: IncomingMessage): Promise<DemoMessage[]> {
+    if (inbox.length === 0 && waitSeconds > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          req.socket.off('close', done);
+          consumer.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, waitSeconds * 1000);
+        waiters.add(done);
+        req.socket.once('close', done);
+        consumer.signal.addEventListener('abort', done, { once: true });
+      });
+    }
+    if (req.socket.destroyed) return []; // the page went away: keep the messages for the next one
+    return inbox.splice(0, inbox.length);
   }
 
   const port = await listen(server, host, options.port ?? 0, 'demo page', options.portOption ?? 'port');
@@ -167,9 +209,11 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     port,
     use: (s) => {
       stack = s;
+      if (options.consumeQueue ?? true) consuming ??= consume(s);
     },
     stop: () => (stopped ??= (async () => {
-      for (const c of polls) c.abort();
+      consumer.abort();
+      await consuming;
       await close(server);
     })()),
   };

@@ -16,7 +16,7 @@
  *   DeleteObject without `versionId` adds a delete marker; with it, removes that version for good (the
  *   previous version becomes current again when the current one is removed).
  *
- * Not emulated: ListObjectVersions, `x-amz-tagging` on PutObject, `VersionId` entries of DeleteObjects
+ * ListObjectVersions: see s3-list-versions.ts. Not emulated: `x-amz-tagging` on PutObject, `VersionId` entries of DeleteObjects
  * (each key gets a delete marker), a delete marker over a key that has no current object, 409
  * `ConditionalRequestConflict`. CopyObject is refused (501 `NotImplemented`): s3rver's copy would write in
  * place, unversioned, keeping the destination's tags.
@@ -120,6 +120,13 @@ export class VersionStore {
     const dir = this.keyDir(bucket, key);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'versions.json'), JSON.stringify(versions));
+    // The directory is named by the key's hash: ListObjectVersions reads the key back from here.
+    await writeFile(path.join(dir, 'key'), key);
+  }
+
+  /** The directory holding every key's manifest of a bucket. */
+  bucketDir(bucket: string): string {
+    return path.dirname(this.keyDir(bucket, ''));
   }
 
   /** The current version (undefined: no version, or the key was never written here). */

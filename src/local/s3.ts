@@ -13,7 +13,8 @@
  *   answers 412 `PreconditionFailed` when the key exists, the first of concurrent conditional writes wins;
  *   an overwritten object's tags stay with the old version (the new one has none); a refused write
  *   (BadDigest) leaves the current object as it was; GetObject, HeadObject, Get/PutObjectTagging and
- *   DeleteObject take `versionId` (delete markers included): see s3-versions.ts;
+ *   DeleteObject take `versionId` (delete markers included): see s3-versions.ts; ListObjectVersions lists
+ *   them: see s3-list-versions.ts;
  * - SigV4 canonical requests are built as S3 builds them (bucket paths with a trailing `/`, the query
  *   sorted by name and RFC 3986-encoded), so ListObjectsV2 and ListMultipartUploads verify: see s3-signature.ts;
  * - form uploads (POST) are judged by their policy before anything is stored: SigV4 signature over the
@@ -22,7 +23,7 @@
  * - error documents are escaped once, as S3 escapes them (s3rver escapes them twice).
  *
  * Not emulated: Transfer Acceleration, bucket policies (the CDN stand-in applies the verification gate
- * itself), ListObjectVersions, lifecycle rules, SigV2 POST forms, 409 `ConditionalRequestConflict`.
+ * itself), lifecycle rules, SigV2 POST forms, 409 `ConditionalRequestConflict`.
  * Each module's header lists its own limits.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -37,6 +38,7 @@ import S3Error from '@20minutes/s3rver/lib/models/error';
 import { S3Client } from '@aws-sdk/client-s3';
 import { close, listen, origin } from './net';
 import { ObjectCreated, ObjectCreatedEventName, createSequencer } from './s3-events';
+import { addListObjectVersions } from './s3-list-versions';
 import { addMultipartEmulation } from './s3-multipart';
 import { addPostPolicyChecks, isFormPost } from './s3-post-policy';
 import { useS3CanonicalRequests } from './s3-signature';
@@ -167,7 +169,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const currentRequest = () => requests.getStore()?.ctx;
   const stopCanonicalRequests = useS3CanonicalRequests(currentRequest);
   addMultipartEmulation(s3rver, currentRequest);
-  addVersioning(s3rver, options.directory, currentRequest);
+  addListObjectVersions(s3rver, addVersioning(s3rver, options.directory, currentRequest));
   const secretFor = (accessKeyId: string) => AWSAccount.registry.get(accessKeyId)?.accessKeys.get(accessKeyId);
   addPostPolicyChecks(s3rver, path.join(options.directory, '._S3rver_staging'), secretFor, currentRequest);
   guardStore(s3rver.store, currentRequest);

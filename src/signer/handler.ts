@@ -12,11 +12,13 @@ import { errorResponse, jsonResponse, Rejection, rejectionResponse, SignerRespon
 import { resolveCaller } from './identity';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
-import { createPutPresigner } from './presign';
+import { createPutPresigner, sha256ChecksumHeaders, WRITE_ONCE_HEADERS } from './presign';
 import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
-import { readJsonBody, validateCreateUploadRequest } from './request';
+import { readJsonBody, validateCreateUploadRequest, ValidUploadRequest } from './request';
 import { createRequestPresigner } from './request-presigner';
+import { sdkStatusStore, StatusStore, statusRoute } from './status';
 import { uppySignRoute } from './uppy';
+import { encodeFilename, FILENAME_HEADER, FILENAME_METADATA } from '../contract/filename';
 import {
   DOWNLOADS_PATH,
   ErrorCodes,
@@ -25,6 +27,7 @@ import {
   MULTIPART_PARTS_PATH,
   PresignedUpload,
   SIGNER_PATHS,
+  STATUS_PATH,
   UPLOADS_PATH,
   UPPY_SIGN_PATH,
 } from '../contract/signer-protocol';
@@ -53,6 +56,8 @@ export interface SignerHandlerOptions {
    * @default - S3 and Secrets Manager through the SDK, loaded on the first download request
    */
   readonly downloadStore?: DownloadStore;
+  /** The S3 reads of `POST /uploads/status`. @default - `@aws-sdk/client-s3`, loaded on first use */
+  readonly statusStore?: StatusStore;
 }
 
 const LOG_PREFIX = '[cdk-direct-upload signer]';
@@ -79,6 +84,8 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
   const admit = quotaGate(config, options, now, log);
   let downloads: DownloadStore | undefined;
   const downloadStore = (): DownloadStore => (downloads ??= options.downloadStore ?? sdkDownloadStore(config));
+  let statusStore: StatusStore | undefined;
+  const readStatus = () => (statusStore ??= options.statusStore ?? sdkStatusStore(config));
   // A multipart upload's key carries its layout (fixed here, at creation; see layoutKeyName).
   const newKey = (scope: string, contentType: string, layout?: PartLayout) => `${policy.prefix}/${scope}/${
     layout ? layoutKeyName(newId(), layout, extensionFor(contentType)) : `${newId()}${extensionFor(contentType)}`}`;
@@ -104,15 +111,18 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       if (refused) return rejectionResponse(refused);
     }
 
-    const { contentType, size, checksum, checksumSha256, mode } = request.value;
+    const { contentType, size, checksum, checksumSha256, mode, filename } = request.value;
+    // The original name, signed as user metadata on every path (S3 refuses another value).
+    const metadata = filenameMetadata(filename);
     // The extension comes from the (allowed) content type, never from the client's filename.
     if (mode === 'MULTIPART') {
       const layout = partLayout(size, policy);
-      return jsonResponse(200, await createMultipartPlan(routes, newKey(caller.value.scope, contentType, layout), contentType, layout));
+      return jsonResponse(200, await createMultipartPlan(routes, newKey(caller.value.scope, contentType, layout), contentType, layout,
+        metadata && { [FILENAME_METADATA]: metadata[FILENAME_HEADER] }));
     }
     const key = newKey(caller.value.scope, contentType);
     if (mode === 'POST') {
-      const post = await routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, signingDate: now() });
+      const post = await routes.presigner.presignPost({ key, contentType, minSize: size, maxSize: size, metadata, signingDate: now() });
       const response: PresignedUpload = {
         key,
         method: 'POST',
@@ -123,7 +133,9 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       };
       return jsonResponse(200, response);
     }
-    const presigned = await presigner.presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: now() });
+    const presigned = metadata
+      ? await routes.presigner.presign({ method: 'PUT', key, signedHeaders: putHeaders(request.value, metadata), signingDate: now() })
+      : await presigner.presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: now() });
 
     const response: PresignedUpload = {
       key,
@@ -154,10 +166,11 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     const outcome = route.path === MULTIPART_PARTS_PATH ? await signPartsRoute(routes, scope, body.value)
       : route.path === MULTIPART_COMPLETE_PATH ? await completeRoute(routes, scope, body.value)
         : route.path === MULTIPART_ABORT_PATH ? await abortRoute(routes, scope, body.value)
-          : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type, layout) => newKey(scope, type, layout),
-            admit && (() => admit(quotaSubject, event)))
-            : route.path === DOWNLOADS_PATH ? await downloadRoute(config, downloadStore(), scope, body.value, now())
-              : undefined;
+          : route.path === STATUS_PATH ? await statusRoute(config, readStatus(), scope, body.value)
+            : route.path === UPPY_SIGN_PATH ? await uppySignRoute(routes, scope, body.value, (type, layout) => newKey(scope, type, layout),
+              admit && (() => admit(quotaSubject, event)))
+              : route.path === DOWNLOADS_PATH ? await downloadRoute(config, downloadStore(), scope, body.value, now())
+                : undefined;
     if (outcome === undefined) return errorResponse(404, ErrorCodes.NOT_FOUND, `No route POST ${route.path}.`);
     return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
   }
@@ -228,6 +241,24 @@ export function createSignerHandlerFromEnv(
     return createMisconfiguredHandler();
   }
   return createSignerHandler(config, options);
+}
+
+/** `{ 'x-amz-meta-filename': <encoded> }` for a filename that sanitises to something, else undefined. */
+function filenameMetadata(filename: string | undefined): Record<string, string> | undefined {
+  const encoded = filename !== undefined ? encodeFilename(filename) : undefined;
+  return encoded !== undefined ? { [FILENAME_HEADER]: encoded } : undefined;
+}
+
+/** Every header a single PUT signs (as the fast path does), plus user metadata. */
+function putHeaders(request: ValidUploadRequest, metadata: Readonly<Record<string, string>>): Record<string, string> {
+  return {
+    'content-type': request.contentType,
+    'content-length': String(request.size),
+    ...WRITE_ONCE_HEADERS,
+    ...(request.checksum !== undefined ? { 'content-md5': request.checksum } : {}),
+    ...(request.checksumSha256 !== undefined ? sha256ChecksumHeaders(request.checksumSha256) : {}),
+    ...metadata,
+  };
 }
 
 /** Method and path, without the stage prefix HTTP APIs put in `rawPath` for named stages. */

@@ -34,9 +34,9 @@ export interface RouteContext {
 
 /** Creates the multipart upload (its key carries `layout`, see {@link layoutKeyName}) and signs its first parts. */
 export async function createMultipartPlan(
-  ctx: RouteContext, key: string, contentType: string, layout: PartLayout,
+  ctx: RouteContext, key: string, contentType: string, layout: PartLayout, metadata?: Readonly<Record<string, string>>,
 ): Promise<MultipartUploadPlan> {
-  const uploadId = await ctx.store().create(key, contentType);
+  const uploadId = await ctx.store().create(key, contentType, metadata);
   const numbers = range(1, Math.min(layout.partCount, MAX_PARTS_PER_REQUEST));
   const { parts, expiresAt } = await signParts(ctx, key, uploadId, layout, numbers);
   return {

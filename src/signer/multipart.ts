@@ -83,7 +83,8 @@ export interface ListedPart {
 
 /** The S3 operations multipart needs, on the upload bucket. Injectable for tests. */
 export interface MultipartStore {
-  create(key: string, contentType: string): Promise<string>;
+  /** `metadata`: user metadata (names without `x-amz-meta-`), stored with the completed object. */
+  create(key: string, contentType: string, metadata?: Readonly<Record<string, string>>): Promise<string>;
   /** Every part, in part-number order; undefined when no such upload exists for this key. */
   listParts(key: string, uploadId: string): Promise<ListedPart[] | undefined>;
   /**
@@ -150,7 +151,7 @@ export function guardedStore(store: MultipartStore, dependency = 'S3'): Multipar
     }
   };
   return {
-    create: (key, contentType) => guard(() => store.create(key, contentType)),
+    create: (key, contentType, metadata) => guard(() => store.create(key, contentType, metadata)),
     listParts: (key, uploadId) => guard(() => store.listParts(key, uploadId)),
     listUploads: (key) => guard(() => store.listUploads(key)),
     complete: async (key, uploadId, parts, size) => {
@@ -212,7 +213,11 @@ export function sdkMultipartStore(config: SignerConfig): MultipartStore {
   return sdkMultipartCalls(createS3Client(config), config.bucket);
 }
 
-/** The signer's S3 client (bounded timeouts), created and `@aws-sdk/client-s3` loaded on first use. */
+/**
+ * The signer's one S3 client and SDK module (multipart store, status and downloads), created and
+ * `@aws-sdk/client-s3` loaded on first call: the Lambda's role credentials, or the local stack's endpoint;
+ * bounded by {@link S3_SDK_TIMEOUTS}.
+ */
 export function createS3Client(config: SignerConfig): () => { client: S3.S3Client; m: S3Module } {
   let cached: S3.S3Client | undefined;
   return () => {
@@ -235,14 +240,18 @@ export function createS3Client(config: SignerConfig): () => { client: S3.S3Clien
   };
 }
 
+/** Per-call options: a total time budget (and, optionally, a longer per-attempt timeout). */
+export const bounded = (budget: number, requestTimeout?: number) =>
+  ({ abortSignal: AbortSignal.timeout(budget), ...(requestTimeout ? { requestTimeout } : {}) });
+
 function sdkMultipartCalls(s3: () => { client: S3.S3Client; m: S3Module }, Bucket: string): MultipartStore {
-  const bounded = (budget: number, requestTimeout?: number) =>
-    ({ abortSignal: AbortSignal.timeout(budget), ...(requestTimeout ? { requestTimeout } : {}) });
   return {
-    async create(key, contentType) {
+    async create(key, contentType, metadata) {
       const { client, m } = s3();
-      const res = await client.send(new m.CreateMultipartUploadCommand({ Bucket, Key: key, ContentType: contentType }),
-        bounded(S3_SDK_TIMEOUTS.callBudget));
+      const res = await client.send(new m.CreateMultipartUploadCommand({
+        Bucket, Key: key, ContentType: contentType, ...(metadata ? { Metadata: { ...metadata } } : {}),
+      }),
+      bounded(S3_SDK_TIMEOUTS.callBudget));
       if (!res.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
       return res.UploadId;
     },

@@ -44,6 +44,8 @@ export interface PresignPostInput {
   /** Smallest and largest accepted body (`content-length-range`). */
   readonly minSize: number;
   readonly maxSize: number;
+  /** Stored user metadata (`x-amz-meta-*` header names → values), each pinned by an `eq` condition. @default - none */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** @default - the policy's `expiresInSeconds` */
   readonly expiresIn?: number;
   /** @default - now */
@@ -148,6 +150,7 @@ export function createRequestPresigner(config: SignerConfig): RequestPresigner {
       const conditions = [
         ['content-length-range', input.minSize, input.maxSize],
         { 'Content-Type': input.contentType },
+        ...Object.entries(input.metadata ?? {}).map(([name, value]) => ({ [name]: value })),
         { bucket: config.bucket },
         ...Object.entries(auth).map(([name, value]) => ({ [name]: value })),
         { key: input.key },
@@ -157,7 +160,7 @@ export function createRequestPresigner(config: SignerConfig): RequestPresigner {
       const signature = await sigV4().sign(policy, { signingDate });
       return {
         url: bucketUrl,
-        fields: { 'Content-Type': input.contentType, 'bucket': config.bucket, ...auth, 'key': input.key, 'Policy': policy, 'X-Amz-Signature': signature },
+        fields: { 'Content-Type': input.contentType, ...input.metadata, 'bucket': config.bucket, ...auth, 'key': input.key, 'Policy': policy, 'X-Amz-Signature': signature },
         expiresAt,
       };
     },

@@ -325,6 +325,23 @@ export class UploadSigner extends Construct {
     // extra uploads are aborted); ListMultipartUploads is a bucket-level action.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucketMultipartUploads'], resources: [props.bucket.bucketArn] }));
     props.bucket.encryptionKey?.grant(this.role, 'kms:GenerateDataKey', 'kms:Decrypt');
+    this.grantStatusReads(props.bucket);
+  }
+
+  /**
+   * `POST /uploads/status` lists a key's versions (ListObjectVersions, under the prefix only) and reads
+   * the newest version's tags; it reads no object bytes and writes nothing.
+   */
+  private grantStatusReads(bucket: s3.IBucket): void {
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+      resources: [bucket.arnForObjects(`${this.uploadPrefix}/*`)],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['s3:ListBucketVersions'],
+      resources: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${this.uploadPrefix}/*`] } },
+    }));
   }
 
   /** The quota counters: one item per caller and window, expired by TTL. */

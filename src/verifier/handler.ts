@@ -13,6 +13,7 @@
 import type { VerifierConfig } from './config';
 import { HEAD_BYTES } from './detect';
 import { verifyObject } from './verify';
+import { decodeFilename, FILENAME_HEADER } from '../contract/filename';
 import {
   GUARDDUTY_SCAN_TAG,
   isScanDeadlineMessage,
@@ -29,8 +30,10 @@ import {
 import {
   decodeS3EventKey,
   ETAG_TAG,
+  REASON_TAG,
   REJECTED_TAG,
   RejectionCode,
+  rejectionReasonTag,
   RejectionRecord,
   SCAN_TAG,
   TAG_KEY_PREFIX,
@@ -270,6 +273,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
         ...(object.versionId ? { versionId: object.versionId } : {}),
         verifiedAt: now().toISOString(),
         ...(scanning ? { malwareScan: 'NO_THREATS_FOUND' as const } : {}),
+        ...filenameOf(head.storedHeaders),
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...subject.record(head), verification }] }));
       const kept = withoutOurTags(tags);
@@ -296,16 +300,24 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       : verdict;
     const action = config.rejectedObjects === 'delete' ? 'deleted' : 'retained';
     await sendRejection(subject.record(head), key, { ...head, versionId: object.versionId }, reason, action, scan);
-    if (config.rejectedObjects === 'delete') {
+    const rejectedTags = {
+      ...withoutOurTags(tags),
+      [VERIFIED_TAG]: 'false',
+      [ETAG_TAG]: head.eTag,
+      [REJECTED_TAG]: reason.code,
+      [REASON_TAG]: rejectionReasonTag(reason.code, reason.message),
+      ...(scan ? { [SCAN_TAG]: scan } : {}),
+    };
+    if (config.rejectedObjects === 'retain') {
+      await store.putTags(object, rejectedTags);
+    } else if (object.versionId === undefined) {
       await store.delete(object);
     } else {
-      await store.putTags(object, {
-        ...withoutOurTags(tags),
-        [VERIFIED_TAG]: 'false',
-        [ETAG_TAG]: head.eTag,
-        [REJECTED_TAG]: reason.code,
-        ...(scan ? { [SCAN_TAG]: scan } : {}),
-      });
+      // Versioned: tag the rejected version, then hide it behind a delete marker (never served: the key has
+      // no current object). The tags keep the reason for the status route; the lifecycle rule expires the
+      // noncurrent version. One request more than deleting the version, on rejected uploads only.
+      if (!(await store.putTags(object, rejectedTags))) return 'gone';
+      await store.delete({ key });
     }
     return 'rejected';
   }
@@ -375,6 +387,12 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     }));
     return { batchItemFailures: failures };
   };
+}
+
+/** `{ filename }` from the signed user metadata, when there is one. */
+function filenameOf(stored: Readonly<Record<string, string>>): { filename?: string } {
+  const filename = decodeFilename(stored[FILENAME_HEADER]);
+  return filename !== undefined ? { filename } : {};
 }
 
 /** The tag set without the verifier's own tags (other tags, e.g. a worker's, are kept). */

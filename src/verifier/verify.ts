@@ -3,6 +3,7 @@
  * what its `Content-Type` says? Pure (the bytes come in; nothing is read or written here).
  */
 import { checkComplete, containsActiveMarkup, detectFormat, RangeReader, sameFormat, SIGNATURE_CONTENT_TYPES } from './detect';
+import { FILENAME_HEADER, isEncodedFilename } from '../contract/filename';
 import { RejectionCode, VerificationMethod } from '../contract/queue-message';
 import { ACTIVE_CONTENT_TYPES, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
 
@@ -68,6 +69,8 @@ const CLIENT_ADDED_HEADERS: Readonly<Record<string, readonly string[]>> = Object
 export function unexpectedHeaders(stored: Readonly<Record<string, string>>): string[] {
   return Object.entries(stored)
     .filter(([name, value]) => !CLIENT_ADDED_HEADERS[name]?.includes(value.trim().toLowerCase()))
+    // The signer signs the original filename as user metadata, in the one encoding it writes.
+    .filter(([name, value]) => !(name === FILENAME_HEADER && isEncodedFilename(value)))
     .map(([name]) => name)
     .sort();
 }

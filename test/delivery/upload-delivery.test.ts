@@ -4,7 +4,8 @@
 import { Stack, aws_certificatemanager as acm, aws_cloudfront as cloudfront, aws_cloudfront_origins as origins, aws_s3 as s3 } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { UploadDelivery, UploadDeliveryProps } from '../../src';
-import { contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../../src/contract/delivery';
+import { contentDispositionFor, contentDispositionFunctionCode, DEFAULT_INLINE_CONTENT_TYPES } from '../../src/contract/delivery';
+import { encodeFilename } from '../../src/contract/filename';
 import { testStack } from '../util';
 
 function delivery(props: Partial<UploadDeliveryProps> = {}, stack: Stack = testStack()) {
@@ -79,5 +80,27 @@ describe('UploadDelivery', () => {
       certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
     }, stack);
     expect(d.url).toBe('https://files.example.com');
+  });
+});
+
+describe('the Content-Disposition function and the original filename', () => {
+  const code = contentDispositionFunctionCode(DEFAULT_INLINE_CONTENT_TYPES);
+  const handler = new Function(`${code}\nreturn handler;`)() as (e: unknown) => { headers: Record<string, { value: string }> };
+  const serve = (type: string, filename?: string) => handler({
+    response: { statusCode: 200, headers: { 'content-type': { value: type }, ...(filename !== undefined ? { 'x-amz-meta-filename': { value: filename } } : {}) } },
+  }).headers['content-disposition'].value;
+
+  test('a download carries filename*=UTF-8\'\' with the stored (already encoded) name, as the local CDN route does', () => {
+    const stored = encodeFilename('Фото 東京 #1 + ü.pdf')!;
+    expect(serve('application/pdf', stored)).toBe(`attachment; filename*=UTF-8''${stored}`);
+    expect(serve('application/pdf', stored)).toBe(contentDispositionFor('application/pdf', DEFAULT_INLINE_CONTENT_TYPES, stored));
+    expect(serve('image/png', stored)).toBe('inline');
+  });
+
+  test('a stored value outside the encoding (quotes, separators, raw Unicode) is ignored: plain attachment', () => {
+    for (const value of ['a"; filename=evil.html', 'x\r\nSet-Cookie: a=b', 'Фото.pdf', '', '%zz']) {
+      expect(serve('application/pdf', value)).toBe('attachment');
+      expect(contentDispositionFor('application/pdf', DEFAULT_INLINE_CONTENT_TYPES, value)).toBe('attachment');
+    }
   });
 });

@@ -1,8 +1,12 @@
 /**
- * The demo page in real headless Chromium (Debian's `chromium`, driven by playwright-core): a
- * cross-origin upload from an allowed origin works end to end and the image renders from the CDN
- * route; from an origin that is not allowed, CORS stops it (at the signer and at the bucket).
+ * The demo page in real headless Chromium (Debian's `chromium`, driven by playwright-core), used as a
+ * person would: several files dropped at once on an allowed origin, each with thumbnail, size and
+ * progress, then verified (served image, queue message) or rejected with the verifier's reason; the
+ * prepare toggle strips GPS metadata; from an origin that is not allowed, CORS stops it (at the signer
+ * and at the bucket). A screenshot of the page is kept in test/__output__/demo.png.
  */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Browser, BrowserContext, Page } from 'playwright-core';
 import { drain, launchChromium, makePng, signFor } from './helpers';
@@ -28,7 +32,7 @@ let context: BrowserContext;
 
 beforeAll(async () => {
   allowed = await startDemoServer();
-  other = await startDemoServer();
+  other = await startDemoServer({ consumeQueue: false }); // one consumer of the queue: the allowed page's server
   stack = await startLocalStack({ allowedOrigins: [allowed.url], log: () => undefined });
   allowed.use(stack);
   other.use(stack);
@@ -51,20 +55,136 @@ afterEach(async () => {
   await context.close();
 });
 
+const OUTPUT = path.join(__dirname, '..', '__output__');
+
 async function openDemo(url: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(`${url}/`);
-  // Locators, not string page functions: the page's CSP forbids eval (and the test has no DOM types).
+  // The page's CSP forbids eval and inline scripts; playwright's evaluate goes through the debugger, not the page.
   await page.locator('#status:not([data-state="loading"])').waitFor();
   return page;
 }
 
-/** Picks the file in the page and waits until the page reports success or failure. */
-async function uploadInPage(page: Page, name: string): Promise<{ state: string; text: string }> {
-  await page.setInputFiles('#file', { name, mimeType: 'image/png', buffer: PNG });
-  await page.locator('#status[data-state="done"], #status[data-state="error"]').waitFor({ timeout: 30_000 });
-  return status(page);
+interface DroppedFile { readonly name: string; readonly type: string; readonly bytes: Buffer }
+
+/** Drops the files on the drop zone, as a drag from the desktop does (a DataTransfer holding Files). */
+async function dropFiles(page: Page, files: readonly DroppedFile[]): Promise<void> {
+  const transfer = await page.evaluateHandle((list) => {
+    const g = globalThis as unknown as {
+      DataTransfer: new () => { items: { add(f: unknown): void } };
+      File: new (parts: unknown[], name: string, o: { type: string }) => unknown;
+    };
+    const dt = new g.DataTransfer();
+    for (const f of list) dt.items.add(new g.File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
+    return dt;
+  }, files.map((f) => ({ name: f.name, type: f.type, bytes: [...f.bytes] })));
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: transfer });
 }
+
+/** A card's fields once it has settled (done, rejected or error). */
+async function settled(page: Page, name: string) {
+  const card = page.locator('.upload', { has: page.locator('.name', { hasText: name }) });
+  await card.locator('xpath=self::*[@data-state="done" or @data-state="rejected" or @data-state="error"]').waitFor({ timeout: 30_000 }).catch(async (err: Error) => {
+    throw new Error(`${name}: still ${await card.getAttribute('data-state')} (${await card.locator('.state').textContent()}): ${err.message}`);
+  });
+  const text = async (sel: string) => (await card.locator(sel).textContent()) ?? '';
+  const thumb = await card.locator('.thumb').evaluate((img: ImageElement) => img.currentSrc);
+  return {
+    card,
+    state: (await card.getAttribute('data-state')) ?? '',
+    stateText: await text('.state'),
+    size: await text('.size'),
+    percent: await text('.percent'),
+    thumb,
+    key: (await card.getAttribute('data-key')) ?? undefined,
+  };
+}
+
+const HTML = Buffer.from('<!DOCTYPE html><html><body><script>alert(1)</script></body></html>');
+
+test('several files dropped at once: each shows thumbnail, size, progress, then verified (image, queue message) or rejected with the reason', async () => {
+  const page = await openDemo(allowed.url);
+  expect((await status(page)).state).toBe('ready');
+  const big = makePng(320, 200, [22, 163, 74]);
+  await dropFiles(page, [
+    { name: 'my photo+1 ü.png', type: 'image/png', bytes: PNG },
+    { name: 'green.png', type: 'image/png', bytes: big },
+    { name: 'not-a-photo.png', type: 'image/png', bytes: HTML },
+  ]);
+  const [red, green, fake] = [await settled(page, 'my photo+1'), await settled(page, 'green.png'), await settled(page, 'not-a-photo.png')];
+
+  for (const [card, bytes, width, height] of [[red, PNG, 48, 32], [green, big, 320, 200]] as const) {
+    expect(card).toMatchObject({
+      state: 'done',
+      stateText: expect.stringMatching(/^verified: uploads\/demo-user\/[0-9a-f-]{36}\.png$/),
+      size: bytes.length < 1024 ? `${bytes.length} B` : `${(bytes.length / 1024).toFixed(1)} KiB`,
+      percent: '100%',
+      thumb: expect.stringMatching(/^blob:/),
+    });
+    // The served image comes from the CDN route, decoded at its real size; S3 holds exactly the bytes sent.
+    const served = await card.card.locator('.served').evaluate((img: ImageElement) => ({ src: img.currentSrc, w: img.naturalWidth, h: img.naturalHeight }));
+    expect(served).toEqual({ src: `${stack.cdnUrl}/${card.key}`, w: width, h: height });
+    const head = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: card.key }));
+    expect([head.ContentType, head.ContentLength]).toEqual(['image/png', bytes.length]);
+    // Its queue message, as the page received it.
+    const message = JSON.parse((await card.card.locator('.message').textContent()) ?? '') as { Records: Array<{ eventName: string; s3: { object: { key: string } } }> };
+    expect(message.Records.map((r) => [r.eventName, decodeS3EventKey(r.s3.object.key)])).toEqual([['ObjectCreated:Put', card.key]]);
+  }
+  // The HTML renamed .png: stored, then rejected by the verifier, with its reason from the status route.
+  expect(fake).toMatchObject({ state: 'rejected', percent: '100%', stateText: expect.stringMatching(/^rejected: ACTIVE_CONTENT: /) });
+  expect(await fake.card.locator('.served').isHidden()).toBe(true);
+
+  mkdirSync(OUTPUT, { recursive: true });
+  await page.setViewportSize({ width: 1000, height: 900 });
+  await page.screenshot({ path: path.join(OUTPUT, 'demo.png'), fullPage: true });
+  await stack.flush();
+  await drain(stack);
+  await drain(stack, stack.rejectionQueueUrl);
+});
+
+/** A JPEG drawn by Chromium, with an Exif APP1 segment holding a GPS IFD inserted after its SOI marker. */
+async function jpegWithGps(page: Page): Promise<Buffer> {
+  const plain = Buffer.from(await page.evaluate(async () => {
+    const g = globalThis as unknown as {
+      OffscreenCanvas: new (w: number, h: number) => {
+        getContext(t: '2d'): { fillStyle: string; fillRect(x: number, y: number, w: number, h: number): void };
+        convertToBlob(o: { type: string }): Promise<{ arrayBuffer(): Promise<ArrayBuffer> }>;
+      };
+    };
+    const canvas = new g.OffscreenCanvas(64, 48);
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#d97706';
+    ctx.fillRect(0, 0, 64, 48);
+    return [...new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg' })).arrayBuffer())];
+  }));
+  // TIFF, little-endian: IFD0 with one entry (GPS IFD pointer, 0x8825) to a GPS IFD with GPSVersionID 2.2.0.0.
+  const tiff = Buffer.from([
+    0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x25, 0x88, 0x04, 0x00, 0x01, 0x00, 0x00, 0x00, 0x1a, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+  ]);
+  const body = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, Math.floor((body.length + 2) / 256), (body.length + 2) % 256]), body]);
+  return Buffer.concat([plain.subarray(0, 2), app1, plain.subarray(2)]);
+}
+
+test('the prepare toggle: prepareImage runs first, the page shows both sizes and that the GPS data is gone', async () => {
+  const page = await openDemo(allowed.url);
+  const jpeg = await jpegWithGps(page);
+  await page.check('#prepare');
+  await dropFiles(page, [{ name: 'holiday.jpg', type: 'image/jpeg', bytes: jpeg }]);
+  const card = await settled(page, 'holiday.jpg');
+  expect(card.state).toBe('done');
+  const prep = card.card.locator('.prep');
+  expect([await prep.getAttribute('data-gps-before'), await prep.getAttribute('data-gps-after')]).toEqual(['true', 'false']);
+  expect(await prep.textContent()).toMatch(/^prepareImage: [\d.]+ (B|KiB) → [\d.]+ (B|KiB); before: Exif, GPS present; after: no Exif, no GPS$/);
+  // What S3 holds is the prepared file: a JPEG without the Exif segment.
+  const stored = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: card.key }));
+  expect(stored.ContentType).toBe('image/jpeg');
+  expect(stored.ContentLength).not.toBe(jpeg.length);
+  await stack.flush();
+  await drain(stack);
+});
 
 async function status(page: Page): Promise<{ state: string; text: string }> {
   const el = page.locator('#status');
@@ -83,47 +203,15 @@ async function putFromPage(page: Page, url: string, headers: Record<string, stri
   }, { u: url, h: headers, bytes: [...PNG] });
 }
 
-test('allowed origin: the page uploads cross-origin, the image renders from the CDN route, the queue message arrives', async () => {
-  const page = await openDemo(allowed.url);
-  expect((await status(page)).state).toBe('ready');
-
-  const result = await uploadInPage(page, 'my photo+1 ü.png');
-  expect(result).toEqual({ state: 'done', text: expect.stringMatching(/^Done: uploads\/demo-user\/[0-9a-f-]{36}\.png$/) });
-
-  // The image element shows the object from the CDN route, decoded at its real size.
-  const image = await page.locator('#preview').evaluate((img: ImageElement) => ({
-    src: img.currentSrc,
-    width: img.naturalWidth,
-    height: img.naturalHeight,
-    complete: img.complete,
-  }));
-  expect(image).toEqual({ src: expect.stringMatching(new RegExp(`^${stack.cdnUrl}/uploads/demo-user/`)), width: 48, height: 32, complete: true });
-
-  // S3 holds exactly the bytes the page sent, with the signed content type.
-  const key = result.text.replace(/^Done: /, '');
-  const head = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }));
-  expect([head.ContentType, head.ContentLength]).toEqual(['image/png', PNG.length]);
-
-  // The page shows the S3 event it received from the queue.
-  const message = JSON.parse((await page.locator('#message').textContent()) ?? '') as { Records: Array<{ eventName: string; s3: { object: { key: string } } }> };
-  expect(message.Records.map((r) => [r.eventName, decodeS3EventKey(r.s3.object.key)])).toEqual([['ObjectCreated:Put', key]]);
-
-  // A direct PUT from this origin passes the bucket's CORS rules too.
-  const signed = await signFor(stack, PNG);
-  expect(await putFromPage(page, signed.url, signed.headers ?? {})).toBe('status 200');
-  await stack.flush();
-  await drain(stack);
-});
-
 test('other origin: CORS blocks the signer call and the direct upload to the bucket', async () => {
   const page = await openDemo(other.url);
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
-  const result = await uploadInPage(page, 'photo.png');
-  expect(result.state).toBe('error');
-  expect(result.text).toMatch(/Could not reach the signer .*CORS/);
+  await dropFiles(page, [{ name: 'photo.png', type: 'image/png', bytes: PNG }]);
+  const card = await settled(page, 'photo.png');
+  expect([card.state, card.stateText]).toEqual(['error', expect.stringMatching(/^NETWORK_ERROR: /)]);
   // Chromium says why: the CORS policy, not the page's CSP or the network.
   expect(consoleErrors.some((t) => t.includes(stack.signerUrl) && /CORS policy/.test(t))).toBe(true);
 

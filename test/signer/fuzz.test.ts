@@ -97,7 +97,10 @@ function check(
   expect(String(parsed.key).startsWith(`uploads/${expectedScope}/`)).toBe(true);
   expect(String(parsed.key)).toMatch(/^uploads\/[^/]+\/[0-9a-f-]{36}\.(png|jpg)$/);
   const query = queryParams(String(parsed.url));
-  expect(query.get('X-Amz-SignedHeaders')).toMatch(/^content-length;(content-md5;)?content-type;host;if-none-match$/);
+  // A filename is signed as user metadata (x-amz-meta-filename), in its ASCII encoding.
+  expect(query.get('X-Amz-SignedHeaders')).toMatch(/^content-length;(content-md5;)?content-type;host;if-none-match(;x-amz-meta-filename)?$/);
+  const stored = (parsed.headers as Record<string, string>)['x-amz-meta-filename'];
+  if (stored !== undefined) expect(stored).toMatch(/^[\x21-\x7e]{1,1024}$/);
   expect(query.get('X-Amz-Expires')).toBe('300');
   expect([...query.keys()].some((k) => /checksum/i.test(k))).toBe(false);
 }

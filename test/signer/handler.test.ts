@@ -102,7 +102,8 @@ describe('POST /uploads: success', () => {
     expect(png.key).toMatch(/\.png$/);
     const jpeg = upload(await call(handlerFor(), post({ body: uploadBody({ contentType: 'IMAGE/JPEG', filename: 'a.exe' }) })));
     expect(jpeg.key).toMatch(/\.jpg$/);
-    expect(jpeg.headers).toEqual({ 'content-type': 'image/jpeg', 'if-none-match': '*' });
+    // The name is kept as signed user metadata only.
+    expect(jpeg.headers).toEqual({ 'content-type': 'image/jpeg', 'if-none-match': '*', 'x-amz-meta-filename': 'a.exe' });
   });
 
   test('a type without a known extension gets none', async () => {

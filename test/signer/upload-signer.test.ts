@@ -34,8 +34,29 @@ describe('UploadSigner', () => {
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
     const { template } = signer({ bucket: new s3.Bucket(stack, 'Files', { encryptionKey: key, versioned: true }), uploadPrefix: 'media' }, stack);
     expect(roleActions(template).filter((a) => /^(s3|kms):/.test(a)).sort()).toEqual([
-      'kms:Decrypt', 'kms:GenerateDataKey', 's3:AbortMultipartUpload', 's3:ListBucketMultipartUploads', 's3:ListMultipartUploadParts', 's3:PutObject',
+      'kms:Decrypt', 'kms:GenerateDataKey', 's3:AbortMultipartUpload', 's3:GetObjectTagging', 's3:GetObjectVersionTagging',
+      's3:ListBucketMultipartUploads', 's3:ListBucketVersions', 's3:ListMultipartUploadParts', 's3:PutObject',
     ]);
+  });
+
+  test('the status route may read tags under the prefix and list versions of keys under the prefix only', () => {
+    const { template, stack } = signer({ uploadPrefix: 'media' });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement) as Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }>;
+    const tags = statements.filter((st) => [st.Action].flat().includes('s3:GetObjectVersionTagging'));
+    expect(tags).toHaveLength(1);
+    expect([tags[0].Action].flat()).toEqual(['s3:GetObjectTagging', 's3:GetObjectVersionTagging']);
+    expect(JSON.stringify(stack.resolve(tags[0].Resource))).toMatch(/"\/media\/\*"\]/);
+    const list = statements.filter((st) => [st.Action].flat().includes('s3:ListBucketVersions'));
+    expect(list).toHaveLength(1);
+    expect([list[0].Action].flat()).toEqual(['s3:ListBucketVersions']);
+    expect(stack.resolve(list[0].Resource)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Files/), 'Arn'] });
+    expect(list[0].Condition).toEqual({ StringLike: { 's3:prefix': ['media/*'] } });
+  });
+
+  test('the API routes POST /uploads/status to the signer', () => {
+    const { template } = signer();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /uploads/status' });
   });
 
   test('it may list the bucket\'s multipart uploads (the Uppy part check) on the bucket only, not its objects', () => {

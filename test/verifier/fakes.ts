@@ -15,19 +15,22 @@ interface StoredVersion {
   eTag: string;
   tags: Record<string, string>;
   headers: Record<string, string>;
+  /** A delete marker (versioned bucket, DeleteObject without a version): the key has no current object. */
+  readonly deleteMarker?: boolean;
 }
 
 /** An in-memory bucket, versioned or not, that records every S3 request the verifier makes. */
 export function fakes(versioned: boolean) {
   const versions = new Map<string, StoredVersion[]>(); // oldest first; the last is the current one
   const objects = {
-    get: (key: string) => versions.get(key)?.at(-1),
-    has: (key: string) => (versions.get(key)?.length ?? 0) > 0,
+    get: (key: string) => (versions.get(key)?.at(-1)?.deleteMarker ? undefined : versions.get(key)?.at(-1)),
+    has: (key: string) => (versions.get(key)?.length ?? 0) > 0 && !versions.get(key)?.at(-1)?.deleteMarker,
     versions: (key: string) => versions.get(key) ?? [],
   };
   const find = (ref: ObjectRef) => {
     const list = versions.get(ref.key) ?? [];
-    return ref.versionId !== undefined ? list.find((v) => v.versionId === ref.versionId) : list.at(-1);
+    const found = ref.versionId !== undefined ? list.find((v) => v.versionId === ref.versionId) : list.at(-1);
+    return found?.deleteMarker ? undefined : found;
   };
   const name = (ref: ObjectRef) => `${ref.key}${ref.versionId !== undefined ? `@${ref.versionId}` : ''}`;
   const sent: Array<{ queueUrl: string; body: any; delaySeconds?: number }> = [];
@@ -72,6 +75,10 @@ export function fakes(versioned: boolean) {
     async delete(ref) {
       calls.push(`delete ${name(ref)}`);
       const list = versions.get(ref.key) ?? [];
+      if (versioned && ref.versionId === undefined) {
+        versions.set(ref.key, [...list, { versionId: `marker${list.length + 1}`, body: Buffer.alloc(0), eTag: '', tags: {}, headers: {}, deleteMarker: true }]);
+        return;
+      }
       const o = find(ref);
       versions.set(ref.key, list.filter((v) => v !== o));
     },

@@ -3,7 +3,7 @@
  */
 import { rejections, setup, verified } from './fakes';
 import { HTML, SVG, makeJpeg, makePdf, makePng } from './samples';
-import { ETAG_TAG, VERIFIED_TAG } from '../../src/contract/queue-message';
+import { ETAG_TAG, REASON_TAG, rejectionReasonTag, VERIFIED_TAG } from '../../src/contract/queue-message';
 
 describe('verified uploads', () => {
   test.each([false, true])('a real PNG is announced with the S3 record and a verification result, then tagged (versioned bucket: %s)', async (versioned) => {
@@ -96,11 +96,13 @@ describe('write-once: the verifier never tags bytes it did not read', () => {
     expect(t.calls).toContain(`tag ${key}@${png.versionId}`);
     expect(verified(t.sent).map((m) => m.Records[0].verification.versionId)).toEqual([png.versionId]);
 
-    // AND the HTML's own event rejects and deletes exactly its version
+    // AND the HTML's own event rejects exactly its version: tagged with the reason, then hidden by a delete marker
     await t.deliver(t.eventFor(key, html.eTag, html.versionId));
     expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'ACTIVE_CONTENT' }, versionId: html.versionId, action: 'deleted' }]);
-    expect(t.calls).toContain(`delete ${key}@${html.versionId}`);
-    expect(t.objects.versions(key)).toEqual([png]);
+    expect(t.calls.slice(-2)).toEqual([`tag ${key}@${html.versionId}`, `delete ${key}`]);
+    expect(html.tags).toMatchObject({ [VERIFIED_TAG]: 'false', 'direct-upload:rejected': 'ACTIVE_CONTENT' });
+    expect(png.tags).toEqual({ [VERIFIED_TAG]: 'true', [ETAG_TAG]: goodETag });
+    expect(t.objects.has(key)).toBe(false);
   });
 
   test('unversioned: a replacement between the read and the tag write is detected and the tag taken off', async () => {
@@ -122,7 +124,7 @@ describe('write-once: the verifier never tags bytes it did not read', () => {
     expect(t.objects.has(key)).toBe(false);
   });
 
-  test('a rejected version is deleted alone: the verified version before it is kept (and current again)', async () => {
+  test('a rejected version is tagged with its reason and hidden behind a delete marker; the verified version before it keeps its tags', async () => {
     const t = setup({ versioned: true });
     const key = 'uploads/u/k.png';
     t.put(key, makePng(2, 2), 'image/png');
@@ -130,7 +132,20 @@ describe('write-once: the verifier never tags bytes it did not read', () => {
     t.put(key, makeJpeg(), 'image/png');
     await t.deliver(t.eventFor(key));
     expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'CONTENT_MISMATCH' }, versionId: 'v2' }]);
-    expect(t.objects.versions(key).map((v) => [v.versionId, v.tags[VERIFIED_TAG]])).toEqual([['v1', 'true']]);
+    expect(t.objects.versions(key).map((v) => [v.versionId, v.tags[VERIFIED_TAG], v.deleteMarker ?? false])).toEqual([
+      ['v1', 'true', false], ['v2', 'false', false], ['marker3', undefined, true],
+    ]);
+    expect(t.objects.versions(key)[1].tags[REASON_TAG]).toMatch(/^CONTENT_MISMATCH: [A-Za-z0-9 +\-=._:/@]+$/);
+    // One request more than deleting the version (the tag write), on rejected uploads only.
+    expect(t.calls.filter((c) => c.startsWith('tag ') || c.startsWith('delete '))).toEqual([
+      `tag ${key}@v1`, `tag ${key}@v2`, `delete ${key}`,
+    ]);
+  });
+
+  test('the reason tag is a valid S3 tag value whatever the message holds', () => {
+    const value = rejectionReasonTag('CONTENT_MISMATCH', `declared "image/png" but <bytes> are 'image/jpeg' ${'x'.repeat(300)}`);
+    expect(value).toMatch(/^CONTENT_MISMATCH: declared image\/png but bytes are image\/jpeg x+$/);
+    expect(value.length).toBe(256);
   });
 
   test('S3\'s "null" version (a suspended bucket overwrites it in place) counts as unversioned: the replacement check runs', async () => {
@@ -206,7 +221,9 @@ describe('rejected uploads', () => {
     const t = setup({ rejectedObjects: 'retain' });
     const eTag = t.put('uploads/u/h.png', HTML, 'image/png');
     await t.deliver(t.eventFor('uploads/u/h.png'));
-    expect(t.objects.get('uploads/u/h.png')!.tags).toEqual({ [VERIFIED_TAG]: 'false', [ETAG_TAG]: eTag, 'direct-upload:rejected': 'ACTIVE_CONTENT' });
+    expect(t.objects.get('uploads/u/h.png')!.tags).toEqual({
+      [VERIFIED_TAG]: 'false', [ETAG_TAG]: eTag, 'direct-upload:rejected': 'ACTIVE_CONTENT', [REASON_TAG]: expect.stringMatching(/^ACTIVE_CONTENT: ./),
+    });
     expect(rejections(t.sent)[0].action).toBe('retained');
     await t.deliver(t.eventFor('uploads/u/h.png'));
     expect(rejections(t.sent)).toHaveLength(1);

@@ -2,7 +2,7 @@
  * End-to-end against the local stack: the real signer, the SigV4-verifying S3 stand-in, the S3-event
  * bridge, the real verifier handler on the verification queue, the CDN route with the verification gate.
  */
-import { PutObjectCommand, GetObjectTaggingCommand } from '@aws-sdk/client-s3';
+import { GetObjectTaggingCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { HTML, SVG, makeJpeg, makePdf, makePng, makeWebp } from './samples';
 import type { RejectionRecord } from '../../src/contract/queue-message';
@@ -173,8 +173,12 @@ describe('with the verifier (the construct\'s default)', () => {
       await stack.flush();
       expect(await drain(stack)).toEqual([]);
       expect(await rejections(stack)).toMatchObject([{ key: signed.key, rejection: { code: 'ACTIVE_CONTENT' }, action: 'deleted' }]);
-      const served = await cdnGet(stack, signed.key);
-      expect([served.status, served.body.equals(png)]).toEqual([200, true]);
+      // The rejected version is hidden behind a delete marker (its reason tagged on it for the status route), so
+      // the key serves nothing; the PNG's version stays, tagged verified, noncurrent.
+      expect((await cdnGet(stack, signed.key)).status).toBe(404);
+      const { Versions = [], DeleteMarkers = [] } = await stack.s3.send(new ListObjectVersionsCommand({ Bucket: stack.bucket, Prefix: signed.key }));
+      expect(DeleteMarkers.map((d) => d.IsLatest)).toEqual([true]);
+      expect(Versions).toHaveLength(2);
     });
 
     test('race: the key is rewritten between the verifier\'s read and its tag write; the new bytes are never tagged nor served', async () => {
@@ -218,9 +222,8 @@ describe('with the verifier (the construct\'s default)', () => {
       expect(announced).toMatchObject({ status: 'verified', versionId: expect.any(String) });
       expect(rejected).toMatchObject({ key, rejection: { code: 'ACTIVE_CONTENT' }, action: 'deleted', versionId: expect.any(String) });
       expect(rejected.versionId).not.toBe(announced.versionId);
-      // What the CDN serves is the verified version's bytes.
-      const served = await cdnGet(stack, key);
-      expect([served.status, served.body.equals(png)]).toEqual([200, true]);
+      // The rejected (current) version is hidden by a delete marker: the CDN serves nothing at the key, never the HTML.
+      expect((await cdnGet(stack, key)).status).toBe(404);
     });
   });
 });

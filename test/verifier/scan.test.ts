@@ -6,7 +6,7 @@ import { rejections, setup, verified } from './fakes';
 import { HTML, makePng } from './samples';
 import { SCAN_DEADLINE_SECONDS_ENV, VERIFICATION_QUEUE_URL_ENV } from '../../src/contract/environment';
 import { GUARDDUTY_SCAN_TAG, parseScanResultEvent, scanResultEvent, ScanVerdict, SCAN_VERDICTS } from '../../src/contract/malware-scan';
-import { ETAG_TAG, REJECTED_TAG, SCAN_TAG, VERIFIED_TAG } from '../../src/contract/queue-message';
+import { ETAG_TAG, REASON_TAG, REJECTED_TAG, rejectionReasonTag, SCAN_TAG, VERIFIED_TAG } from '../../src/contract/queue-message';
 import { loadVerifierConfig } from '../../src/verifier/config';
 
 const VERIFICATION_URL = 'http://sqs.local/verification';
@@ -126,6 +126,7 @@ describe('verdicts other than NO_THREATS_FOUND are never served nor announced', 
       [VERIFIED_TAG]: 'false',
       [ETAG_TAG]: t.eTag,
       [REJECTED_TAG]: 'MALWARE_FOUND',
+      [REASON_TAG]: rejectionReasonTag('MALWARE_FOUND', rejections(t.sent)[0].rejection.message),
       [SCAN_TAG]: 'THREATS_FOUND',
     });
     expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'MALWARE_FOUND' }, action: 'retained' }]);

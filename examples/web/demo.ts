@@ -1,0 +1,180 @@
+/**
+ * The demo page's script, bundled by the demo server (src/local/demo-bundle.ts) with the typed client: the
+ * page has no upload code of its own. Several files at once, each with a thumbnail, its size, its progress,
+ * then the verifier's verdict from `POST /uploads/status` (through `waitUntilVerified`), the image from the
+ * CDN and its queue message. The "prepare" toggle runs `prepareImage` first and shows what it removed.
+ */
+import { prepareImage, uploadFile, UploadError } from '../../src/client';
+import { exifSummary, humanSize } from './exif';
+
+interface DemoConfig {
+  readonly signerUrl: string;
+  readonly s3Endpoint: string;
+  readonly cdnUrl: string;
+  readonly queueUrl: string;
+  readonly rejectionQueueUrl?: string;
+  readonly deadLetterQueueUrl: string;
+  readonly bucket: string;
+  readonly allowedContentTypes: readonly string[];
+  readonly maxFileSize: number;
+  readonly identityHeader: string;
+}
+
+interface QueueMessage { readonly body: { Records?: Array<{ s3: { object: { key: string } } }> } }
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+let config: DemoConfig;
+
+/** Queue messages by key, and the cards waiting for one. */
+const messages = new Map<string, QueueMessage>();
+const waiting = new Map<string, (m: QueueMessage) => void>();
+
+function setStatus(state: string, text: string): void {
+  $('status').dataset.state = state;
+  $('status').textContent = text;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text = ''): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  e.className = className;
+  e.textContent = text;
+  return e;
+}
+
+/** S3 event keys are form-URL-encoded ("a b+c" arrives as "a+b%2Bc"). */
+function decodeEventKey(key: string): string {
+  return decodeURIComponent(key.replace(/\+/g, ' '));
+}
+
+/** One long poll after another: the page plays the queue's consumer (the demo server receives and deletes). */
+async function pollQueue(): Promise<never> {
+  for (;;) {
+    try {
+      const res = await fetch('/api/messages?wait=10');
+      const { messages: batch } = (await res.json()) as { messages: QueueMessage[] };
+      for (const m of batch) {
+        for (const r of m.body.Records ?? []) {
+          const key = decodeEventKey(r.s3.object.key);
+          messages.set(key, m);
+          waiting.get(key)?.(m);
+        }
+      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+function messageFor(key: string): Promise<QueueMessage> {
+  const known = messages.get(key);
+  return known ? Promise.resolve(known) : new Promise((resolve) => waiting.set(key, resolve));
+}
+
+async function loadConfig(): Promise<void> {
+  const res = await fetch('/config.json');
+  if (!res.ok) throw new Error(`The demo server is not ready (${res.status})`);
+  config = (await res.json()) as DemoConfig;
+  $<HTMLInputElement>('file').accept = config.allowedContentTypes.join(',');
+  const rows: Record<string, string> = {
+    'signer': `${config.signerUrl}/uploads`,
+    'status': `${config.signerUrl}/uploads/status`,
+    'S3 (path-style)': `${config.s3Endpoint}/${config.bucket}`,
+    'CDN': config.cdnUrl,
+    'queue': config.queueUrl,
+    'rejection queue': config.rejectionQueueUrl ?? '(verifier off)',
+    'dead-letter queue': config.deadLetterQueueUrl,
+    'allowed types': config.allowedContentTypes.join(', '),
+    'max size': humanSize(config.maxFileSize),
+  };
+  $('endpoints').replaceChildren(...Object.entries(rows).flatMap(([k, v]) => [el('dt', '', k), el('dd', '', v)]));
+  setStatus('ready', 'Ready: pick or drop images.');
+}
+
+async function upload(original: File): Promise<void> {
+  const card = el('li', 'upload');
+  card.dataset.state = 'preparing';
+  const thumb = el('img', 'thumb');
+  thumb.alt = '';
+  thumb.src = URL.createObjectURL(original);
+  thumb.onerror = () => thumb.classList.add('broken');
+  const name = el('div', 'name', original.name);
+  const size = el('div', 'size', humanSize(original.size));
+  const bar = el('progress', 'bar');
+  bar.max = 100;
+  bar.value = 0;
+  const percent = el('span', 'percent', '0%');
+  const state = el('div', 'state', 'preparing');
+  const prep = el('div', 'prep');
+  const served = el('img', 'served');
+  served.alt = 'served by the CDN route';
+  served.hidden = true;
+  const message = el('pre', 'message');
+  message.hidden = true;
+  const info = el('div', 'info');
+  info.append(name, size, bar, percent, state, prep);
+  card.append(thumb, info, served, message);
+  $('uploads').append(card);
+  const show = (s: string, text: string) => {
+    card.dataset.state = s;
+    state.textContent = text;
+  };
+
+  try {
+    let file: File = original;
+    if ($<HTMLInputElement>('prepare').checked) {
+      const before = exifSummary(new Uint8Array(await original.arrayBuffer()));
+      try {
+        file = await prepareImage(original, { stripMetadata: true });
+        const after = exifSummary(new Uint8Array(await file.arrayBuffer()));
+        prep.dataset.gpsBefore = String(before.gps);
+        prep.dataset.gpsAfter = String(after.gps);
+        prep.textContent = `prepareImage: ${humanSize(original.size)} → ${humanSize(file.size)}; `
+          + `before: ${before.text}; after: ${after.text}`;
+      } catch (err) {
+        prep.textContent = `prepareImage: ${(err as Error).message} — sent as it is`;
+      }
+    }
+    show('uploading', 'uploading');
+    const result = await uploadFile(file, {
+      signerUrl: config.signerUrl,
+      getAuthHeaders: () => ({ [config.identityHeader]: $<HTMLInputElement>('user').value }),
+      onProgress: ({ uploadedBytes, totalBytes }) => {
+        const p = totalBytes ? Math.floor((uploadedBytes / totalBytes) * 100) : 100;
+        bar.value = p;
+        percent.textContent = `${p}%`;
+        if (uploadedBytes === totalBytes) show('verifying', 'stored; waiting for the verifier…');
+      },
+      waitUntilVerified: true,
+    });
+    show('verified', `verified: ${result.key}`);
+    card.dataset.key = result.key;
+    served.src = result.publicUrl;
+    served.hidden = false;
+    await served.decode().catch(() => undefined);
+    message.textContent = JSON.stringify((await messageFor(result.key)).body, null, 2);
+    message.hidden = false;
+    card.dataset.state = 'done';
+  } catch (err) {
+    const e = err as UploadError;
+    show(e.code === 'UPLOAD_REJECTED' ? 'rejected' : 'error', e.code === 'UPLOAD_REJECTED' ? `rejected: ${e.message}` : `${e.code ?? 'error'}: ${e.message}`);
+  }
+}
+
+function uploadAll(files: FileList | null | undefined): void {
+  for (const f of Array.from(files ?? [])) void upload(f);
+}
+
+$<HTMLInputElement>('file').addEventListener('change', (e) => uploadAll((e.target as HTMLInputElement).files));
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  uploadAll(e.dataTransfer?.files);
+});
+
+loadConfig().then(() => void pollQueue(), (err: Error) => setStatus('error', err.message));
