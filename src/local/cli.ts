@@ -138,6 +138,18 @@ async function main(): Promise<number> {
     return 1;
   }
   demo.use(stack);
+  // Listen for the stop signal before printing the URLs: whoever waits for them may signal at once, and a
+  // signal before the listener would kill the process with the stack still running.
+  const stopRequested = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      console.log(`\n${signal}: stopping…`);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 
   console.log([
     'Local upload stack is running (Ctrl-C stops it).',
@@ -155,16 +167,7 @@ async function main(): Promise<number> {
     '',
   ].join('\n'));
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      console.log(`\n${signal}: stopping…`);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      resolve();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  });
+  await stopRequested;
   await demo.stop();
   await stack.stop();
   console.log('Stopped.');
