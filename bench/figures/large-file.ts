@@ -12,7 +12,6 @@
  * Node's is a stream repeating one 1 MiB buffer. Peak RSS of every Chromium process (summed) or of the
  * Node process, and the JS heap (CDP `Performance.getMetrics` in the page; `heapUsed` in Node), sampled.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -26,6 +25,7 @@ import { bundleForBrowser, launchChromium, servePage } from '../../test/local/he
 import type { NodeUploadReport } from '../contenders/node-upload';
 import { sampleGroupMemory } from '../lib/process-memory';
 import { FigureOptions, FigureResult, formatNumber, goal } from '../lib/report';
+import { runTsxScript } from '../lib/tsx-process';
 
 const MIB = 1024 * 1024;
 const USER = 'alice';
@@ -206,22 +206,6 @@ async function inBrowser(
   });
 }
 
-/** Runs a contender script of bench/contenders/ in a Node process of its own; returns its report. */
-async function nodeProcess(script: string, args: unknown): Promise<NodeUploadReport> {
-  const file = path.join(__dirname, '..', 'contenders', script);
-  const tsx = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'tsx');
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(tsx, [file, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${script} exited ${code}: ${stderr.slice(-2000)}`))));
-  });
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}') as NodeUploadReport;
-}
-
 async function inNode(
   pageUrl: string,
   contender: 'lib-storage' | 'typed',
@@ -231,7 +215,7 @@ async function inNode(
 ): Promise<Run> {
   return withStack(pageUrl, (partSizeMiB ?? 8) * MIB, size, async (stack) => {
     const r = contender === 'lib-storage'
-      ? await nodeProcess('lib-storage-upload.ts', {
+      ? await runTsxScript<NodeUploadReport>('contenders/lib-storage-upload.ts', {
         endpoint: stack.s3Endpoint,
         region: stack.region,
         bucket: stack.bucket,
@@ -243,7 +227,7 @@ async function inNode(
         ...(partSizeMiB ? { partSize: partSizeMiB * MIB } : {}),
         ...(concurrency ? { queueSize: concurrency } : {}),
       })
-      : await nodeProcess('typed-client-upload.ts', { signerUrl: stack.signerUrl, user: USER, size, contentType: CONTENT_TYPE, concurrency });
+      : await runTsxScript<NodeUploadReport>('contenders/typed-client-upload.ts', { signerUrl: stack.signerUrl, user: USER, size, contentType: CONTENT_TYPE, concurrency });
     const stored = await storedSize(stack, r.key);
     if (stored !== size) throw new Error(`${contender} (Node): S3 holds ${stored} bytes, not ${size}`);
     return {

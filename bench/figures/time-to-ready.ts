@@ -1,8 +1,9 @@
 /**
  * Figure 7 — time to ready: from the sign request to the first 200 from the CDN route, on the local
  * stack (S3 stand-in that verifies SigV4, SQS, the real verifier handler behind a local SQS event source,
- * the CDN stand-in with the verification gate). Each upload: `POST /uploads`, the presigned PUT of a
- * 1 MiB JPEG, then GETs of the CDN URL with a short backoff until one answers 200 (polls counted).
+ * the CDN stand-in with the verification gate), in this process; the clients run in a process of their
+ * own (bench/lib/ready-clients.ts). Each upload: `POST /uploads`, the presigned PUT of a 1 MiB JPEG,
+ * then GETs of the CDN URL with a short backoff until one answers 200 (polls counted).
  * The same with verification off (`verifyUploads: false`: no verifier, no gate; the CDN serves what S3
  * holds): the ratio is the price of verification.
  *
@@ -14,16 +15,16 @@
  */
 import { ReceiveMessageCommand, DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import * as contract from '../../src/contract/environment';
-import type { PresignedUpload } from '../../src/contract/signer-protocol';
-import { LOCAL_USER_HEADER } from '../../src/local/http-api';
-import { LocalStack, startLocalStack } from '../../src/local/local-stack';
+import { startLocalStack } from '../../src/local/local-stack';
 import { s3ObjectStore, sqsMessageSender } from '../../src/verifier/aws';
 import { loadVerifierConfig } from '../../src/verifier/config';
 import { createVerifierHandler, MessageSender, ObjectStart, ObjectStore, SqsBatch } from '../../src/verifier/handler';
+import { jpegOfSize, POLL_BACKOFF, ReadyClientArgs, UploadTiming, uploadMany } from '../lib/ready-clients';
 import { FigureOptions, FigureResult, formatNumber, goal, median, percentile } from '../lib/report';
+import { runTsxScript } from '../lib/tsx-process';
 
 const MIB = 1024 * 1024;
-const USER = 'alice';
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /** The goal's name, as issue 15 words it. */
 export const TIME_TO_READY_GOAL = 'time to ready';
@@ -46,79 +47,6 @@ export const TIME_TO_READY_SETTINGS: Readonly<Record<'full' | 'quick', TimeToRea
   quick: { uploads: 16, concurrency: 4, fileSize: MIB, warmup: 2, verifierUploads: 20, verifierCpuIterations: 50 },
 };
 
-/** The CDN poll's backoff: first retry after 2 ms, × 1.5 per poll, at most 25 ms between polls. */
-export const POLL_BACKOFF = { firstMs: 2, factor: 1.5, maxMs: 25, timeoutMs: 30_000 } as const;
-
-/** A JPEG of exactly `size` bytes that the verifier accepts as complete (SOI … EOI). */
-export function jpegOfSize(size: number, seed = 0): Buffer {
-  const bytes = Buffer.alloc(size, 0x11 + (seed % 200));
-  bytes.set([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00], 0);
-  bytes.writeUInt32BE(seed % 2 ** 32, 16);
-  bytes.set([0xff, 0xd9], size - 2);
-  return bytes;
-}
-
-interface UploadTiming {
-  /** Sign request sent → first 200 from the CDN, ms. */
-  readonly readyMs: number;
-  /** Of which: the sign request, the PUT, the wait for the CDN. */
-  readonly signMs: number;
-  readonly putMs: number;
-  readonly waitMs: number;
-  /** CDN GETs until (and including) the 200. */
-  readonly polls: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-
-async function timedUpload(stack: LocalStack, body: Buffer): Promise<UploadTiming> {
-  const started = now();
-  const signRes = await fetch(`${stack.signerUrl}/uploads`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', [LOCAL_USER_HEADER]: USER },
-    body: JSON.stringify({ contentType: 'image/jpeg', size: body.length }),
-  });
-  const signed = (await signRes.json()) as PresignedUpload;
-  if (signRes.status !== 200 || signed.method !== 'PUT') throw new Error(`signer answered ${signRes.status}: ${JSON.stringify(signed)}`);
-  const signedAt = now();
-  const put = await fetch(signed.url, { method: 'PUT', headers: signed.headers, body });
-  if (put.status !== 200) throw new Error(`PUT answered ${put.status}: ${await put.text()}`);
-  await put.arrayBuffer();
-  const putAt = now();
-  let polls = 0;
-  let delay: number = POLL_BACKOFF.firstMs;
-  for (;;) {
-    polls++;
-    const res = await fetch(signed.publicUrl);
-    if (res.status === 200) {
-      const readyAt = now();
-      const served = Buffer.from(await res.arrayBuffer());
-      if (!served.equals(body)) throw new Error(`the CDN served ${served.length} other bytes for ${signed.key}`);
-      return { readyMs: readyAt - started, signMs: signedAt - started, putMs: putAt - signedAt, waitMs: readyAt - putAt, polls };
-    }
-    await res.arrayBuffer();
-    if (res.status !== 403 && res.status !== 404) throw new Error(`the CDN answered ${res.status} for ${signed.key}`);
-    if (now() - putAt > POLL_BACKOFF.timeoutMs) throw new Error(`${signed.key} not served within ${POLL_BACKOFF.timeoutMs} ms`);
-    await sleep(delay);
-    delay = Math.min(POLL_BACKOFF.maxMs, delay * POLL_BACKOFF.factor);
-  }
-}
-
-/** `count` uploads, `concurrency` at a time, each file distinct. */
-async function uploadMany(stack: LocalStack, count: number, concurrency: number, size: number, seed: number): Promise<UploadTiming[]> {
-  const out: UploadTiming[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      out.push(await timedUpload(stack, jpegOfSize(size, seed + i)));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return out;
-}
-
 interface ModeSummary {
   readonly verifyUploads: boolean;
   readonly uploads: number;
@@ -133,6 +61,8 @@ interface ModeSummary {
   readonly meanPolls: number;
   readonly maxPolls: number;
   readonly uploadsPerSecond: number;
+  /** CPU time of the stack's process / wall time (1 = one core busy), the clients' process startup included. */
+  readonly stackCpuUtilisation: number;
 }
 
 type Log = (line: string) => void;
@@ -140,10 +70,14 @@ type Log = (line: string) => void;
 async function measureMode(verifyUploads: boolean, s: TimeToReadySettings, log: Log): Promise<{ summary: ModeSummary; samples: number[] }> {
   const stack = await startLocalStack({ verifyUploads, log });
   try {
-    await uploadMany(stack, s.warmup, s.concurrency, s.fileSize, 1_000_000);
+    const clients = (count: number, seed: number): ReadyClientArgs =>
+      ({ signerUrl: stack.signerUrl, count, concurrency: s.concurrency, size: s.fileSize, seed });
+    await runTsxScript<UploadTiming[]>('lib/ready-clients.ts', clients(s.warmup, 1_000_000));
     const started = now();
-    const timings = await uploadMany(stack, s.uploads, s.concurrency, s.fileSize, verifyUploads ? 0 : 500_000);
+    const cpu = process.cpuUsage();
+    const timings = await runTsxScript<UploadTiming[]>('lib/ready-clients.ts', clients(s.uploads, verifyUploads ? 0 : 500_000));
     const wallMs = now() - started;
+    const used = process.cpuUsage(cpu);
     const ready = timings.map((t) => t.readyMs);
     const polls = timings.map((t) => t.polls);
     const summary: ModeSummary = {
@@ -160,6 +94,7 @@ async function measureMode(verifyUploads: boolean, s: TimeToReadySettings, log: 
       meanPolls: polls.reduce((a, b) => a + b, 0) / polls.length,
       maxPolls: Math.max(...polls),
       uploadsPerSecond: timings.length / (wallMs / 1000),
+      stackCpuUtilisation: (used.user + used.system) / 1000 / wallMs,
     };
     log(`(7) verification ${verifyUploads ? 'on' : 'off'}: p50 ${summary.p50Ms.toFixed(1)} ms, p99 ${summary.p99Ms.toFixed(1)} ms, ${summary.meanPolls.toFixed(2)} polls`);
     return { summary, samples: ready.map((v) => Math.round(v * 100) / 100) };
@@ -229,7 +164,7 @@ export async function measureVerifier(s: TimeToReadySettings, log: Log): Promise
   const stack = await startLocalStack({ verifyUploads: false, sendTestEvent: false, log });
   try {
     const uploads = Math.max(10, Math.ceil(s.verifierUploads / 10) * 10);
-    await uploadMany(stack, uploads + 10, s.concurrency, s.fileSize, 2_000_000);
+    await uploadMany({ signerUrl: stack.signerUrl, count: uploads + 10, concurrency: s.concurrency, size: s.fileSize, seed: 2_000_000 });
     await stack.flush();
     const events: string[] = [];
     for (;;) {
@@ -323,7 +258,7 @@ export async function runTimeToReady(options: FigureOptions): Promise<FigureResu
   const on = await measureMode(true, s, options.log);
   const off = await measureMode(false, s, options.log);
   const verifier = await measureVerifier(s, options.log);
-  const mode = (m: ModeSummary) => `p90 ${formatNumber(m.p90Ms)} ms, max ${formatNumber(m.maxMs)} ms; median sign ${formatNumber(m.medianSignMs)} + PUT ${formatNumber(m.medianPutMs)} + wait ${formatNumber(m.medianWaitMs)} ms (p99 wait ${formatNumber(m.p99WaitMs)} ms); polls mean ${m.meanPolls.toFixed(2)}, max ${m.maxPolls}; ${formatNumber(m.uploadsPerSecond)} uploads/s`;
+  const mode = (m: ModeSummary) => `p90 ${formatNumber(m.p90Ms)} ms, max ${formatNumber(m.maxMs)} ms; median sign ${formatNumber(m.medianSignMs)} + PUT ${formatNumber(m.medianPutMs)} + wait ${formatNumber(m.medianWaitMs)} ms (p99 wait ${formatNumber(m.p99WaitMs)} ms); polls mean ${m.meanPolls.toFixed(2)}, max ${m.maxPolls}; ${formatNumber(m.uploadsPerSecond)} uploads/s, stack process at ${Math.round(m.stackCpuUtilisation * 100)}% of a core`;
   const c = verifier.callsPerUpload;
   return {
     id: 7,
@@ -346,6 +281,7 @@ export async function runTimeToReady(options: FigureOptions): Promise<FigureResu
     goals: [goal(TIME_TO_READY_GOAL, on.summary.p99Ms, 'max', 500, ' ms')],
     notes: [
       `Each upload: POST /uploads, the presigned PUT of a distinct ${s.fileSize / MIB} MiB JPEG, then GETs of its publicUrl until a 200 (backoff ${POLL_BACKOFF.firstMs} ms × ${POLL_BACKOFF.factor} per poll, at most ${POLL_BACKOFF.maxMs} ms); the served bytes are compared with the upload. ${s.warmup} warm-up uploads per mode first.`,
+      'The local stack runs in the benchmark process (one core for S3, SQS, the verifier, the CDN and the signer); the clients in a process of their own.',
       'Verification on: S3 event → verification queue → local event source (pumped at once on each notification; AWS long-polls) → real verifier handler → tag; the CDN stand-in serves only tagged objects. Off: verifyUploads: false (no verifier, no gate).',
       'Verifier calls are counted on the real handler with the SDK adapters (versioned bucket, as the construct deploys it: no HEAD); invocation wall times are on the local stand-ins in this process, not AWS latencies.',
     ],
