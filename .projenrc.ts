@@ -96,6 +96,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // traditional "app server receives the file" contender
     '@smithy/signature-v4@^5.7.5',
     'busboy@^1.6.0',
+    // large-file throughput figure: the SDK's multipart uploader, the Node peer
+    '@aws-sdk/lib-storage@^3.1017.0',
     // Uppy compatibility tests drive the real uploader in Chromium; property-based fuzzing of the signer
     '@uppy/core@^6.3.1',
     '@uppy/aws-s3@^6.3.1',

@@ -2,7 +2,7 @@
  * `npm run bench` — runs every figure of the benchmark issue in one run, prints a table and writes
  * `bench/results.json` (with machine, Node version and date). Reports; never asserts timings.
  *
- *   npx tsx bench/run.ts                 # all figures (~3 minutes)
+ *   npx tsx bench/run.ts                 # all figures (~6 minutes)
  *   npx tsx bench/run.ts --only 1,2      # some figures
  *   npx tsx bench/run.ts --quick         # smoke run: tiny iteration counts, meaningless numbers
  *   npx tsx bench/run.ts --out FILE      # write the results elsewhere
@@ -11,15 +11,17 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { runColdStart } from './figures/cold-start';
 import { runCostModel } from './figures/cost-model';
+import { runLargeFile } from './figures/large-file';
 import { runLoadFigure } from './figures/load';
 import { runServerCost } from './figures/server-cost';
 import { runSigning } from './figures/signing';
 import { runSynth } from './figures/synth';
+import { runTimeToReady } from './figures/time-to-ready';
 import { FigureOptions, FigureResult, formatTable, machineInfo } from './lib/report';
 
 type Figure = (options: FigureOptions, previous: readonly FigureResult[]) => Promise<FigureResult>;
 
-/** The figures, in the issue's order. Figure 6 prices the durations measured by figures 1 and 2. */
+/** The figures. Figure 6 prices what figures 1 (the signer) and 7 (the verifier) measure. */
 export const FIGURES: Readonly<Record<number, Figure>> = {
   1: (o) => runSigning(o),
   2: (o) => runColdStart(o),
@@ -27,7 +29,12 @@ export const FIGURES: Readonly<Record<number, Figure>> = {
   4: (o) => runLoadFigure(o),
   5: (o) => runSynth(o),
   6: (o, previous) => runCostModel(o, previous),
+  7: (o) => runTimeToReady(o),
+  8: (o) => runLargeFile(o),
 };
+
+/** The order of a full run: figure 7 before figure 6, which prices its verifier measurement. */
+export const DEFAULT_ORDER: readonly number[] = [1, 2, 3, 4, 5, 7, 6, 8];
 
 export interface RunArgs {
   readonly quick: boolean;
@@ -37,7 +44,7 @@ export interface RunArgs {
 
 export function parseArgs(argv: readonly string[]): RunArgs {
   let quick = false;
-  let only = Object.keys(FIGURES).map(Number);
+  let only = [...DEFAULT_ORDER];
   let out = path.join(__dirname, 'results.json');
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -46,7 +53,7 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     } else if (arg === '--only') {
       only = (argv[++i] ?? '').split(',').map(Number);
       const unknown = only.filter((n) => !(n in FIGURES));
-      if (unknown.length > 0 || only.length === 0) throw new Error(`--only takes figure numbers 1-6 separated by commas (got "${argv[i]}")`);
+      if (unknown.length > 0 || only.length === 0) throw new Error(`--only takes figure numbers 1-8 separated by commas (got "${argv[i]}")`);
     } else if (arg === '--out') {
       out = path.resolve(argv[++i] ?? '');
     } else {

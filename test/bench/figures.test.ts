@@ -5,11 +5,13 @@
  * request, the direct flow moves no file bytes through the app, the signer answers every request).
  */
 import { runColdStart } from '../../bench/figures/cold-start';
-import { runCostModel } from '../../bench/figures/cost-model';
+import { COST_GOAL, runCostModel } from '../../bench/figures/cost-model';
+import { LARGE_FILE_GOAL, LARGE_FILE_SETTINGS, runLargeFile } from '../../bench/figures/large-file';
 import { runLoadFigure } from '../../bench/figures/load';
 import { FILE_SIZE, runServerCost, SERVER_COST_SETTINGS } from '../../bench/figures/server-cost';
 import { runSigning, SIGNING_NAMES } from '../../bench/figures/signing';
 import { runSynth } from '../../bench/figures/synth';
+import { runTimeToReady, TIME_TO_READY_GOAL, TIME_TO_READY_SETTINGS, VerifierMeasurement } from '../../bench/figures/time-to-ready';
 import { FigureOptions, FigureResult } from '../../bench/lib/report';
 
 const quick: FigureOptions = { quick: true, log: () => undefined };
@@ -84,10 +86,59 @@ describe('bench figures (quick smoke runs, no timing assertions)', () => {
     expect(raw.example[0].resources).toBeGreaterThan(raw.plain[0].resources);
   });
 
-  test('(6) cost model: priced from figure 1\'s measurements', async () => {
-    const result = await runCostModel(quick, [signing]);
+  let timeToReady: FigureResult;
+
+  test('(7) time to ready: every upload is served by the CDN, at once without verification, after the verifier with it', async () => {
+    timeToReady = await runTimeToReady(quick);
+
+    expectWellFormed(timeToReady, 7);
+    expect(timeToReady.goals.map((g) => g.name)).toEqual([TIME_TO_READY_GOAL]);
+    const raw = timeToReady.raw as {
+      on: { uploads: number; meanPolls: number };
+      off: { uploads: number; maxPolls: number };
+      verifier: VerifierMeasurement;
+    };
+    // Every upload of both modes reached a 200 with its own bytes (timedUpload throws otherwise).
+    expect([raw.on.uploads, raw.off.uploads]).toEqual([TIME_TO_READY_SETTINGS.quick.uploads, TIME_TO_READY_SETTINGS.quick.uploads]);
+    // Without the gate the first poll is served; with it, a poll waits for the verifier's tag.
+    expect(raw.off.maxPolls).toBe(1);
+    expect(raw.on.meanPolls).toBeGreaterThan(1);
+    // The real handler, a versioned bucket, a complete JPEG: two ranged GETs (head, tail), one tag read, one tag write, one message.
+    expect(raw.verifier.outcomes).toEqual({ verified: raw.verifier.uploads });
+    expect(raw.verifier.callsPerUpload).toEqual({
+      getRanged: 2, getObjectTagging: 1, putObjectTagging: 1, headObject: 0, deleteObject: 0, sqsSend: 1,
+    });
+  });
+
+  test('(6) cost model: priced from figures 1 and 7, with every request of the verified path', async () => {
+    const result = await runCostModel(quick, [signing, timeToReady]);
 
     expectWellFormed(result, 6);
-    expect(result.goals).toEqual([]);
+    expect(result.goals.map((g) => g.name)).toEqual([COST_GOAL]);
+    const raw = result.raw as { bills: Record<string, { total: number; lines: Array<{ item: string }> }> };
+    // Verification costs more than the sample's bill, and GuardDuty alone more than either.
+    expect(raw.bills.headline.total).toBeGreaterThan(raw.bills.sample.total);
+    expect(raw.bills.guardDuty.total).toBeGreaterThan(raw.bills.headline.total);
+    expect(raw.bills.headline.lines.map((l) => l.item)).toEqual(expect.arrayContaining([
+      expect.stringContaining('PutObjectTagging'), expect.stringContaining('ListObjectVersions'), expect.stringContaining('DeleteMessageBatch'),
+    ]));
+  });
+
+  test('(8) large-file throughput: every contender stores the whole file; the sweep picks the typed client\'s settings', async () => {
+    const result = await runLargeFile(quick);
+
+    expectWellFormed(result, 8);
+    expect(result.goals.map((g) => g.name)).toEqual([LARGE_FILE_GOAL]);
+    const raw = result.raw as {
+      chosen: { partSizeMiB: number; concurrency: number };
+      sweep: unknown[];
+      typed: { size: number; partSizeMiB: number; peakRss: number };
+    };
+    // Each run checked S3's stored size against the file (the figure throws otherwise).
+    expect(raw.typed.size).toBe(LARGE_FILE_SETTINGS.quick.size);
+    expect(raw.sweep).toHaveLength(LARGE_FILE_SETTINGS.quick.sweep.length);
+    expect(LARGE_FILE_SETTINGS.quick.sweep).toContainEqual([raw.chosen.partSizeMiB, raw.chosen.concurrency]);
+    expect(raw.typed.partSizeMiB).toBe(raw.chosen.partSizeMiB);
+    expect(raw.typed.peakRss).toBeGreaterThan(0);
   });
 });

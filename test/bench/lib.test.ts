@@ -3,7 +3,8 @@
  * arithmetic, the command line, and the bundle command.
  */
 import { bundleArgs } from '../../bench/figures/cold-start';
-import { costPerMillionUploads, LIST_PRICES } from '../../bench/figures/cost-model';
+import { billedMs, constructBill, guardDutyBill, LIST_PRICES, sampleBill, TRAFFIC } from '../../bench/figures/cost-model';
+import type { VerifierMeasurement } from '../../bench/figures/time-to-ready';
 import { BENCH_SECRET_ACCESS_KEY, BENCH_SESSION_TOKEN, benchEnv, benchEvent } from '../../bench/lib/fixtures';
 import { formatNumber, formatTable, goal, machineInfo, median, percentile } from '../../bench/lib/report';
 import { parseArgs } from '../../bench/run';
@@ -45,31 +46,67 @@ describe('report helpers', () => {
 });
 
 describe('cost model', () => {
-  test('a signer under 1 ms is billed 1 ms', () => {
-    const cost = costPerMillionUploads({ name: 'x', architecture: 'arm64', memoryMb: 256, microsPerUploadOnOneCore: 10 });
-    expect(cost.billedMs).toBe(1);
-    // 1e6 invocations × 0.25 GB × 0.001 s × arm64 price
-    expect(cost.lambdaDuration).toBeCloseTo(1e6 * 0.25 * 0.001 * LIST_PRICES.lambdaArm64PerGbSecond, 10);
-    expect(cost.total).toBeCloseTo(1 + 0.2 + cost.lambdaDuration + 5 + 0.4, 10);
+  const verifier: VerifierMeasurement = {
+    callsPerUpload: { getRanged: 2, getObjectTagging: 1, putObjectTagging: 1, headObject: 0, deleteObject: 0, sqsSend: 1 },
+    batch10WallMs: 30,
+    batch1WallMs: 12,
+    cpuMicrosPerUpload: 30,
+    sequentialCallsPerUpload: 5,
+    uploads: 100,
+    outcomes: { verified: 100 },
+  };
+  const line = (b: { lines: readonly { item: string; dollars: number }[] }, start: string) => {
+    const found = b.lines.find((l) => l.item.startsWith(start));
+    if (!found) throw new Error(`no line "${start}"`);
+    return found.dollars;
+  };
+
+  test('a small function gets a share of a vCPU, and the duration is rounded up to 1 ms', () => {
+    // 300 µs on one core, 128 MB = 128/1769 of a vCPU → 4.15 ms → 5 ms billed; 10 µs at 256 MB → 1 ms.
+    expect(billedMs(128, 300).durationMs).toBeCloseTo(0.3 / (128 / 1769), 6);
+    expect(billedMs(128, 300).billedMs).toBe(5);
+    expect(billedMs(256, 10).billedMs).toBe(1);
+    expect(billedMs(256, 10, 500).billedMs).toBe(501);
   });
 
-  test('a small function gets a share of a vCPU, and the duration is rounded up', () => {
-    // 300 µs on one core, 128 MB = 128/1769 of a vCPU → 4.15 ms → 5 ms billed.
-    const cost = costPerMillionUploads({ name: 'y', architecture: 'x86_64', memoryMb: 128, microsPerUploadOnOneCore: 300 });
-    expect(cost.durationMs).toBeCloseTo(0.3 / (128 / 1769), 6);
-    expect(cost.billedMs).toBe(5);
-    expect(cost.lambdaDuration).toBeCloseTo(1e6 * 0.125 * 0.005 * LIST_PRICES.lambdaX86PerGbSecond, 10);
+  test('every request the default deploys per upload is priced, the verifier\'s shared by its batch', () => {
+    const trickle = constructBill({ signerMicros: 10, verifier, traffic: TRAFFIC.trickle, s3LatencyMs: 100, statusPoll: false });
+    // HTTP API 1 + signer 0.2 + PUT 5 + tag write 5 + 3 GET-tier reads 1.2 + 4 SQS requests 1.6 + verifier request 0.2
+    const fixed = 1 + 0.2 + 5 + 5 + 3 * 0.4 + 4 * 0.4 + 0.2;
+    const signerDuration = 1e6 * 0.25 * 0.001 * LIST_PRICES.lambdaArm64PerGbSecond;
+    // 5 calls × 100 ms + 30 µs of CPU at 256/1769 of a vCPU → 501 ms billed
+    const verifierDuration = 1e6 * 0.25 * 0.501 * LIST_PRICES.lambdaArm64PerGbSecond;
+    expect(trickle.total).toBeCloseTo(fixed + signerDuration + verifierDuration, 6);
+
+    const steady = constructBill({ signerMicros: 10, verifier, traffic: TRAFFIC.steady, s3LatencyMs: 100, statusPoll: false });
+    expect(line(steady, 'SQS: event source ReceiveMessage')).toBeCloseTo(0.04, 10);
+    expect(line(steady, 'verifier Lambda: request')).toBeCloseTo(0.02, 10);
+    expect(line(steady, 'S3: verifier PutObjectTagging')).toBe(5);
+  });
+
+  test('a status poll adds an HTTP API request, an invocation, a LIST and a GetObjectTagging', () => {
+    const base = { signerMicros: 10, verifier, traffic: TRAFFIC.trickle, s3LatencyMs: 100 };
+    const without = constructBill({ ...base, statusPoll: false });
+    const withPoll = constructBill({ ...base, statusPoll: true });
+    // 201 ms billed for two S3 calls at 100 ms
+    expect(withPoll.total - without.total).toBeCloseTo(1 + 0.2 + 1e6 * 0.25 * 0.201 * LIST_PRICES.lambdaArm64PerGbSecond + 5 + 0.4, 6);
+  });
+
+  test('the typical sample and GuardDuty\'s own price', () => {
+    expect(sampleBill(300).total).toBeCloseTo(1 + 0.2 + 1e6 * 0.125 * 0.005 * LIST_PRICES.lambdaX86PerGbSecond + 5, 6);
+    // 1e6 objects × $0.215 / 1,000 + 1e6 MiB in GB × $0.09
+    expect(guardDutyBill(1024 * 1024).total).toBeCloseTo(215 + (1e6 / 1024) * 0.09, 6);
   });
 });
 
 describe('command line', () => {
   test('defaults, --quick, --only, --out', () => {
-    expect(parseArgs([])).toEqual(expect.objectContaining({ quick: false, only: [1, 2, 3, 4, 5, 6] }));
+    expect(parseArgs([])).toEqual(expect.objectContaining({ quick: false, only: [1, 2, 3, 4, 5, 7, 6, 8] }));
     expect(parseArgs(['--quick', '--only', '2,6', '--out', '/tmp/x.json'])).toEqual({ quick: true, only: [2, 6], out: '/tmp/x.json' });
   });
 
   test('refuses what it does not know', () => {
-    expect(() => parseArgs(['--only', '7'])).toThrow(/--only takes figure numbers/);
+    expect(() => parseArgs(['--only', '9'])).toThrow(/--only takes figure numbers/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown argument "--fast"/);
   });
 });
