@@ -267,7 +267,10 @@ function unsignedAmzHeaders(ctx: RequestContext): string[] {
   const list = typeof fromQuery === 'string' ? fromQuery : fromHeader;
   if (list === undefined) return [];
   const signed = new Set(list.toLowerCase().split(';'));
+  // s3rver copies the query's `X-Amz-*` parameters into the headers: those are signed as part of the query.
+  const fromQueryString = new Set(Object.keys(ctx.query).map((name) => name.toLowerCase()));
   return Object.keys(ctx.headers)
+    .filter((name) => !fromQueryString.has(name.toLowerCase()))
     .map((name) => name.toLowerCase())
     .filter((name) => name.startsWith('x-amz-') && name !== 'x-amz-content-sha256' && !signed.has(name))
     .sort();
