@@ -78,7 +78,8 @@ test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests (wit
     }
     const withMetadata = Object.keys(metadata).length > 0 ? { metadata } : {};
 
-    const presigned = await createPutPresigner(config).presignPut({ key, contentType, size, checksum, checksumSha256, ...withMetadata, signingDate: date });
+    const presigned = await createPutPresigner(config)
+      .presignPut({ key, contentType, size, checksum, checksumSha256, ...withMetadata, signingDate: date });
     const ours = new URL(presigned.url);
     const theirs = await sdkUrl(config, key, contentType, size, checksum, checksumSha256, date, metadata);
     // The client is told to send every signed header but host and content-length.
