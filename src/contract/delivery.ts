@@ -122,8 +122,10 @@ export function contentDispositionFor(contentType: string | undefined, inlineTyp
 export const REMOVED_RESPONSE_HEADERS: readonly string[] = Object.freeze(['Content-Language', 'Expires']);
 
 /**
- * Source of the CloudFront Function (viewer response) that applies {@link contentDispositionFor}: the
- * deployed twin of what the local CDN route does. ES5 only (CloudFront Functions' runtime).
+ * Source of the CloudFront Function (viewer response) that applies {@link contentDispositionFor} and drops
+ * the stored user metadata (`x-amz-meta-*`: the filename, the app's `metadataKeys`), which is for the
+ * application's workers, not for whoever can fetch the file: the deployed twin of what the local CDN route
+ * does (it forwards no `x-amz-meta-*`). ES5 only (CloudFront Functions' runtime).
  */
 export function contentDispositionFunctionCode(inlineTypes: readonly string[]): string {
   return [
@@ -135,6 +137,7 @@ export function contentDispositionFunctionCode(inlineTypes: readonly string[]): 
     "  var name = response.headers['x-amz-meta-filename'];",
     `  var attachment = name && ${STORED_FILENAME_RE.toString()}.test(name.value) ? "attachment; filename*=UTF-8''" + name.value : 'attachment';`,
     "  response.headers['content-disposition'] = { value: INLINE.indexOf(type) === -1 ? attachment : 'inline' };",
+    "  for (var h in response.headers) { if (h.indexOf('x-amz-meta-') === 0) delete response.headers[h]; }",
     '  return response;',
     '}',
   ].join('\n');

@@ -78,6 +78,10 @@ describe('single PUT', () => {
     expect((await putSigned(signed.url, signed.headers!, png)).status).toBe(200);
     expect(await storedMetadata(signed.key)).toEqual({ ...ENCODED, filename: encodeFilename(NAME) });
     await expectAnnouncedWithMetadata();
+    // For the workers, not for whoever fetches the file: the CDN serves no x-amz-meta-*.
+    const served = await fetch(`${stack.cdnUrl}/${signed.key}`);
+    await served.arrayBuffer();
+    expect([served.status, [...served.headers.keys()].filter((h) => h.startsWith('x-amz-meta-'))]).toEqual([200, []]);
   });
 
   test.each([
