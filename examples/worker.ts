@@ -41,5 +41,8 @@ export function createUploadWorker(
 
 /** The deployed example: logs each upload (replace with your thumbnails, scanning, database writes...). */
 export const handler = createUploadWorker(async (upload) => {
-  console.log(JSON.stringify({ uploaded: upload.key, size: upload.size, verification: upload.verification?.status }));
+  // filename and metadata: what the client signed the upload with (decoded; absent when it sent none).
+  console.log(JSON.stringify({
+    uploaded: upload.key, size: upload.size, verification: upload.verification?.status, filename: upload.filename, metadata: upload.metadata,
+  }));
 });

@@ -489,7 +489,7 @@ export class DirectUploadBucket extends Construct {
   /** CORS for the allowed origins and the lifecycle rules, on a bucket of this app (created or given). */
   private configureBucket(props: DirectUploadBucketProps): void {
     if (!(this.bucket instanceof s3.Bucket)) return;
-    for (const rule of uploadCorsRules(props.allowedOrigins ?? [])) {
+    for (const rule of uploadCorsRules(props.allowedOrigins ?? [], props.metadataKeys)) {
       this.bucket.addCorsRule({
         allowedOrigins: rule.allowedOrigins,
         allowedMethods: rule.allowedMethods.map((m) => m as s3.HttpMethods),
@@ -573,6 +573,7 @@ function uploadRulesOf(props: DirectUploadBucketProps): UploadRules {
     multipartThreshold: props.multipartThreshold,
     multipartPartSize: props.multipartPartSize,
     allowDeleteObject: props.allowDeleteObject,
+    metadataKeys: props.metadataKeys,
   };
 }
 

@@ -61,4 +61,17 @@ export interface UploadRules {
    * @default false
    */
   readonly allowDeleteObject?: boolean;
+
+  /**
+   * App context a client may attach to an upload (`metadata: { [key]: string }` on `POST /uploads` and
+   * the Uppy route), allow-listed here: up to 10 keys of 1 to 64 lower-case letters, digits and inner
+   * hyphens, not `filename` (the original filename has its own field). Each value is stored as S3 user
+   * metadata `x-amz-meta-<key>`, signed on every upload path so S3 refuses another value, and announced
+   * decoded in the verified queue message; any other key is refused (400 `METADATA_NOT_ALLOWED`), and the
+   * verifier rejects objects carrying user metadata beyond these keys.
+   *
+   * @default - no keys: requests with `metadata` are refused
+   * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingMetadata.html
+   */
+  readonly metadataKeys?: string[];
 }

@@ -38,6 +38,12 @@ export interface UploadFileOptions {
   readonly contentType?: string;
   /** Original name, for your records (never chooses the key). @default - the File's `name` */
   readonly filename?: string;
+  /**
+   * App context stored with the file as signed S3 user metadata, e.g. `{ 'album-id': '42' }`: only the
+   * keys the construct allow-lists (`metadataKeys`), any Unicode values; the verified queue message carries
+   * them. @default - none
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Headers for every signer call, e.g. `{ authorization: 'Bearer …' }`. Called per call (tokens refresh). */
   readonly getAuthHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
   /**
@@ -128,6 +134,7 @@ async function storeFile(file: UploadBody, options: UploadFileOptions): Promise<
     contentType,
     size: blob.size,
     ...(typeof filename === 'string' && filename ? { filename } : {}),
+    ...(options.metadata ? { metadata: options.metadata } : {}),
     ...(options.checksum ? { checksumSha256: await sha256Base64(blob), method: 'PUT' as const } : {}),
   };
   const created = await client.signer<CreateUploadResponse>('/uploads', request);

@@ -2,8 +2,8 @@
  * `uppySigner(options)`: the options for `@uppy/aws-s3` 6 that make Uppy upload through the signer's
  * `POST /uppy/sign` with bounded bytes. Uppy's `signRequest` receives no file size and, when it starts a
  * multipart upload, no type; this adapter's `generateObjectKey` sees each file first and remembers it
- * under the key it returns, so `signRequest` can send the file's `size`, `contentType`, `filename` and
- * Uppy's `chunkSize` when an upload starts. The signer fixes the layout then, in the key it returns
+ * under the key it returns, so `signRequest` can send the file's `size`, `contentType`, `filename`, the
+ * app `metadata` and Uppy's `chunkSize` when an upload starts. The signer fixes the layout then, in the key it returns
  * (Uppy uses that key for every later request), and signs each part with its exact length.
  *
  * No dependency on Uppy: the types below are the parts of Uppy's contract the adapter uses.
@@ -21,6 +21,8 @@ export interface UppyFileLike {
   readonly name?: string;
   readonly type?: string;
   readonly size: number | null;
+  /** Uppy's per-file metadata (`uppy.setFileMeta`). */
+  readonly meta?: Readonly<Record<string, unknown>>;
 }
 
 /** What Uppy passes to `signRequest` (`PresignableRequest`). */
@@ -42,6 +44,11 @@ export interface UppySignerOptions {
   readonly multipartThreshold?: number;
   /** Part size (at least 5 MiB; grown when a file would need more than 10,000 parts). @default 16 MiB */
   readonly partSize?: number;
+  /**
+   * App context signed with each upload as S3 user metadata (`metadataKeys` of the construct): a fixed
+   * object, or a function of the file (e.g. its Uppy `meta`). @default - none
+   */
+  readonly metadata?: Readonly<Record<string, string>> | ((file: UppyFileLike) => Readonly<Record<string, string>> | undefined);
   /** The fetch to use. @default - global `fetch` */
   readonly fetch?: typeof fetch;
 }
@@ -73,7 +80,10 @@ export function uppySigner(options: UppySignerOptions): UppySignerPluginOptions 
     getChunkSize: ({ size }) => chunkSize(size),
     shouldUseMultipart: (file) => (file.size ?? 0) > threshold,
     async signRequest(request) {
-      const body: UppySignRequest = { ...request, ...startFields(request, files.get(request.key), chunkSize) };
+      const file = files.get(request.key);
+      const metadata = typeof options.metadata === 'function' ? file && options.metadata(file) : options.metadata;
+      const start = startFields(request, file, chunkSize);
+      const body: UppySignRequest = { ...request, ...start, ...(metadata && 'size' in start ? { metadata } : {}) };
       const doFetch = options.fetch ?? fetch;
       const res = await doFetch(`${options.signerUrl}/uppy/sign`, {
         method: 'POST',

@@ -5,6 +5,7 @@
  * policy; the local stack applies the very same values, so a test of one is a test of the other.
  * No aws-cdk-lib import here: the local stack and the Lambda bundles share this file.
  */
+import { metadataHeader } from './metadata';
 
 /** `Cache-Control` for objects whose keys are never reused: one year, immutable. */
 export const DEFAULT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
@@ -68,14 +69,18 @@ export const UPLOAD_CORS_ALLOWED_HEADERS: readonly string[] = Object.freeze([
 /** Response headers the browser may read: multipart completion needs each part's ETag. */
 export const UPLOAD_CORS_EXPOSED_HEADERS: readonly string[] = Object.freeze(['ETag']);
 
-/** The bucket's CORS rule for the given browser origins (none when there are no origins). */
-export function uploadCorsRules(allowedOrigins: readonly string[]): UploadCorsRule[] {
+/**
+ * The bucket's CORS rule for the given browser origins (none when there are no origins). The allow-listed
+ * app metadata keys (`metadataKeys`) add their signed `x-amz-meta-<key>` headers, which a single PUT and an
+ * Uppy CreateMultipartUpload send.
+ */
+export function uploadCorsRules(allowedOrigins: readonly string[], metadataKeys: readonly string[] = []): UploadCorsRule[] {
   if (allowedOrigins.length === 0) return [];
   return [
     {
       allowedOrigins: [...allowedOrigins],
       allowedMethods: [...UPLOAD_CORS_METHODS],
-      allowedHeaders: [...UPLOAD_CORS_ALLOWED_HEADERS],
+      allowedHeaders: [...UPLOAD_CORS_ALLOWED_HEADERS, ...metadataKeys.map(metadataHeader)],
       exposedHeaders: [...UPLOAD_CORS_EXPOSED_HEADERS],
       maxAgeSeconds: 3600,
     },
@@ -117,8 +122,10 @@ export function contentDispositionFor(contentType: string | undefined, inlineTyp
 export const REMOVED_RESPONSE_HEADERS: readonly string[] = Object.freeze(['Content-Language', 'Expires']);
 
 /**
- * Source of the CloudFront Function (viewer response) that applies {@link contentDispositionFor}: the
- * deployed twin of what the local CDN route does. ES5 only (CloudFront Functions' runtime).
+ * Source of the CloudFront Function (viewer response) that applies {@link contentDispositionFor} and drops
+ * the stored user metadata (`x-amz-meta-*`: the filename, the app's `metadataKeys`), which is for the
+ * application's workers, not for whoever can fetch the file: the deployed twin of what the local CDN route
+ * does (it forwards no `x-amz-meta-*`). ES5 only (CloudFront Functions' runtime).
  */
 export function contentDispositionFunctionCode(inlineTypes: readonly string[]): string {
   return [
@@ -130,6 +137,7 @@ export function contentDispositionFunctionCode(inlineTypes: readonly string[]): 
     "  var name = response.headers['x-amz-meta-filename'];",
     `  var attachment = name && ${STORED_FILENAME_RE.toString()}.test(name.value) ? "attachment; filename*=UTF-8''" + name.value : 'attachment';`,
     "  response.headers['content-disposition'] = { value: INLINE.indexOf(type) === -1 ? attachment : 'inline' };",
+    "  for (var h in response.headers) { if (h.indexOf('x-amz-meta-') === 0) delete response.headers[h]; }",
     '  return response;',
     '}',
   ].join('\n');

@@ -3,6 +3,7 @@
  * typed values, the one function that builds the variables (the construct, the local stack, tests and
  * the bench call it) and the loaders the handlers read them back with. No aws-cdk-lib import, no SDK.
  */
+import { metadataKeysProblems, parseMetadataKeys } from './metadata';
 import type { RejectedObjectAction } from './queue-message';
 import { parseSignerPolicy, parseUploadPolicy, serializeSignerPolicy, serializeUploadPolicy, SignerPolicy, UploadPolicy } from './upload-rules';
 
@@ -43,6 +44,12 @@ export const DYNAMODB_ENDPOINT_ENV = 'DIRECT_UPLOAD_DYNAMODB_ENDPOINT';
 
 /** Environment variable carrying the signed-delivery settings (JSON {@link DownloadSettings}: ids only); unset = public delivery. */
 export const DOWNLOADS_ENV = 'DIRECT_UPLOAD_DOWNLOADS';
+
+/**
+ * Environment variable carrying the allow-listed app metadata keys (`metadataKeys`), comma-separated;
+ * unset = none. The signer signs only these; the verifier rejects any other stored `x-amz-meta-*`.
+ */
+export const METADATA_KEYS_ENV = 'DIRECT_UPLOAD_METADATA_KEYS';
 
 /** URL suffix of the `aws` partition, used when {@link URL_SUFFIX_ENV} is not set. */
 export const DEFAULT_URL_SUFFIX = 'amazonaws.com';
@@ -86,6 +93,8 @@ export interface SignerEnvironment {
   readonly quota?: QuotaSettings;
   /** Signed delivery, when enabled. */
   readonly downloads?: DownloadSettings;
+  /** The app metadata keys a create request may carry (`metadataKeys`). @default - none */
+  readonly metadataKeys?: readonly string[];
   /**
    * Local stack only: an S3 origin such as `http://127.0.0.1:4568` (no path, no trailing slash).
    * When set, URLs are path-style (`${endpoint}/${bucket}/${key}`) and acceleration is ignored.
@@ -109,6 +118,8 @@ export interface VerifierEnvironment {
   readonly tagUnclaimed?: boolean;
   /** Malware scanning (GuardDuty), when on: an upload is verified only once its scan found no threats. */
   readonly malwareScan?: MalwareScanEnvironment;
+  /** The app metadata keys the signer signs (`metadataKeys`): stored `x-amz-meta-*` beyond them is rejected. @default - none */
+  readonly metadataKeys?: readonly string[];
 }
 
 /** The verifier's side of malware scanning. */
@@ -139,6 +150,7 @@ export function signerEnvironment(values: SignerEnvironment, toJson: JsonWriter 
       secretArn: values.downloads.secretArn,
       expiresInSeconds: values.downloads.expiresInSeconds,
     })),
+    ...optional(METADATA_KEYS_ENV, metadataKeysValue(values.metadataKeys)),
     ...optional(S3_ENDPOINT_ENV, values.endpoint),
     ...optional(DYNAMODB_ENDPOINT_ENV, values.dynamoDbEndpoint),
   };
@@ -155,7 +167,12 @@ export function verifierEnvironment(values: VerifierEnvironment): Record<string,
     ...optional(UNCLAIMED_UPLOADS_ENV, values.tagUnclaimed ? 'expire' : undefined),
     ...optional(SCAN_DEADLINE_SECONDS_ENV, values.malwareScan && String(values.malwareScan.deadlineSeconds)),
     ...optional(VERIFICATION_QUEUE_URL_ENV, values.malwareScan?.verificationQueueUrl),
+    ...optional(METADATA_KEYS_ENV, metadataKeysValue(values.metadataKeys)),
   };
+}
+
+function metadataKeysValue(keys: readonly string[] | undefined): string | undefined {
+  return keys && keys.length > 0 ? keys.join(',') : undefined;
 }
 
 function optional(name: string, value: string | undefined): Record<string, string> {
@@ -196,6 +213,7 @@ export function loadSignerEnvironment(env: Env): SignerEnvironment {
   const dynamoDbEndpoint = readOrigin(env[DYNAMODB_ENDPOINT_ENV], DYNAMODB_ENDPOINT_ENV, problems);
   const quota = attempt(() => parseQuotaSettings(env[QUOTA_ENV]), problems);
   const downloads = attempt(() => parseDownloadSettings(env[DOWNLOADS_ENV]), problems);
+  const metadataKeys = readMetadataKeys(env, problems);
   if (policy?.accelerate && !endpoint && bucket.includes('.')) {
     problems.push(`${POLICY_ENV} enables Transfer Acceleration but ${BUCKET_ENV} "${bucket}" contains dots, which acceleration does not support`);
   }
@@ -207,6 +225,7 @@ export function loadSignerEnvironment(env: Env): SignerEnvironment {
     urlSuffix,
     ...(quota ? { quota } : {}),
     ...(downloads ? { downloads } : {}),
+    ...(metadataKeys.length > 0 ? { metadataKeys } : {}),
     ...(endpoint ? { endpoint } : {}),
     ...(dynamoDbEndpoint ? { dynamoDbEndpoint } : {}),
   };
@@ -225,6 +244,7 @@ export function loadVerifierEnvironment(env: Env): VerifierEnvironment {
   const unclaimed = env[UNCLAIMED_UPLOADS_ENV] ?? 'keep';
   if (unclaimed !== 'keep' && unclaimed !== 'expire') problems.push(`${UNCLAIMED_UPLOADS_ENV} must be "keep" or "expire"`);
   const malwareScan = readMalwareScan(env, problems);
+  const metadataKeys = readMetadataKeys(env, problems);
   if (problems.length > 0 || !policy || !bucket) throw new EnvironmentError(problems);
   return {
     policy,
@@ -234,7 +254,16 @@ export function loadVerifierEnvironment(env: Env): VerifierEnvironment {
     rejectedObjects: rejectedObjects as RejectedObjectAction,
     tagUnclaimed: unclaimed === 'expire',
     ...(malwareScan ? { malwareScan } : {}),
+    ...(metadataKeys.length > 0 ? { metadataKeys } : {}),
   };
+}
+
+/** The allow-list of {@link METADATA_KEYS_ENV}; its problems name the variable. */
+function readMetadataKeys(env: Env, problems: string[]): string[] {
+  const keys = parseMetadataKeys(env[METADATA_KEYS_ENV]);
+  const found = metadataKeysProblems(keys, METADATA_KEYS_ENV);
+  problems.push(...found);
+  return found.length > 0 ? [] : keys;
 }
 
 /** Malware scanning is on when its deadline is set; the verification queue must then be set too. */

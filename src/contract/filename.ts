@@ -18,7 +18,7 @@ const UTF8 = new TextEncoder();
 /** RFC 8187 attr-char: what stays unencoded. */
 const ATTR_CHAR = /^[A-Za-z0-9!#$&+\-.^_`|~]$/;
 /** An encoded value as this module writes it. */
-const ENCODED_RE = /^(?:[A-Za-z0-9!#$&+\-.^_`|~]|%[0-9A-F]{2})+$/;
+export const ENCODED_RE = /^(?:[A-Za-z0-9!#$&+\-.^_`|~]|%[0-9A-F]{2})+$/;
 
 /**
  * The name a user may see: NFC, no control or format characters, no path (the part after the last `/`
@@ -32,8 +32,8 @@ export function sanitizeFilename(name: string): string | undefined {
   return clean.length > 0 ? clean : undefined;
 }
 
-/** Percent-encodes UTF-8 outside RFC 8187 attr-char. */
-function encodeValue(text: string): string {
+/** Percent-encodes UTF-8 outside RFC 8187 attr-char (the encoding of every signed user-metadata value). */
+export function encodeValue(text: string): string {
   let out = '';
   for (const ch of text) {
     out += ATTR_CHAR.test(ch) ? ch : [...UTF8.encode(ch)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');

@@ -6,6 +6,7 @@ export * from './delivery';
 export * from './environment';
 export * from './queue-defaults';
 export * from './malware-scan';
+export * from './metadata';
 export * from './queue-message';
 export * from './signer-protocol';
 export * from './upload-rules';

@@ -81,6 +81,8 @@ export interface VerificationResult {
   readonly malwareScan?: 'NO_THREATS_FOUND';
   /** The original filename the upload was signed with (any Unicode, sanitised), when the client gave one. */
   readonly filename?: string;
+  /** The app metadata the upload was signed with (`metadataKeys`), decoded, when the client sent some. */
+  readonly metadata?: Record<string, string>;
 }
 
 /** The record sent to the rejection queue. */
@@ -96,6 +98,10 @@ export interface RejectionRecord {
   readonly versionId?: string;
   readonly declaredContentType?: string;
   readonly detectedType?: string;
+  /** The original filename the upload was signed with, when it had one (and was read). */
+  readonly filename?: string;
+  /** The allow-listed app metadata the upload carried, decoded, when it had some (and was read). */
+  readonly metadata?: Record<string, string>;
   /** `deleted`, `retained` (tagged, never served, expired by the lifecycle rule) or `none` (outside the prefix). */
   readonly action: 'deleted' | 'retained' | 'none';
   readonly rejectedAt: string;

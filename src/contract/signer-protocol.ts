@@ -34,6 +34,12 @@ export interface CreateUploadRequest {
   readonly size: number;
   /** Original file name, for your records only: it never chooses the key or its extension. */
   readonly filename?: string;
+  /**
+   * App context stored with the object as signed user metadata (`x-amz-meta-<key>`): only the keys the
+   * construct allow-lists (`metadataKeys`), each a non-empty string (any Unicode, encoded as the filename is,
+   * at most 512 characters encoded), at most 1,000 bytes in all. The verified queue message carries it decoded.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Base64 MD5 of the file (24 characters). When given, S3 rejects a body with another digest. PUT only. */
   readonly checksum?: string;
   /**
@@ -180,6 +186,12 @@ export interface UploadStatus {
   readonly reason?: string;
   /** The stored object's size in bytes (pending and verified). */
   readonly size?: number;
+  /**
+   * The stored object's content type (pending and verified): the allowed type the signer chose the key's
+   * extension from, read from the key (no extra S3 request); absent when the extension names no single
+   * allowed type.
+   */
+  readonly contentType?: string;
   /** Where the object is served from (verified only). */
   readonly publicUrl?: string;
 }
@@ -215,8 +227,13 @@ export interface UppySignRequest {
    * parts. Every part but the last has this length; S3 refuses any other. Sent by `uppySigner`.
    */
   readonly chunkSize?: number;
-  /** The file's name, when an upload starts: for the type only, it never chooses the key. */
+  /**
+   * The file's name, when an upload starts: signed as `x-amz-meta-filename` (as on `POST /uploads`), and the
+   * type's fallback at CreateMultipartUpload; it never chooses the key.
+   */
   readonly filename?: string;
+  /** App metadata, when an upload starts: as `metadata` of `POST /uploads` (allow-listed keys, signed). */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Seconds; never longer than the policy's expiry. */
   readonly expiresIn?: number;
 }
@@ -298,6 +315,10 @@ export const ErrorCodes = {
   OBJECT_NOT_FOUND: 'OBJECT_NOT_FOUND',
   /** `POST /downloads`: the object is not verified (yet, or it was rejected); nothing is signed. */
   NOT_VERIFIED: 'NOT_VERIFIED',
+  /** `metadata` names a key the construct does not allow-list (`metadataKeys`). */
+  METADATA_NOT_ALLOWED: 'METADATA_NOT_ALLOWED',
+  /** `metadata` is longer than S3's user-metadata budget leaves for it (one value, or all together). */
+  METADATA_TOO_LARGE: 'METADATA_TOO_LARGE',
   /** The signer is misconfigured (a deployment fault, not the caller's). */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;

@@ -159,6 +159,17 @@ export function extensionFor(contentType: string): string {
   return CONTENT_TYPE_EXTENSIONS[contentType] ?? '';
 }
 
+/**
+ * The content type a signer-chosen key was signed for: the one allowed type whose extension
+ * ({@link extensionFor}) the key's name ends with; `undefined` when none or several allowed types share it.
+ */
+export function contentTypeOfKey(key: string, allowedContentTypes: readonly string[]): string | undefined {
+  const name = key.slice(key.lastIndexOf('/') + 1);
+  const ext = /\.[A-Za-z0-9]{1,10}$/.exec(name)?.[0] ?? '';
+  const types = allowedContentTypes.filter((type) => extensionFor(type) === ext);
+  return types.length === 1 ? types[0] : undefined;
+}
+
 // S3's "safe characters" for keys, plus '/' between segments.
 const PREFIX_SEGMENT_RE = /^[A-Za-z0-9!_.*'()-]+$/;
 

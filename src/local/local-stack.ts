@@ -149,6 +149,8 @@ export interface LocalStackOptions {
    * @default - public delivery
    */
   readonly signedDownloads?: LocalSignedDownloadsOptions;
+  /** App metadata keys a create request may carry, as the construct's `metadataKeys` allow-lists them. @default - none */
+  readonly metadataKeys?: readonly string[];
 }
 
 /** A running local stack. */
@@ -338,7 +340,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       port: options.ports?.s3 ?? 0,
       bucket,
       region,
-      corsRules: uploadCorsRules(allowedOrigins),
+      corsRules: uploadCorsRules(allowedOrigins, options.metadataKeys),
       credentials,
       directory,
       onObjectCreated: notify,
@@ -356,6 +358,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         rejectionQueueUrl: rejectionQueueUrl!,
         rejectedObjects: options.rejectedUploads ?? 'delete',
         tagUnclaimed: options.expireUnclaimedUploads ?? false,
+        metadataKeys: options.metadataKeys,
         ...(options.malwareScanning
           ? { malwareScan: { deadlineSeconds: options.scanDeadlineSeconds ?? 900, verificationQueueUrl: verificationQueueUrl! } }
           : {}),
@@ -410,6 +413,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         bucket,
         publicBaseUrl: cdnUrl,
         endpoint: s3.endpoint,
+        metadataKeys: options.metadataKeys,
         ...(quota && dynamoDb ? { quota, dynamoDbEndpoint: dynamoDb.endpoint } : {}),
         ...(signed ? { downloads: signed.settings(region) } : {}),
       }),

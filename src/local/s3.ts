@@ -3,6 +3,8 @@
  * expiry) on loopback, with the upload bucket and its CORS rules, plus what s3rver leaves out and
  * real S3 does, because the end-to-end tests rely on it:
  * - requests without any signature are refused (`AccessDenied`), like a bucket that blocks public access;
+ * - a signed request carrying an `x-amz-*` header it did not sign is refused (`AccessDenied`,
+ *   `HeadersNotSigned`): a presigned URL cannot gain unsigned user metadata;
  * - a body whose MD5 differs from a `Content-MD5` header, or whose SHA-256 differs from an
  *   `x-amz-checksum-sha256` header, is refused (`BadDigest`) and not stored (PutObject and UploadPart);
  * - object-created events carry the real S3 event name, including `ObjectCreated:CompleteMultipartUpload`;
@@ -255,6 +257,26 @@ function objectCreatedName(name: string, ctx: RequestContext | undefined): Objec
 }
 
 /**
+ * The `x-amz-*` request headers a SigV4 request carries without signing them (S3 refuses such a request,
+ * `AccessDenied` with `HeadersNotSigned`; `x-amz-content-sha256` excepted, as S3 does). A presigned URL
+ * thus cannot gain user metadata (`x-amz-meta-*`) or any other `x-amz-*` setting its signer did not sign.
+ */
+function unsignedAmzHeaders(ctx: RequestContext): string[] {
+  const fromQuery = ctx.query['X-Amz-SignedHeaders'];
+  const fromHeader = /SignedHeaders=([^,\s]+)/.exec(ctx.get('authorization'))?.[1];
+  const list = typeof fromQuery === 'string' ? fromQuery : fromHeader;
+  if (list === undefined) return [];
+  const signed = new Set(list.toLowerCase().split(';'));
+  // s3rver copies the query's `X-Amz-*` parameters into the headers: those are signed as part of the query.
+  const fromQueryString = new Set(Object.keys(ctx.query).map((name) => name.toLowerCase()));
+  return Object.keys(ctx.headers)
+    .filter((name) => !fromQueryString.has(name.toLowerCase()))
+    .map((name) => name.toLowerCase())
+    .filter((name) => name.startsWith('x-amz-') && name !== 'x-amz-content-sha256' && !signed.has(name))
+    .sort();
+}
+
+/**
  * Adds the checks real S3 makes and s3rver does not, at the store (so that s3rver's CORS headers are
  * still set on the error response): an unsigned request is `AccessDenied`, a `Content-MD5` or an
  * `x-amz-checksum-sha256` that does not match the body is `BadDigest` (and the bytes are removed).
@@ -270,6 +292,10 @@ function guardStore(store: S3rver.Store, currentRequest: () => RequestContext | 
       // instead (s3-post-policy.ts). Any other request needs a signature, whatever its content type.
       if (ctx && ctx.method !== 'OPTIONS' && !ctx.state.account && !isPublicStoreCall(name, args) && !isFormPost(ctx)) {
         throw new S3Error('AccessDenied', 'Access Denied');
+      }
+      const unsigned = ctx && ctx.state.account && !isFormPost(ctx) ? unsignedAmzHeaders(ctx) : [];
+      if (unsigned.length > 0) {
+        throw new S3Error('AccessDenied', 'There were headers present in the request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
       }
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     };

@@ -1,7 +1,8 @@
 /** Defaults, validation and the runtime policy of {@link UploadRules}, shared by the signer and the verifier. */
-import { Annotations, Duration, Size } from 'aws-cdk-lib';
+import { Annotations, Duration, Size, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { contentTypeProblems, found, resolvedBytes, resolvedMillis, resolvedString } from './validation';
+import { metadataKeysProblems } from '../contract/metadata';
 import {
   ACTIVE_CONTENT_TYPES,
   AuthMode,
@@ -55,7 +56,13 @@ export function uploadRuleProblems(rules: UploadRules): string[] {
       : expiry !== undefined && expiry % 1000 !== 0 ? `urlExpiry must be a whole number of seconds (got ${rules.urlExpiry!.toHumanString()}); use Duration.seconds(n).` : undefined,
     prefix !== undefined && prefixProblem(prefix) ? `uploadPrefix ${prefixProblem(prefix)}.` : undefined,
     ...multipart,
+    metadataKeysProblems((rules.metadataKeys ?? []).filter((key) => !Token.isUnresolved(key))),
   );
+}
+
+/** The allow-listed app metadata keys of `rules` (none by default). */
+export function metadataKeysOf(rules: UploadRules): string[] {
+  return [...(rules.metadataKeys ?? [])];
 }
 
 /** Warns (on `scope`) about allowed types that run script when opened: a choice the user made knowingly. */

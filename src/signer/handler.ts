@@ -10,15 +10,15 @@ import { loadSignerConfig, SignerConfig } from './config';
 import { DownloadStore, downloadRoute, sdkDownloadStore } from './downloads';
 import { errorResponse, jsonResponse, Rejection, rejectionResponse, SignerResponse } from './http';
 import { resolveCaller } from './identity';
+import { sdkMetadata, userMetadata } from './metadata';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
-import { createPutPresigner, sha256ChecksumHeaders, WRITE_ONCE_HEADERS } from './presign';
+import { createPutPresigner } from './presign';
 import { dynamoDbQuotaStore, quotaExceeded, QuotaStore, serviceUnavailable } from './quota';
-import { readJsonBody, validateCreateUploadRequest, ValidUploadRequest } from './request';
+import { readJsonBody, validateCreateUploadRequest } from './request';
 import { createRequestPresigner } from './request-presigner';
 import { sdkStatusStore, StatusStore, statusRoute } from './status';
 import { uppySignRoute } from './uppy';
-import { encodeFilename, FILENAME_HEADER, FILENAME_METADATA } from '../contract/filename';
 import {
   DOWNLOADS_PATH,
   ErrorCodes,
@@ -103,7 +103,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     const body = readJsonBody(event);
     if (!body.ok) return rejectionResponse(body.rejection);
 
-    const request = validateCreateUploadRequest(body.value, policy);
+    const request = validateCreateUploadRequest(body.value, policy, config.metadataKeys);
     if (!request.ok) return rejectionResponse(request.rejection);
 
     if (admit) {
@@ -112,13 +112,13 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     }
 
     const { contentType, size, checksum, checksumSha256, mode, filename } = request.value;
-    // The original name, signed as user metadata on every path (S3 refuses another value).
-    const metadata = filenameMetadata(filename);
+    // The original name and the app metadata, signed as user metadata on every path (S3 refuses another value).
+    const metadata = userMetadata(filename, request.value.metadata);
     // The extension comes from the (allowed) content type, never from the client's filename.
     if (mode === 'MULTIPART') {
       const layout = partLayout(size, policy);
       return jsonResponse(200, await createMultipartPlan(routes, newKey(caller.value.scope, contentType, layout), contentType, layout,
-        metadata && { [FILENAME_METADATA]: metadata[FILENAME_HEADER] }));
+        sdkMetadata(metadata)));
     }
     const key = newKey(caller.value.scope, contentType);
     if (mode === 'POST') {
@@ -133,9 +133,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
       };
       return jsonResponse(200, response);
     }
-    const presigned = metadata
-      ? await routes.presigner.presign({ method: 'PUT', key, signedHeaders: putHeaders(request.value, metadata), signingDate: now() })
-      : await presigner.presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: now() });
+    const presigned = await presigner.presignPut({ key, contentType, size, checksum, checksumSha256, metadata, signingDate: now() });
 
     const response: PresignedUpload = {
       key,
@@ -241,24 +239,6 @@ export function createSignerHandlerFromEnv(
     return createMisconfiguredHandler();
   }
   return createSignerHandler(config, options);
-}
-
-/** `{ 'x-amz-meta-filename': <encoded> }` for a filename that sanitises to something, else undefined. */
-function filenameMetadata(filename: string | undefined): Record<string, string> | undefined {
-  const encoded = filename !== undefined ? encodeFilename(filename) : undefined;
-  return encoded !== undefined ? { [FILENAME_HEADER]: encoded } : undefined;
-}
-
-/** Every header a single PUT signs (as the fast path does), plus user metadata. */
-function putHeaders(request: ValidUploadRequest, metadata: Readonly<Record<string, string>>): Record<string, string> {
-  return {
-    'content-type': request.contentType,
-    'content-length': String(request.size),
-    ...WRITE_ONCE_HEADERS,
-    ...(request.checksum !== undefined ? { 'content-md5': request.checksum } : {}),
-    ...(request.checksumSha256 !== undefined ? sha256ChecksumHeaders(request.checksumSha256) : {}),
-    ...metadata,
-  };
 }
 
 /** Method and path, without the stage prefix HTTP APIs put in `rawPath` for named stages. */

@@ -19,6 +19,8 @@
  * - with a client-computed SHA-256, `x-amz-checksum-sha256` and `x-amz-sdk-checksum-algorithm: SHA256`
  *   are signed as headers too (S3 refuses a body with another SHA-256, `BadDigest`); never a checksum
  *   the signer computed (it has no body: that would be the empty body's);
+ * - user metadata (`x-amz-meta-*`: the original filename, the app metadata) is signed as headers too, so
+ *   S3 refuses another value or a missing one, and any unsigned `x-amz-*` header (`HeadersNotSigned`);
  * - query: `X-Amz-Algorithm`, `X-Amz-Content-Sha256=UNSIGNED-PAYLOAD`, `X-Amz-Credential`, `X-Amz-Date`,
  *   `X-Amz-Expires`, `X-Amz-Security-Token` (temporary credentials), `X-Amz-SignedHeaders`, then
  *   `X-Amz-Signature`;
@@ -42,6 +44,11 @@ export interface PresignPutInput {
   readonly checksum?: string;
   /** Base64 SHA-256 of the body, computed by the client; when given, `x-amz-checksum-sha256` is signed too. */
   readonly checksumSha256?: string;
+  /**
+   * User metadata to sign as headers: lower-case `x-amz-meta-*` names to encoded (ASCII) values. S3 then
+   * refuses another value, a missing one, and (unsigned) any other. @default - none
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
   /** Signing time. @default - now */
   readonly signingDate?: Date;
 }
@@ -128,14 +135,15 @@ const SIGNED_HEADERS_WITH_MD5 = 'content-length;content-md5;content-type;host;if
 /** `If-None-Match: *`: S3 writes the object only if the key has none (a conditional write). */
 export const WRITE_ONCE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'if-none-match': '*' });
 const WRITE_ONCE_LINE = 'if-none-match:*\n';
-const SIGNED_HEADERS_PARAM = `&X-Amz-SignedHeaders=${encodeRfc3986(SIGNED_HEADERS)}`;
-const SIGNED_HEADERS_WITH_MD5_PARAM = `&X-Amz-SignedHeaders=${encodeRfc3986(SIGNED_HEADERS_WITH_MD5)}`;
-/** The SHA-256 checksum headers sort after every other signed header: appended to the lists above. */
-const SHA256_SIGNED_HEADERS = ';x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm';
-const SHA256_SIGNED_HEADERS_PARAM = encodeRfc3986(SHA256_SIGNED_HEADERS);
+/**
+ * The `x-amz-*` headers sort after every other signed header, in this order: `x-amz-checksum-sha256`, the
+ * user metadata (`x-amz-meta-*`, sorted), `x-amz-sdk-checksum-algorithm`.
+ */
+const SHA256_HEADER = 'x-amz-checksum-sha256';
+const SHA256_ALGORITHM_HEADER = 'x-amz-sdk-checksum-algorithm';
 /** S3's headers for a SHA-256 checksum: the value, and the algorithm (which S3 ignores when a value is given). */
 export function sha256ChecksumHeaders(checksumSha256: string): Record<string, string> {
-  return { 'x-amz-checksum-sha256': checksumSha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' };
+  return { [SHA256_HEADER]: checksumSha256, [SHA256_ALGORITHM_HEADER]: 'SHA256' };
 }
 
 /** What depends only on the credentials and the day: derived once, reused until either changes. */
@@ -225,23 +233,32 @@ export function createPutPresigner(config: SignerConfig): PutPresigner {
 
       const path = base.path + encodeKeyPath(input.key);
       const hasMd5 = input.checksum !== undefined;
-      const sha256 = input.checksumSha256 !== undefined ? sha256ChecksumHeaders(input.checksumSha256) : undefined;
-      const signedHeaders = (hasMd5 ? SIGNED_HEADERS_WITH_MD5 : SIGNED_HEADERS) + (sha256 ? SHA256_SIGNED_HEADERS : '');
+      const sha256 = input.checksumSha256;
+      const metadata = input.metadata ? Object.keys(input.metadata).sort() : [];
+      // The headers after `if-none-match`, in canonical (sorted) order.
+      const amz: Array<[string, string]> = [
+        ...(sha256 !== undefined ? [[SHA256_HEADER, sha256] as [string, string]] : []),
+        ...metadata.map((name): [string, string] => [name, input.metadata![name]]),
+        ...(sha256 !== undefined ? [[SHA256_ALGORITHM_HEADER, 'SHA256'] as [string, string]] : []),
+      ];
+      const signedHeaders = (hasMd5 ? SIGNED_HEADERS_WITH_MD5 : SIGNED_HEADERS) + amz.map(([name]) => `;${name}`).join('');
       // Parameter names sort as written here (canonical order), the signature goes last.
-      const query = `${ctx.queryHead}${longDate}${expiresParam}${ctx.tokenParam}${hasMd5 ? SIGNED_HEADERS_WITH_MD5_PARAM : SIGNED_HEADERS_PARAM}`
-        + (sha256 ? SHA256_SIGNED_HEADERS_PARAM : '');
+      const query = `${ctx.queryHead}${longDate}${expiresParam}${ctx.tokenParam}&X-Amz-SignedHeaders=${encodeRfc3986(signedHeaders)}`;
       const canonicalHeaders = `content-length:${input.size}\n`
         + (hasMd5 ? `content-md5:${canonicalHeaderValue(input.checksum as string)}\n` : '')
         + `content-type:${canonicalHeaderValue(input.contentType)}\n${hostLine}${WRITE_ONCE_LINE}`
-        + (sha256 ? Object.entries(sha256).map(([name, value]) => `${name}:${canonicalHeaderValue(value)}\n`).join('') : '');
+        + amz.map(([name, value]) => `${name}:${canonicalHeaderValue(value)}\n`).join('');
       const canonicalRequest = `PUT\n${path}\n${query}\n${canonicalHeaders}\n${signedHeaders}\n${UNSIGNED_PAYLOAD}`;
       const stringToSign = `${ALGORITHM}\n${longDate}\n${ctx.scope}\n${sha256Hex(canonicalRequest)}`;
       const signature = crypto.createHmac('sha256', ctx.signingKey).update(stringToSign, 'utf8').digest('hex');
 
       // Clients must send these exactly; `content-length` they set from the body.
-      const headers: Record<string, string> = hasMd5
-        ? { 'content-type': input.contentType, 'content-md5': input.checksum as string, ...WRITE_ONCE_HEADERS, ...sha256 }
-        : { 'content-type': input.contentType, ...WRITE_ONCE_HEADERS, ...sha256 };
+      const headers: Record<string, string> = {
+        'content-type': input.contentType,
+        ...(hasMd5 ? { 'content-md5': input.checksum as string } : {}),
+        ...WRITE_ONCE_HEADERS,
+        ...Object.fromEntries(amz),
+      };
       return {
         url: `${origin}${path}?${query}&X-Amz-Signature=${signature}`,
         headers,

@@ -3,6 +3,7 @@
  * with a stable code and a message that says what to do; nothing here throws on client input.
  */
 import { accept, Outcome, reject } from './http';
+import { MetadataHeaders, readMetadata } from './metadata';
 import { CreateUploadRequest, ErrorCodes } from '../contract/signer-protocol';
 import { formatBytes, MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, normalizeContentType, SignerPolicy } from '../contract/upload-rules';
 
@@ -10,7 +11,7 @@ import { formatBytes, MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, normalizeContent
 export const MAX_REQUEST_BODY_BYTES = 8 * 1024;
 
 /** The fields of {@link CreateUploadRequest}; any other field is refused. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'checksum', 'checksumSha256', 'method']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'metadata', 'checksum', 'checksumSha256', 'method']);
 
 /** Base64 of exactly 16 bytes (an MD5 digest): 22 characters and `==`. */
 const MD5_BASE64_RE = /^[A-Za-z0-9+/]{22}==$/;
@@ -23,6 +24,8 @@ export interface ValidUploadRequest {
   readonly contentType: string;
   readonly size: number;
   readonly filename?: string;
+  /** The app metadata, encoded as the S3 headers it is signed as (allow-listed keys only). */
+  readonly metadata?: MetadataHeaders;
   readonly checksum?: string;
   /** Base64 SHA-256 of the file (PUT only). */
   readonly checksumSha256?: string;
@@ -79,8 +82,8 @@ export function readJsonBody(event: RequestBodySource): Outcome<unknown> {
   }
 }
 
-/** Checks a parsed body against the protocol and the policy. */
-export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy): Outcome<ValidUploadRequest> {
+/** Checks a parsed body against the protocol, the policy and the allow-listed metadata keys. */
+export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy, metadataKeys: readonly string[] = []): Outcome<ValidUploadRequest> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return reject(400, ErrorCodes.INVALID_JSON, invalidJsonMessage('The request body must be a JSON object'));
   }
@@ -89,7 +92,7 @@ export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy)
   const unknown = Object.keys(fields).filter((name) => !KNOWN_FIELDS.has(name));
   if (unknown.length > 0) {
     const names = unknown.slice(0, 5).map((name) => JSON.stringify(truncate(name, 64))).join(', ');
-    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename, checksum, checksumSha256 and method.`);
+    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename, metadata, checksum, checksumSha256 and method.`);
   }
 
   // Shapes first (400), then the policy (415, 413).
@@ -128,6 +131,9 @@ export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy)
       return invalid('filename must not contain control characters; remove them or omit filename.');
     }
   }
+
+  const metadata = readMetadata(fields.metadata, metadataKeys);
+  if (!metadata.ok) return metadata;
 
   const checksum = fields.checksum;
   if (checksum !== undefined) {
@@ -174,6 +180,7 @@ export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy)
     size,
     mode,
     ...(filename !== undefined ? { filename } : {}),
+    ...(metadata.value !== undefined ? { metadata: metadata.value } : {}),
     ...(checksum !== undefined ? { checksum } : {}),
     ...(checksumSha256 !== undefined ? { checksumSha256 } : {}),
   });

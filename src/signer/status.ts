@@ -11,6 +11,7 @@ import { accept, Outcome, reject } from './http';
 import { bounded, createS3Client, DependencyUnavailableError, isUnavailable, S3_SDK_TIMEOUTS } from './multipart';
 import { REASON_TAG, REJECTED_TAG, VERIFIED_TAG, VERIFIED_VALUE } from '../contract/queue-message';
 import { ErrorCodes, UploadStatus } from '../contract/signer-protocol';
+import { contentTypeOfKey } from '../contract/upload-rules';
 
 /** One entry of a key's version list. */
 export interface KeyVersion {
@@ -51,10 +52,13 @@ export async function statusRoute(
   // Hidden by a delete marker without the verifier's rejection: deleted by its owner.
   if (versions[0].deleteMarker) return notFound();
   const verified = tags[VERIFIED_TAG] === VERIFIED_VALUE;
+  // The signer chose the key's extension from the signed content type: no HeadObject needed.
+  const contentType = contentTypeOfKey(key.value, config.policy.allowedContentTypes);
   return accept({
     key: key.value,
     state: verified ? 'verified' : 'pending',
     size: newest.size,
+    ...(contentType ? { contentType } : {}),
     ...(verified ? { publicUrl: `${config.publicBaseUrl}/${key.value}` } : {}),
   });
 }

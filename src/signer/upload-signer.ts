@@ -23,7 +23,7 @@ import { DOWNLOADS_PATH, SIGNER_PATHS } from '../contract/signer-protocol';
 import { DEFAULT_IDENTITY_CLAIM } from '../contract/upload-rules';
 import { acknowledge, acknowledgeBundledFunction, acknowledgeLogGroup, acknowledgePrefixWildcard, compliance } from '../private/nag';
 import { functionRoleAndLogs } from '../private/resources';
-import { signerPolicy, uploadPrefixOf, uploadRuleProblems, warnAboutActiveTypes } from '../private/upload-rules';
+import { metadataKeysOf, signerPolicy, uploadPrefixOf, uploadRuleProblems, warnAboutActiveTypes } from '../private/upload-rules';
 import { found, integerProblem, requiresProblem, resolvedMillis, resolvedNumber, resolvedString, throwIfProblems } from '../private/validation';
 import { UploadRules } from '../upload-rules';
 
@@ -274,6 +274,7 @@ export class UploadSigner extends Construct {
             windowSeconds: props.uploadQuota.window.toSeconds(),
           } : undefined,
           downloads: props.signedDownloads && grantSignedDownloads(role, props.bucket, this.uploadPrefix, props.signedDownloads),
+          metadataKeys: metadataKeysOf(props),
         }, (value) => Stack.of(this).toJsonString(value)),
         NODE_OPTIONS: '--enable-source-maps',
       },

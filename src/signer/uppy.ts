@@ -6,11 +6,12 @@
  * all and no type at CreateMultipartUpload, and without a size S3 cannot be told to bound the parts.
  *
  * - PutObject → a POST policy (`fields`), whose `content-length-range` is the exact `size` when given,
- *   else 1 byte to `maxFileSize`. The key is the server's (returned as `fields.key` and `key`).
+ *   else 1 byte to `maxFileSize`. The key is the server's (returned as `fields.key` and `key`). The
+ *   `filename` and the app `metadata` are fields pinned by `eq` conditions, as on `POST /uploads`.
  * - CreateMultipartUpload → needs `size` and `chunkSize`. The layout (size, part size) is fixed now and
  *   written into the server's key (`layoutKeyName`), which Uppy uses for every later request; the
  *   presigned `POST ?uploads` signs the content type (`contentType`, else the extension of `filename`
- *   or of Uppy's key).
+ *   or of Uppy's key) and the user metadata (`x-amz-meta-*`) as headers Uppy sends with it.
  * - UploadPart → signed with the exact `content-length` of that part of the key's layout, so the parts
  *   add up to at most `size` ≤ `maxFileSize`. A replayed create URL opens more uploads for the same key;
  *   a part is signed only for an upload S3 lists for that key, and every other upload of the key is
@@ -22,6 +23,7 @@
  */
 import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject, Rejection } from './http';
+import { MetadataHeaders, readMetadata, userMetadata } from './metadata';
 import { layoutWithPartSize, PartLayout, partLength } from './multipart';
 import { abortQuietly, layoutProblem, readLayoutKey, RouteContext, uploadNotFound } from './multipart-routes';
 import { ErrorCodes, UppySignResponse } from '../contract/signer-protocol';
@@ -36,7 +38,7 @@ import {
   SignerPolicy,
 } from '../contract/upload-rules';
 
-const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn', 'size', 'chunkSize', 'filename'] as const;
+const FIELDS = ['method', 'key', 'uploadId', 'partNumber', 'contentType', 'expiresIn', 'size', 'chunkSize', 'filename', 'metadata'] as const;
 const EXAMPLE = '{"method":"PUT","key":"photo.png","contentType":"image/png","size":12345}';
 /** Other uploads of a key (a replayed create URL's) aborted per part request; more, and the request is refused. */
 const MAX_ABORTS_PER_REQUEST = 10;
@@ -70,8 +72,8 @@ export async function uppySignRoute(
   if (hasPart && !(method === 'PUT' && hasUploadId)) {
     return invalid('partNumber is only for UploadPart (method "PUT" with uploadId).');
   }
-  if (!starts && (['contentType', 'size', 'filename'] as const).some((name) => fields[name] !== undefined)) {
-    return invalid('contentType, size and filename are only for PutObject and CreateMultipartUpload.');
+  if (!starts && (['contentType', 'size', 'filename', 'metadata'] as const).some((name) => fields[name] !== undefined)) {
+    return invalid('contentType, size, filename and metadata are only for PutObject and CreateMultipartUpload.');
   }
   if (fields.chunkSize !== undefined && !(starts && method === 'POST')) {
     return invalid('chunkSize is only for CreateMultipartUpload (method "POST" without uploadId).');
@@ -81,7 +83,11 @@ export async function uppySignRoute(
   if (starts) {
     const started = method === 'PUT' ? readPutObject(fields, policy) : readCreate(fields, policy);
     if (!started.ok) return started;
-    const { contentType, size, layout } = started.value;
+    const appMetadata = readMetadata(fields.metadata, ctx.config.metadataKeys ?? []);
+    if (!appMetadata.ok) return appMetadata;
+    const { contentType, size, layout, filename } = started.value;
+    // Signed as on POST /uploads: policy conditions (PutObject), headers Uppy sends (CreateMultipartUpload).
+    const metadata: MetadataHeaders = userMetadata(filename, appMetadata.value) ?? {};
     // A new object counts against the caller's quota (parts, listing, completion do not).
     const refused = await admit?.();
     if (refused) return { ok: false, rejection: refused };
@@ -92,12 +98,13 @@ export async function uppySignRoute(
         contentType,
         minSize: size ?? 1,
         maxSize: size ?? Math.min(policy.maxFileSize, MAX_SINGLE_PUT_SIZE),
+        metadata,
         expiresIn,
         signingDate: ctx.now(),
       });
       return accept({ url: signed.url, key, fields: { ...signed.fields } });
     }
-    return accept({ ...(await presigned(ctx, { method: 'POST', key, query: { uploads: '' }, signedHeaders: { 'content-type': contentType }, expiresIn })), key });
+    return accept({ ...(await presigned(ctx, { method: 'POST', key, query: { uploads: '' }, signedHeaders: { 'content-type': contentType, ...metadata }, expiresIn })), key });
   }
 
   // ---------------------------------------------------------------- existing objects: the caller's keys only
@@ -181,6 +188,8 @@ interface StartedUpload {
   readonly size?: number;
   /** Multipart only. */
   readonly layout?: PartLayout;
+  /** The original filename, when the client sent it (signed as user metadata). */
+  readonly filename?: string;
 }
 
 /** PutObject: the type Uppy sends; the size when `uppySigner` sends it (else the POST policy caps at the limit). */
@@ -189,9 +198,10 @@ function readPutObject(fields: Record<string, unknown>, policy: SignerPolicy): O
   if (!type.ok) return type;
   const filename = readFilename(fields.filename);
   if (!filename.ok) return filename;
-  if (fields.size === undefined) return accept({ contentType: type.value });
+  const named = filename.value !== undefined ? { filename: filename.value } : {};
+  if (fields.size === undefined) return accept({ contentType: type.value, ...named });
   const size = readSize(fields, { ...policy, maxFileSize: Math.min(policy.maxFileSize, MAX_SINGLE_PUT_SIZE) });
-  return size.ok ? accept({ contentType: type.value, size: size.value }) : size;
+  return size.ok ? accept({ contentType: type.value, size: size.value, ...named }) : size;
 }
 
 /** CreateMultipartUpload: size and chunk size fix the layout; the type from `contentType`, `filename` or the key. */
@@ -208,7 +218,8 @@ function readCreate(fields: Record<string, unknown>, policy: SignerPolicy): Outc
   const filename = readFilename(fields.filename);
   if (!filename.ok) return filename;
   const type = createContentType(fields, filename.value, policy);
-  return type.ok ? accept({ contentType: type.value, size: size.value, layout }) : type;
+  const named = filename.value !== undefined ? { filename: filename.value } : {};
+  return type.ok ? accept({ contentType: type.value, size: size.value, layout, ...named }) : type;
 }
 
 function readFilename(value: unknown): Outcome<string | undefined> {

@@ -27,6 +27,7 @@ import {
   ScanResult,
   ScanVerdict,
 } from '../contract/malware-scan';
+import { storedMetadata } from '../contract/metadata';
 import {
   decodeS3EventKey,
   ETAG_TAG,
@@ -233,6 +234,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       key,
       contentType: head.contentType,
       storedHeaders: head.storedHeaders,
+      metadataKeys: config.metadataKeys,
       size: head.size,
       head: head.body,
       read: (start, end) => store.read(object, start, end, head.eTag),
@@ -273,7 +275,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
         ...(object.versionId ? { versionId: object.versionId } : {}),
         verifiedAt: now().toISOString(),
         ...(scanning ? { malwareScan: 'NO_THREATS_FOUND' as const } : {}),
-        ...filenameOf(head.storedHeaders),
+        ...userMetadataOf(head.storedHeaders, config.metadataKeys),
       };
       await sender.send(config.verifiedQueueUrl, JSON.stringify({ Records: [{ ...subject.record(head), verification }] }));
       const kept = withoutOurTags(tags);
@@ -341,7 +343,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
   async function sendRejection(
     record: S3Record,
     key: string,
-    object: { size: number; eTag: string; versionId?: string },
+    object: { size: number; eTag: string; versionId?: string; storedHeaders?: Readonly<Record<string, string>> },
     reason: Rejection,
     action: RejectionRecord['action'],
     scan?: ScanVerdict,
@@ -356,6 +358,7 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
       ...(object.versionId ? { versionId: object.versionId } : {}),
       ...(reason.declaredType ? { declaredContentType: reason.declaredType } : {}),
       ...(reason.detectedType ? { detectedType: reason.detectedType } : {}),
+      ...(object.storedHeaders ? userMetadataOf(object.storedHeaders, config.metadataKeys) : {}),
       action,
       rejectedAt: now().toISOString(),
       event: record,
@@ -389,10 +392,13 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
   };
 }
 
-/** `{ filename }` from the signed user metadata, when there is one. */
-function filenameOf(stored: Readonly<Record<string, string>>): { filename?: string } {
+/** `{ filename, metadata }` from the signed user metadata, each when there is one. */
+function userMetadataOf(
+  stored: Readonly<Record<string, string>>, keys: readonly string[] = [],
+): { filename?: string; metadata?: Record<string, string> } {
   const filename = decodeFilename(stored[FILENAME_HEADER]);
-  return filename !== undefined ? { filename } : {};
+  const metadata = storedMetadata(stored, keys);
+  return { ...(filename !== undefined ? { filename } : {}), ...(metadata ? { metadata } : {}) };
 }
 
 /** The tag set without the verifier's own tags (other tags, e.g. a worker's, are kept). */

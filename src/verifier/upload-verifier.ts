@@ -18,7 +18,7 @@ import { TAG_KEY_PREFIX, UNCLAIMED_TAG, VERIFIED_TAG, VERIFIED_VALUE } from '../
 import { isVersioned, writeOnceStatement } from '../private/bucket';
 import { acknowledgeBundledFunction, acknowledgeCdkHelpers, acknowledgePrefixWildcard } from '../private/nag';
 import { functionRoleAndLogs, secureQueue } from '../private/resources';
-import { uploadPolicy, uploadPrefixOf, uploadRuleProblems } from '../private/upload-rules';
+import { metadataKeysOf, uploadPolicy, uploadPrefixOf, uploadRuleProblems } from '../private/upload-rules';
 import { found, integerProblem, resolvedMillis, throwIfProblems } from '../private/validation';
 import { UploadRules } from '../upload-rules';
 
@@ -239,6 +239,7 @@ export class UploadVerifier extends Construct {
         rejectionQueueUrl: this.rejectionQueue.queueUrl,
         rejectedObjects: retention ? 'retain' : 'delete',
         tagUnclaimed: unclaimed !== undefined,
+        metadataKeys: metadataKeysOf(props),
         ...(props.malwareScanning
           ? { malwareScan: { deadlineSeconds: SCAN_DEADLINE_SECONDS, verificationQueueUrl: this.verificationQueue.queueUrl } }
           : {}),

@@ -4,6 +4,7 @@
  */
 import { checkComplete, containsActiveMarkup, detectFormat, RangeReader, sameFormat, SIGNATURE_CONTENT_TYPES } from './detect';
 import { FILENAME_HEADER, isEncodedFilename } from '../contract/filename';
+import { decodeMetadataValue, metadataHeader } from '../contract/metadata';
 import { RejectionCode, VerificationMethod } from '../contract/queue-message';
 import { ACTIVE_CONTENT_TYPES, normalizeContentType, UploadPolicy } from '../contract/upload-rules';
 
@@ -49,6 +50,11 @@ export interface VerifyInput {
    * @default - none
    */
   readonly storedHeaders?: Readonly<Record<string, string>>;
+  /**
+   * The app metadata keys the signer signs (`metadataKeys`): their `x-amz-meta-<key>` headers, in the one
+   * encoding the signer writes, are expected; any other user metadata is not. @default - none
+   */
+  readonly metadataKeys?: readonly string[];
   /** The object's size in bytes. */
   readonly size: number;
   /** The object's first bytes (up to `HEAD_BYTES`; all of it when smaller). */
@@ -66,11 +72,13 @@ export interface VerifyInput {
 const CLIENT_ADDED_HEADERS: Readonly<Record<string, readonly string[]>> = Object.freeze({ 'cache-control': ['no-cache', 'max-age=0'] });
 
 /** The stored headers that the signer did not sign and no client adds by itself, sorted. */
-export function unexpectedHeaders(stored: Readonly<Record<string, string>>): string[] {
+export function unexpectedHeaders(stored: Readonly<Record<string, string>>, metadataKeys: readonly string[] = []): string[] {
+  const signed = new Set(metadataKeys.map(metadataHeader));
   return Object.entries(stored)
     .filter(([name, value]) => !CLIENT_ADDED_HEADERS[name]?.includes(value.trim().toLowerCase()))
-    // The signer signs the original filename as user metadata, in the one encoding it writes.
+    // The signer signs the original filename and the allow-listed app metadata, in the one encoding it writes.
     .filter(([name, value]) => !(name === FILENAME_HEADER && isEncodedFilename(value)))
+    .filter(([name, value]) => !(signed.has(name) && decodeMetadataValue(value) !== undefined))
     .map(([name]) => name)
     .sort();
 }
@@ -94,7 +102,7 @@ export async function verifyObject(input: VerifyInput): Promise<Verdict> {
     return reject('CONTENT_TYPE_NOT_ALLOWED', `content type "${input.contentType ?? ''}" is not allowed`, { declaredType });
   }
 
-  const unexpected = unexpectedHeaders(input.storedHeaders ?? {});
+  const unexpected = unexpectedHeaders(input.storedHeaders ?? {}, input.metadataKeys);
   if (unexpected.length > 0) {
     return reject('UNEXPECTED_HEADERS', `the upload stored response headers the signer did not sign: ${unexpected.join(', ')}`, { declaredType });
   }

@@ -26,6 +26,10 @@ export interface UploadMessage {
   readonly versionId?: string;
   /** The verifier's result; absent when the construct runs without the verifier. */
   readonly verification?: VerificationResult;
+  /** The original filename the upload was signed with (decoded, any Unicode), when the client gave one. */
+  readonly filename?: string;
+  /** The app metadata the upload was signed with (`metadataKeys`), decoded, when the client sent some. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /** What one SQS message held: its uploads, or why it could not be read. */
@@ -86,6 +90,8 @@ function uploadsIn(messageId: string, body: string): UploadMessage[] {
       eTag: typeof object.eTag === 'string' ? object.eTag : '',
       ...(typeof object.versionId === 'string' && object.versionId !== 'null' ? { versionId: object.versionId } : {}),
       ...(record.verification ? { verification: record.verification } : {}),
+      ...(typeof record.verification?.filename === 'string' ? { filename: record.verification.filename } : {}),
+      ...(record.verification?.metadata ? { metadata: record.verification.metadata } : {}),
     };
   });
 }

@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { uploadFile, UploadError, UploadProgress } from '../../src/client';
+import { encodeFilename } from '../../src/contract/filename';
+import { encodeMetadataValue } from '../../src/contract/metadata';
 import { LOCAL_USER_HEADER } from '../../src/local/http-api';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { drain, makePng, objectExists } from '../local/helpers';
@@ -20,6 +22,7 @@ beforeAll(async () => {
     log: () => undefined,
     verifyUploads: false,
     policy: POLICY,
+    metadataKeys: ['album-id'],
   });
 });
 
@@ -82,6 +85,17 @@ test('a small Uint8Array goes up in one PUT', async () => {
   expect(result).toEqual({ key: expect.stringMatching(/^uploads\/carol\/.*\.png$/), publicUrl: `${stack.cdnUrl}/${result.key}`, size: png.length });
   expect(await head(result.key)).toEqual([png.length, 'image/png']);
   expect(progress.at(-1)).toEqual({ uploadedBytes: png.length, totalBytes: png.length });
+});
+
+test('metadata is signed with the upload, single PUT and multipart alike, and stored with the object', async () => {
+  const options = { signerUrl: stack.signerUrl, getAuthHeaders: auth, filename: 'Фото.png', metadata: { 'album-id': 'Ünï 42' } };
+  const single = await uploadFile(new Uint8Array(makePng(3, 3)), { ...options, contentType: 'image/png' });
+  const parts = await uploadFile(pdf(7 * MIB), { ...options, filename: 'big.pdf' });
+  const stored = async (key: string) => (await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }))).Metadata;
+  expect(await stored(single.key)).toEqual({ 'filename': encodeFilename('Фото.png'), 'album-id': encodeMetadataValue('Ünï 42') });
+  expect(await stored(parts.key)).toEqual({ 'filename': 'big.pdf', 'album-id': encodeMetadataValue('Ünï 42') });
+  await expect(uploadFile(new Uint8Array(makePng(3, 3)), { ...options, contentType: 'image/png', metadata: { other: 'x' } }))
+    .rejects.toMatchObject({ name: 'UploadError', code: 'METADATA_NOT_ALLOWED', status: 400 });
 });
 
 test('a 13 MiB Blob goes up in parts, two at a time; a failing part is retried with backoff', async () => {

@@ -57,3 +57,20 @@ test.each([
   const s = uppySigner({ signerUrl: 'http://signer', fetch: recorder({ status, body }).fetch });
   await expect(s.signRequest({ method: 'PUT', key: 'x', contentType: 'image/png' })).rejects.toMatchObject({ name: 'UploadError', code, status, message });
 });
+
+test('metadata (fixed, or from each file) goes with the two requests that start an upload, never with parts or completion', async () => {
+  const { sent, fetch } = recorder({ status: 200, body: '{"url":"https://s3/x"}' });
+  const s = uppySigner({ signerUrl: 'http://signer', fetch, metadata: (file) => ({ 'album-id': String(file.meta?.album) }) });
+  const big = s.generateObjectKey({ name: 'a.pdf', type: 'application/pdf', size: 30 * MIB, meta: { album: 7 } });
+  const small = s.generateObjectKey({ name: 'b.png', type: 'image/png', size: 10, meta: { album: 8 } });
+  await s.signRequest({ method: 'POST', key: big });
+  await s.signRequest({ method: 'PUT', key: small, contentType: 'image/png' });
+  await s.signRequest({ method: 'PUT', key: big, uploadId: 'u1', partNumber: 1 });
+  await s.signRequest({ method: 'POST', key: big, uploadId: 'u1' });
+  expect(sent.map((b) => (b as { metadata?: unknown }).metadata)).toEqual([{ 'album-id': '7' }, { 'album-id': '8' }, undefined, undefined]);
+
+  const fixed = recorder({ status: 200, body: '{"url":"https://s3/x"}' });
+  const f = uppySigner({ signerUrl: 'http://signer', fetch: fixed.fetch, metadata: { tenant: 't1' } });
+  await f.signRequest({ method: 'PUT', key: f.generateObjectKey({ name: 'c.png', type: 'image/png', size: 3 }), contentType: 'image/png' });
+  expect(fixed.sent).toEqual([expect.objectContaining({ metadata: { tenant: 't1' } })]);
+});

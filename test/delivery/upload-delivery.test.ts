@@ -97,6 +97,22 @@ describe('the Content-Disposition function and the original filename', () => {
     expect(serve('image/png', stored)).toBe('inline');
   });
 
+  test('viewers get no stored user metadata (x-amz-meta-*: the filename, the app metadata); the other headers stay', () => {
+    const out = handler({
+      response: {
+        statusCode: 200,
+        headers: {
+          'content-type': { value: 'application/pdf' },
+          'etag': { value: '"e"' },
+          'x-amz-meta-filename': { value: 'a.pdf' },
+          'x-amz-meta-album-id': { value: '42' },
+        },
+      },
+    });
+    expect(Object.keys(out.headers).sort()).toEqual(['content-disposition', 'content-type', 'etag']);
+    expect(out.headers['content-disposition'].value).toBe("attachment; filename*=UTF-8''a.pdf");
+  });
+
   test('a stored value outside the encoding (quotes, separators, raw Unicode) is ignored: plain attachment', () => {
     for (const value of ['a"; filename=evil.html', 'x\r\nSet-Cookie: a=b', 'Фото.pdf', '', '%zz']) {
       expect(serve('application/pdf', value)).toBe('attachment');

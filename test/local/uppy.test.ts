@@ -11,6 +11,8 @@ import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-
 import { Browser } from 'playwright-core';
 import { bundleForBrowser, drain, launchChromium, makePng, servePage } from './helpers';
 import { uppySigner } from '../../src/client';
+import { encodeFilename } from '../../src/contract/filename';
+import { encodeMetadataValue } from '../../src/contract/metadata';
 import { LocalStack, startLocalStack } from '../../src/local/local-stack';
 import { close } from '../../src/local/net';
 
@@ -23,7 +25,7 @@ import Uppy from '@uppy/core';
 import AwsS3 from '@uppy/aws-s3';
 import { uppySigner } from './src/client';
 
-window.runUppy = async ({ signerUrl, user, threshold, files, readme }) => {
+window.runUppy = async ({ signerUrl, user, threshold, files, readme, metadata }) => {
   const uppy = new Uppy();
   const getAuthHeaders = () => ({ 'x-local-user': user });
   uppy.use(AwsS3, readme ? {
@@ -39,7 +41,7 @@ window.runUppy = async ({ signerUrl, user, threshold, files, readme }) => {
       if (!res.ok) throw new Error(body.error?.message ?? body.message ?? 'signer answered ' + res.status);
       return body;
     },
-  } : uppySigner({ signerUrl, getAuthHeaders, multipartThreshold: threshold, partSize: 5 * 1024 * 1024 }));
+  } : uppySigner({ signerUrl, getAuthHeaders, multipartThreshold: threshold, partSize: 5 * 1024 * 1024, ...(metadata ? { metadata } : {}) }));
   for (const f of files) {
     const bytes = f.bytes ? new Uint8Array(f.bytes) : new Uint8Array(f.size);
     if (!f.bytes) { for (let i = 0; i < bytes.length; i += 4096) bytes[i] = (i / 4096) % 251; bytes.set(f.head ?? [37, 80, 68, 70, 45], 0); }
@@ -69,6 +71,7 @@ beforeAll(async () => {
     allowedOrigins: [pageUrl],
     log: () => undefined,
     verifyUploads: false,
+    metadataKeys: ['album-id'],
     policy: { allowedContentTypes: ['image/png', 'image/jpeg', 'application/pdf'], maxFileSize: 20 * MIB, multipartThreshold: 6 * MIB, partSize: 5 * MIB },
   });
   await drain(stack);
@@ -83,7 +86,9 @@ afterAll(async () => {
 
 interface PageFile { name: string; type: string; bytes?: number[]; size?: number; head?: number[] }
 
-async function runUppy(files: PageFile[], options: { user?: string; readme?: boolean; gatewayRefuses?: boolean } = {}): Promise<RunResult> {
+async function runUppy(
+  files: PageFile[], options: { user?: string; readme?: boolean; gatewayRefuses?: boolean; metadata?: Record<string, string> } = {},
+): Promise<RunResult> {
   const context = await browser.newContext();
   try {
     const tab = await context.newPage();
@@ -100,7 +105,7 @@ async function runUppy(files: PageFile[], options: { user?: string; readme?: boo
     await tab.waitForFunction('typeof window.runUppy === "function"');
     return await tab.evaluate(
       (args) => (globalThis as unknown as { runUppy: (a: unknown) => Promise<RunResult> }).runUppy(args),
-      { signerUrl: stack.signerUrl, user: options.user ?? 'alice', threshold: 6 * MIB, files, readme: options.readme ?? false },
+      { signerUrl: stack.signerUrl, user: options.user ?? 'alice', threshold: 6 * MIB, files, readme: options.readme ?? false, metadata: options.metadata },
     );
   } finally {
     await context.close();
@@ -124,6 +129,22 @@ test('a small image (one POST-policy form) and an 11 MiB PDF (three parts) land 
   expect([png.ContentLength, png.ContentType]).toEqual([PNG.length, 'image/png']);
   const pdf = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: byName['big.pdf'].key }));
   expect([pdf.ContentLength, pdf.ContentType]).toEqual([11 * MIB + 5, 'application/pdf']);
+  await stack.flush();
+  await drain(stack);
+});
+
+test('Uppy single (POST form) and Uppy multipart store the signed filename and uppySigner\'s metadata (CORS lets Chromium send them)', async () => {
+  const result = await runUppy([
+    { name: 'Фото 東京 #1.png', type: 'image/png', bytes: [...PNG] },
+    { name: 'Отчёт 2026.pdf', type: 'application/pdf', size: 6 * MIB + 5 },
+  ], { metadata: { 'album-id': 'Ünï 42' } });
+  expect(result.failed).toEqual([]);
+  const stored = await Promise.all(result.successful.map(async (f) =>
+    [f.name, (await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: f.key }))).Metadata]));
+  expect(Object.fromEntries(stored)).toEqual({
+    'Фото 東京 #1.png': { 'filename': encodeFilename('Фото 東京 #1.png'), 'album-id': encodeMetadataValue('Ünï 42') },
+    'Отчёт 2026.pdf': { 'filename': encodeFilename('Отчёт 2026.pdf'), 'album-id': encodeMetadataValue('Ünï 42') },
+  });
   await stack.flush();
   await drain(stack);
 });

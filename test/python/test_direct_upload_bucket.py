@@ -118,3 +118,28 @@ def test_prop_validation_error_is_a_python_exception_with_the_same_message():
     # jsii raises a construct's Error as a RuntimeError carrying the JavaScript message unchanged.
     with pytest.raises(RuntimeError, match=re.escape(f"Invalid DirectUploadBucket props:\n- {message}")):
         DirectUploadBucket(stack, "Uploads", max_file_size=Size.tebibytes(6))
+
+
+def test_metadata_keys_reach_the_signer_and_the_verifier_and_are_validated():
+    stack = Stack(App(), "Metadata", env=ENV)
+    DirectUploadBucket(stack, "Uploads", metadata_keys=["album-id", "caption"], allowed_origins=["https://app.example.com"])
+    template = Template.from_stack(stack)
+    functions = template.find_resources("AWS::Lambda::Function")
+    variables = [f["Properties"].get("Environment", {}).get("Variables", {}) for f in functions.values()]
+    signer = [v for v in variables if "DIRECT_UPLOAD_PUBLIC_BASE_URL" in v]
+    verifier = [v for v in variables if "DIRECT_UPLOAD_VERIFIED_QUEUE_URL" in v]
+    assert [v.get("DIRECT_UPLOAD_METADATA_KEYS") for v in signer + verifier] == ["album-id,caption"] * 2, variables
+    # Browsers may send the signed x-amz-meta-<key> headers.
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "CorsConfiguration": {
+                "CorsRules": Match.array_with(
+                    [Match.object_like({"AllowedHeaders": Match.array_with(["x-amz-meta-album-id", "x-amz-meta-caption"])})]
+                )
+            }
+        },
+    )
+    message = 'metadataKeys must not list "filename"'
+    with pytest.raises(RuntimeError, match=re.escape(message)):
+        DirectUploadBucket(Stack(App(), "Invalid", env=ENV), "Uploads", metadata_keys=["filename"])

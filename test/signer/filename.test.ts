@@ -2,29 +2,15 @@
  * The original filename on the signer's paths: signed as user metadata (PUT header, POST `eq` condition,
  * CreateMultipartUpload Metadata), in the ASCII encoding of src/contract/filename.ts.
  */
-import { iamAuthorizer, makeEvent, testConfig } from './helpers';
+import { iamAuthorizer, makeEvent, recordingMultipartStore, testConfig } from './helpers';
 import { encodeFilename } from '../../src/contract/filename';
 import { createSignerHandler } from '../../src/signer/handler';
-import type { MultipartStore } from '../../src/signer/multipart';
 
 const ALICE = iamAuthorizer('arn:aws:iam::123456789012:user/alice', 'AIDAALICE');
 const NAME = 'Фото 東京 #1 + ü.jpg';
 
-function multipartStore(created: unknown[]): MultipartStore {
-  return {
-    async create(key, contentType, metadata) {
-      created.push({ key, contentType, metadata });
-      return 'upload-1';
-    },
-    listParts: async () => [],
-    listUploads: async () => [],
-    complete: async () => undefined,
-    abort: async () => true,
-  };
-}
-
 async function sign(body: Record<string, unknown>, created: unknown[] = []) {
-  const handler = createSignerHandler(testConfig({}, { multipartThreshold: 10 * 1024 * 1024 }), { multipartStore: multipartStore(created) });
+  const handler = createSignerHandler(testConfig({}, { multipartThreshold: 10 * 1024 * 1024 }), { multipartStore: recordingMultipartStore(created) });
   const res = await handler(makeEvent({ body, authorizer: ALICE }));
   return { status: res.statusCode, body: JSON.parse(res.body as string) };
 }

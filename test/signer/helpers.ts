@@ -8,6 +8,7 @@ import { signerEnvironment } from '../../src/contract/environment';
 import { SignerPolicy } from '../../src/contract/upload-rules';
 import { lambdaRuntimeEnvironment, SignerConfig } from '../../src/signer/config';
 import { SignerHandler } from '../../src/signer/handler';
+import type { MultipartStore } from '../../src/signer/multipart';
 
 export const TEST_ACCESS_KEY_ID = 'AKIDEXAMPLE';
 export const TEST_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
@@ -336,4 +337,18 @@ export function verifyPostPolicy(
     if (!['policy', 'x-amz-signature', 'file'].includes(field) && !covered.has(field)) throw new Error(`field ${field} is not covered by the policy`);
   }
   return policy;
+}
+
+/** A MultipartStore that records each CreateMultipartUpload (key, type, Metadata) and holds no parts. */
+export function recordingMultipartStore(created: unknown[]): MultipartStore {
+  return {
+    async create(key, contentType, metadata) {
+      created.push({ key, contentType, metadata });
+      return 'upload-1';
+    },
+    listParts: async () => [],
+    listUploads: async () => [],
+    complete: async () => undefined,
+    abort: async () => true,
+  };
 }

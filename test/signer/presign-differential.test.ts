@@ -9,6 +9,7 @@ import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { testConfig, verifyPostPolicy } from './helpers';
+import { encodeMetadataValue } from '../../src/contract/metadata';
 import { SignerConfig } from '../../src/signer/config';
 import { createPutPresigner, encodeKeyPath, objectLocation } from '../../src/signer/presign';
 import { createRequestPresigner } from '../../src/signer/request-presigner';
@@ -20,10 +21,13 @@ function rng(seed: number): () => number {
 }
 
 const KEY_CHARS = ['a', 'Z', '0', '-', '_', '.', '~', ' ', '+', '=', '&', '%', '!', "'", '(', ')', '*', 'é', '日', '😀', ':', '@', ',', ';', '$'];
+/** User-metadata headers: the filename and allow-listable app keys (some sorting before, some after the others). */
+const META_NAMES = ['x-amz-meta-filename', 'x-amz-meta-a', 'x-amz-meta-album-id', 'x-amz-meta-zz-9', 'x-amz-meta-0', 'x-amz-meta-caption'];
 const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=';
 
 async function sdkUrl(
   config: SignerConfig, key: string, contentType: string, size: number, checksum: string | undefined, checksumSha256: string | undefined, date: Date,
+  metadata: Record<string, string> = {},
 ) {
   const location = objectLocation(config, key);
   const presigner = new S3RequestPresigner({
@@ -38,8 +42,8 @@ async function sdkUrl(
   if (checksum) headers['content-md5'] = checksum;
   // As the SDK's PutObject sends a precalculated ChecksumSHA256 (the algorithm header with it).
   const sha256 = checksumSha256 ? { 'x-amz-checksum-sha256': checksumSha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' } : {};
-  Object.assign(headers, sha256);
-  const signed = new Set(['content-type', 'content-length', 'if-none-match', ...(checksum ? ['content-md5'] : []), ...Object.keys(sha256)]);
+  Object.assign(headers, sha256, metadata);
+  const signed = new Set(['content-type', 'content-length', 'if-none-match', ...(checksum ? ['content-md5'] : []), ...Object.keys(sha256), ...Object.keys(metadata)]);
   const request = new HttpRequest({
     method: 'PUT', protocol: location.protocol, hostname: location.hostname, port: location.port, path: location.path, headers, query: {},
   });
@@ -49,7 +53,7 @@ async function sdkUrl(
   return new URL(`${out.protocol}//${out.hostname}${out.port ? `:${out.port}` : ''}${out.path}?${new URLSearchParams(out.query as Record<string, string>)}`);
 }
 
-test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests (with and without MD5 and SHA-256 checksums)', async () => {
+test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests (with and without MD5 and SHA-256 checksums and user metadata)', async () => {
   const random = rng(20261121);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   for (let i = 0; i < 300; i++) {
@@ -67,9 +71,25 @@ test('our SigV4 URLs equal S3RequestPresigner\'s for 300 generated requests (wit
     const checksum = random() < 0.5 ? digest(16) : undefined;
     const checksumSha256 = random() < 0.5 ? digest(32) : undefined;
     const date = new Date(Date.UTC(2020, 0, 1) + Math.floor(random() * 10 * 365 * 24 * 3600) * 1000);
+    // The filename and up to 10 app keys, in no particular order (the presigner sorts them), values encoded.
+    const metadata: Record<string, string> = {};
+    for (const name of META_NAMES) {
+      if (random() < 0.3) metadata[name] = encodeMetadataValue(Array.from({ length: 1 + Math.floor(random() * 20) }, () => pick(KEY_CHARS)).join(''));
+    }
+    const withMetadata = Object.keys(metadata).length > 0 ? { metadata } : {};
 
-    const ours = new URL((await createPutPresigner(config).presignPut({ key, contentType, size, checksum, checksumSha256, signingDate: date })).url);
-    const theirs = await sdkUrl(config, key, contentType, size, checksum, checksumSha256, date);
+    const presigned = await createPutPresigner(config)
+      .presignPut({ key, contentType, size, checksum, checksumSha256, ...withMetadata, signingDate: date });
+    const ours = new URL(presigned.url);
+    const theirs = await sdkUrl(config, key, contentType, size, checksum, checksumSha256, date, metadata);
+    // The client is told to send every signed header but host and content-length.
+    expect(presigned.headers).toEqual({
+      'content-type': contentType,
+      'if-none-match': '*',
+      ...(checksum ? { 'content-md5': checksum } : {}),
+      ...(checksumSha256 ? { 'x-amz-checksum-sha256': checksumSha256, 'x-amz-sdk-checksum-algorithm': 'SHA256' } : {}),
+      ...metadata,
+    });
 
     const context = { i, key, region: config.region, endpoint: config.endpoint, accelerate: config.policy.accelerate };
     expect({ ...context, origin: ours.origin, path: ours.pathname }).toEqual({ ...context, origin: theirs.origin, path: theirs.pathname });

@@ -2,6 +2,7 @@
  * `POST /uploads/status`: the caller's own keys only, at most two S3 reads, every state and bad input.
  */
 import { iamAuthorizer, makeEvent, testConfig, TEST_PUBLIC_BASE_URL } from './helpers';
+import type { SignerPolicy } from '../../src/contract/upload-rules';
 import { createSignerHandler } from '../../src/signer/handler';
 import { DependencyUnavailableError } from '../../src/signer/multipart';
 import type { KeyVersion, StatusStore } from '../../src/signer/status';
@@ -25,13 +26,17 @@ function store(keys: Record<string, Array<KeyVersion & { tags?: Record<string, s
   return { calls, status };
 }
 
-async function setup(keys: (aliceKey: string) => Record<string, Array<KeyVersion & { tags?: Record<string, string> }>>) {
+async function setup(
+  keys: (aliceKey: string) => Record<string, Array<KeyVersion & { tags?: Record<string, string> }>>,
+  upload: Record<string, unknown> = { contentType: 'image/png', size: 10 },
+  policy: Partial<SignerPolicy> = {},
+) {
   // The caller's key comes from the signer itself (its scope is the caller's identity).
-  const probe = createSignerHandler(testConfig());
-  const created = await probe(makeEvent({ body: { contentType: 'image/png', size: 10 }, authorizer: ALICE }));
+  const probe = createSignerHandler(testConfig({}, policy), { multipartStore: { create: async () => 'u', listParts: async () => [] } as never });
+  const created = await probe(makeEvent({ body: upload, authorizer: ALICE }));
   const aliceKey = JSON.parse(created.body as string).key as string;
   const s = store(keys(aliceKey));
-  const handler = createSignerHandler(testConfig(), { statusStore: s.status });
+  const handler = createSignerHandler(testConfig({}, policy), { statusStore: s.status });
   const ask = async (body: unknown, authorizer: unknown = ALICE) => {
     const res = await handler(makeEvent({ path: '/uploads/status', body, authorizer }));
     return { status: res.statusCode, body: JSON.parse(res.body as string) };
@@ -40,16 +45,27 @@ async function setup(keys: (aliceKey: string) => Record<string, Array<KeyVersion
 }
 
 describe('POST /uploads/status', () => {
+  test('contentType: the allowed type the key\'s extension was chosen from (multipart keys too), without another S3 read', async () => {
+    const untagged = (k: string) => ({ [k]: [{ versionId: 'v1', deleteMarker: false, size: 10, tags: {} }] });
+    const pdf = await setup(untagged, { contentType: 'application/pdf', size: 200 * 1024 * 1024 }, { allowedContentTypes: ['image/png', 'application/pdf'], maxFileSize: 300 * 1024 * 1024 });
+    expect(pdf.aliceKey).toMatch(/_\d+_\d+\.pdf$/);
+    expect((await pdf.ask({ key: pdf.aliceKey })).body.contentType).toBe('application/pdf');
+    expect(pdf.calls).toHaveLength(2);
+    // Two allowed types without a known extension: the key cannot tell them apart, so none is claimed.
+    const ambiguous = await setup(untagged, { contentType: 'application/x-a', size: 10 }, { allowedContentTypes: ['application/x-a', 'application/x-b'] });
+    expect((await ambiguous.ask({ key: ambiguous.aliceKey })).body).toEqual({ key: ambiguous.aliceKey, state: 'pending', size: 10 });
+  });
+
   test('an untagged object is pending: one list and one tag read', async () => {
     const t = await setup((k) => ({ [k]: [{ versionId: 'v1', deleteMarker: false, size: 10, tags: {} }] }));
-    expect(await t.ask({ key: t.aliceKey })).toEqual({ status: 200, body: { key: t.aliceKey, state: 'pending', size: 10 } });
+    expect(await t.ask({ key: t.aliceKey })).toEqual({ status: 200, body: { key: t.aliceKey, state: 'pending', size: 10, contentType: 'image/png' } });
     expect(t.calls).toEqual([`ListObjectVersions ${t.aliceKey}`, `GetObjectTagging ${t.aliceKey}@v1`]);
   });
 
   test('a verified object answers its public URL', async () => {
     const t = await setup((k) => ({ [k]: [{ versionId: 'v1', deleteMarker: false, size: 10, tags: { 'direct-upload:verified': 'true', 'direct-upload:etag': 'e' } }] }));
     expect(await t.ask({ key: t.aliceKey })).toEqual({
-      status: 200, body: { key: t.aliceKey, state: 'verified', size: 10, publicUrl: `${TEST_PUBLIC_BASE_URL}/${t.aliceKey}` },
+      status: 200, body: { key: t.aliceKey, state: 'verified', size: 10, contentType: 'image/png', publicUrl: `${TEST_PUBLIC_BASE_URL}/${t.aliceKey}` },
     });
   });
 

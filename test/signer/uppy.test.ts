@@ -119,8 +119,10 @@ describe('Uppy operations', () => {
     const plan = { size: 12 * MIB + 7, chunkSize: 5 * MIB };
     // Uppy 6 sends no type at create; uppySigner sends the file's: a name without a known extension is fine.
     const noExtension = await sign({ method: 'POST', key: 'c0ffee-DSC_0001', contentType: 'image/png', filename: 'DSC_0001', ...plan });
-    expect(noExtension.body.headers).toEqual({ 'content-type': 'image/png' });
-    expect((await sign({ method: 'POST', key: 'c0ffee-x', filename: 'scan.pdf', ...plan })).body.headers).toEqual({ 'content-type': 'application/pdf' });
+    // The filename is signed as user metadata, a header Uppy sends with the create (issue 12).
+    expect(noExtension.body.headers).toEqual({ 'content-type': 'image/png', 'x-amz-meta-filename': 'DSC_0001' });
+    expect((await sign({ method: 'POST', key: 'c0ffee-x', filename: 'scan.pdf', ...plan })).body.headers)
+      .toEqual({ 'content-type': 'application/pdf', 'x-amz-meta-filename': 'scan.pdf' });
     refused(await sign({ method: 'POST', key: 'page.html', ...plan }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
     refused(await sign({ method: 'POST', key: 'noext', ...plan }), 415, 'CONTENT_TYPE_NOT_ALLOWED');
   });

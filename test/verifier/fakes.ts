@@ -113,7 +113,14 @@ export function fakes(versioned: boolean) {
 export const VERIFIED_URL = 'http://sqs.local/verified';
 export const REJECTED_URL = 'http://sqs.local/rejected';
 
-export function setup(overrides: { policy?: Partial<UploadPolicy>; rejectedObjects?: 'delete' | 'retain'; versioned?: boolean; malwareScan?: MalwareScanConfig; tagUnclaimed?: boolean } = {}) {
+export function setup(overrides: {
+  policy?: Partial<UploadPolicy>;
+  rejectedObjects?: 'delete' | 'retain';
+  versioned?: boolean;
+  malwareScan?: MalwareScanConfig;
+  tagUnclaimed?: boolean;
+  metadataKeys?: string[];
+} = {}) {
   const f = fakes(overrides.versioned ?? false);
   const config: VerifierConfig = {
     bucket: 'b',
@@ -123,6 +130,7 @@ export function setup(overrides: { policy?: Partial<UploadPolicy>; rejectedObjec
     rejectedObjects: overrides.rejectedObjects ?? 'delete',
     ...(overrides.malwareScan ? { malwareScan: overrides.malwareScan } : {}),
     ...(overrides.tagUnclaimed ? { tagUnclaimed: true } : {}),
+    ...(overrides.metadataKeys ? { metadataKeys: overrides.metadataKeys } : {}),
   };
   const logged: Array<Record<string, unknown>> = [];
   const handler = createVerifierHandler(config, { ...f, now: () => new Date('2030-01-02T03:04:05Z'), log: (line) => { logged.push(JSON.parse(line)); } });

@@ -3,7 +3,7 @@
  */
 import { rejections, setup, verified } from './fakes';
 import { HTML, SVG, makeJpeg, makePdf, makePng } from './samples';
-import { ETAG_TAG, REASON_TAG, rejectionReasonTag, VERIFIED_TAG } from '../../src/contract/queue-message';
+import { ETAG_TAG, REASON_TAG, rejectionReasonTag, VERIFIED_TAG, VerificationResult } from '../../src/contract/queue-message';
 
 describe('verified uploads', () => {
   test.each([false, true])('a real PNG is announced with the S3 record and a verification result, then tagged (versioned bucket: %s)', async (versioned) => {
@@ -174,6 +174,26 @@ describe('response headers the uploader added', () => {
     expect(record).toMatchObject({ rejection: { code: 'UNEXPECTED_HEADERS' }, action: 'deleted' });
     expect(record.rejection.message).toContain(header);
     expect(t.objects.has('uploads/u/h.png')).toBe(false);
+  });
+
+  test('allow-listed metadata in the signer\'s encoding passes and is announced decoded; beyond the list, or in another encoding, it is rejected', async () => {
+    const t = setup({ versioned: true, metadataKeys: ['album-id', 'caption'] });
+    const signed = { 'x-amz-meta-filename': '%C3%BC.png', 'x-amz-meta-album-id': '42', 'x-amz-meta-caption': '%E6%9D%B1%E4%BA%AC' };
+    t.put('uploads/u/ok.png', makePng(2, 2), 'image/png', signed);
+    await t.deliver(t.eventFor('uploads/u/ok.png'));
+    const announced = verified(t.sent).map((m) => (m as { Records: Array<{ verification: VerificationResult }> }).Records[0].verification);
+    expect(announced.map((v) => [v.filename, v.metadata])).toEqual([['ü.png', { 'album-id': '42', 'caption': '東京' }]]);
+    for (const [name, extra] of [['beyond', { 'x-amz-meta-owner': 'x' }], ['raw', { 'x-amz-meta-caption': '東京' }]] as const) {
+      t.put(`uploads/u/${name}.png`, makePng(2, 2), 'image/png', { ...signed, ...extra });
+      await t.deliver(t.eventFor(`uploads/u/${name}.png`));
+    }
+    const records = rejections(t.sent);
+    expect(records.map((r) => [r.key, r.rejection.code, r.rejection.message.replace(/^.*: /, '')])).toEqual([
+      ['uploads/u/beyond.png', 'UNEXPECTED_HEADERS', 'x-amz-meta-owner'],
+      ['uploads/u/raw.png', 'UNEXPECTED_HEADERS', 'x-amz-meta-caption'],
+    ]);
+    // The record carries what could be read back: the filename and the metadata in the signer's encoding.
+    expect(records.map((r) => [r.filename, r.metadata])).toEqual([['ü.png', { 'album-id': '42', 'caption': '東京' }], ['ü.png', { 'album-id': '42' }]]);
   });
 
   test.each(['max-age=0', 'no-cache'])('Cache-Control: %s, which Chromium (max-age=0) or Node\'s fetch (no-cache) adds to a request with If-None-Match, is tolerated', async (value) => {

@@ -3,6 +3,7 @@
  * reported alone.
  */
 import { buildSync } from 'esbuild';
+import { handler } from '../../examples/worker';
 import { encodeS3EventKey } from '../../src/local/s3-events';
 import { parseUploadMessages } from '../../src/worker';
 
@@ -74,4 +75,23 @@ test('cdk-direct-upload/worker is dependency-free: its bundle imports no package
   const result = buildSync({ entryPoints: ['src/worker/index.ts'], bundle: true, write: false, platform: 'neutral', packages: 'external', metafile: true, logLevel: 'silent' });
   const imports = Object.values(result.metafile!.inputs).flatMap((input) => input.imports.filter((i) => i.external).map((i) => i.path));
   expect([...new Set(imports)]).toEqual(['node:crypto']);
+});
+
+test('the signed filename and metadata of the verification are on the upload itself; the example worker prints them', async () => {
+  const verification = {
+    status: 'verified', contentType: 'image/png', method: 'signature', size: 12, eTag: 'e1', verifiedAt: 't', filename: 'Фото.png', metadata: { 'album-id': '42' },
+  };
+  const event = batch({ Records: [record('uploads/a/k.png', { verification }), record('uploads/a/l.png')] });
+  const [message] = parseUploadMessages(event);
+  const uploads = message.ok ? message.uploads : [];
+  expect(uploads.map((u) => [u.filename, u.metadata])).toEqual([['Фото.png', { 'album-id': '42' }], [undefined, undefined]]);
+
+  const lines: string[] = [];
+  const log = jest.spyOn(console, 'log').mockImplementation((line: string) => { lines.push(line); });
+  try {
+    await handler(event as never);
+  } finally {
+    log.mockRestore();
+  }
+  expect(JSON.parse(lines[0])).toMatchObject({ uploaded: 'uploads/a/k.png', filename: 'Фото.png', metadata: { 'album-id': '42' } });
 });
