@@ -105,8 +105,9 @@ export async function completeRoute(ctx: RouteContext, scope: string, body: unkn
   const { size } = layout;
 
   const store = ctx.store();
+  const completed = accept({ key: key, size: size, publicUrl: `${ctx.config.publicBaseUrl}/${key}` });
   const listed = await store.listParts(key, uploadId);
-  if (listed === undefined) return uploadNotFound();
+  if (listed === undefined) return await completedMeanwhile(ctx, key, size) ? completed : uploadNotFound();
   const problem = layoutProblem(listed, layout, policy.maxFileSize);
   if (problem) {
     await abortQuietly(ctx, key, uploadId);
@@ -116,7 +117,7 @@ export async function completeRoute(ctx: RouteContext, scope: string, body: unkn
     await store.complete(key, uploadId, listed, size);
   } catch (err) {
     if (!(err instanceof CompletionConflictError)) throw err;
-    if (err.reason === 'upload-gone') return uploadNotFound();
+    if (err.reason === 'upload-gone') return await completedMeanwhile(ctx, key, size) ? completed : uploadNotFound();
     if (err.reason === 'object-exists') {
       await abortQuietly(ctx, key, uploadId);
       return objectExists(key);
@@ -124,7 +125,17 @@ export async function completeRoute(ctx: RouteContext, scope: string, body: unkn
     return reject(409, ErrorCodes.PARTS_CHANGED,
       'A part was uploaded again while the upload was being completed; nothing was stored and the upload is unchanged. Complete it again once every part is uploaded.');
   }
-  return accept({ key: key, size: size, publicUrl: `${ctx.config.publicBaseUrl}/${key}` });
+  return completed;
+}
+
+/**
+ * Whether the upload is gone because it was completed: S3 may take longer to assemble a large upload than
+ * the signer's completion timeout, answering the retried (or the client's repeated) completion with
+ * NoSuchUpload. The key is the server's and write-once, so an object of the layout's size at it is this
+ * upload's: answer as the completion would have, instead of telling the client to upload it all again.
+ */
+async function completedMeanwhile(ctx: RouteContext, key: string, size: number): Promise<boolean> {
+  return (await ctx.store().storedSize(key)) === size;
 }
 
 /** `POST /uploads/multipart/abort`. */

@@ -99,6 +99,12 @@ export interface MultipartStore {
   complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<void>;
   /** False when no such upload exists. */
   abort(key: string, uploadId: string): Promise<boolean>;
+  /**
+   * The size of the object stored at exactly this key (its current version), undefined when none is
+   * (ListObjectVersions with the key as prefix: the signer reads no object). Asked only when an upload
+   * being completed is gone: a completion that outlasted its timeout may have stored it meanwhile.
+   */
+  storedSize(key: string): Promise<number | undefined>;
 }
 
 /**
@@ -166,6 +172,7 @@ export function guardedStore(store: MultipartStore, dependency = 'S3'): Multipar
       }
     },
     abort: (key, uploadId) => guard(() => store.abort(key, uploadId)),
+    storedSize: (key) => guard(() => store.storedSize(key)),
   };
 }
 
@@ -316,6 +323,15 @@ function sdkMultipartCalls(s3: () => { client: S3.S3Client; m: S3Module }, Bucke
         if (isNoSuchUpload(err)) return false;
         throw err;
       }
+    },
+
+    async storedSize(key) {
+      const { client, m } = s3();
+      // A write-once key has one version (a few more after replayed POST forms) and at most one delete marker.
+      const res = await client.send(new m.ListObjectVersionsCommand({ Bucket, Prefix: key, MaxKeys: 20 }), bounded(S3_SDK_TIMEOUTS.callBudget));
+      const latest = (res.Versions ?? []).find((v) => v.Key === key && v.IsLatest);
+      const hidden = (res.DeleteMarkers ?? []).some((d) => d.Key === key && d.IsLatest);
+      return latest && !hidden ? latest.Size ?? 0 : undefined;
     },
   };
 }

@@ -330,7 +330,7 @@ export class UploadSigner extends Construct {
   }
 
   /**
-   * `POST /uploads/status` lists a key's versions (ListObjectVersions, under the prefix only) and reads
+   * `POST /uploads/status` (and a completion whose upload is gone) lists a key's versions (ListObjectVersions, under the prefix only) and reads
    * the newest version's tags; it reads no object bytes and writes nothing.
    */
   private grantStatusReads(bucket: s3.IBucket): void {

@@ -51,7 +51,7 @@ async function storedMetadata(key: string): Promise<Record<string, string> | und
   return (await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: key }))).Metadata;
 }
 
-const ENCODED = { 'filename': encodeFilename(NAME), 'album-id': '42', 'caption': encodeMetadataValue(CAPTION) };
+const ENCODED = { 'filename': encodeFilename(NAME)!, 'album-id': '42', 'caption': encodeMetadataValue(CAPTION) };
 
 /** The verified message of one upload: its `verification` and the worker's parse of it. */
 async function announced() {

@@ -25,6 +25,8 @@ let stack: LocalStack;
 const signerLog: string[] = [];
 /** Runs between the signer's ListParts and its CompleteMultipartUpload (the race window), when set. */
 let betweenListAndComplete: (() => Promise<void>) | undefined;
+/** When set, the completion reaches S3 (which stores the object) but the signer sees this error instead of S3's answer. */
+let completionAnswerLost: Error | undefined;
 
 /** The signer's real SDK store against the stand-in, with a hook inside the completion route's race window. */
 function racingStore(): MultipartStore {
@@ -37,8 +39,12 @@ function racingStore(): MultipartStore {
     abort: (key, id) => sdk().abort(key, id),
     complete: async (key, id, parts, size) => {
       await betweenListAndComplete?.();
-      return sdk().complete(key, id, parts, size);
+      await sdk().complete(key, id, parts, size);
+      const lost = completionAnswerLost;
+      completionAnswerLost = undefined;
+      if (lost) throw lost;
     },
+    storedSize: (key) => sdk().storedSize(key),
   };
 }
 
@@ -262,6 +268,29 @@ test('a part re-uploaded between the signer\'s listing and its completion: 409 P
   const stored = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: p.key }));
   const body = Buffer.from(await stored.Body!.transformToByteArray());
   expect(body.equals(Buffer.concat([bytes.subarray(0, 5 * MIB), changed, bytes.subarray(10 * MIB)]))).toBe(true);
+  await stack.flush();
+  await drain(stack);
+});
+
+test('a completion that outlasted its timeout: the 503 is retried and answered 200 (S3 stored it meanwhile), never 404 "start again"', async () => {
+  const bytes = file(11 * MIB, 9);
+  const p = await plan(bytes.length);
+  for (const part of p.parts) {
+    const start = (part.partNumber - 1) * p.partSize;
+    expect((await putPart(part.url, bytes.subarray(start, start + part.size))).status).toBe(200);
+  }
+  // S3 assembles the object, but its answer does not reach the signer in time (the SDK's request timeout).
+  completionAnswerLost = Object.assign(new Error('Request timed out'), { name: 'TimeoutError' });
+  signerLog.length = 0;
+  expectRefused(await call('/uploads/multipart/complete', { key: p.key, uploadId: p.uploadId, size: bytes.length }), 503, 'SERVICE_UNAVAILABLE');
+  expect(await exists(p.key)).toBe(true);
+  // The client retries the 503 (as the typed client does): the upload is gone because it completed.
+  const again = await call<CompletedUpload>('/uploads/multipart/complete', { key: p.key, uploadId: p.uploadId, size: bytes.length });
+  expect(again).toEqual({ status: 200, body: { key: p.key, size: bytes.length, publicUrl: p.publicUrl } });
+  // A gone upload whose key holds nothing is still 404: only an object stored at the key counts.
+  const other = await plan(7 * MIB);
+  await call('/uploads/multipart/abort', { key: other.key, uploadId: other.uploadId });
+  expectRefused(await call('/uploads/multipart/complete', { key: other.key, uploadId: other.uploadId, size: 7 * MIB }), 404, 'UPLOAD_NOT_FOUND');
   await stack.flush();
   await drain(stack);
 });

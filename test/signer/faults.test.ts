@@ -67,6 +67,7 @@ describe('which S3 errors are "unavailable"', () => {
       listUploads: async () => { throw err; },
       complete: async () => { throw err; },
       abort: async () => { throw err; },
+      storedSize: async () => { throw err; },
     });
     for (const [err, status, code] of [[withStatus('SlowDown', 503), 503, 'SERVICE_UNAVAILABLE'], [withStatus('AccessDenied', 403), 500, 'INTERNAL_ERROR']] as const) {
       const handler = createSignerHandler(testConfig({}, policy), { log: () => undefined, multipartStore: failing(err) });
@@ -84,10 +85,11 @@ describe('which S3 errors are "unavailable"', () => {
   });
 
   test('guardedStore passes results and request errors through unchanged', async () => {
-    const inner: MultipartStore = { create: async () => 'id', listParts: async () => undefined, listUploads: async () => [], complete: async () => undefined, abort: async () => false };
+    const inner: MultipartStore = { create: async () => 'id', listParts: async () => undefined, listUploads: async () => [], complete: async () => undefined, abort: async () => false, storedSize: async () => 7 };
     const store = guardedStore(inner);
     await expect(store.create('k', 'image/png')).resolves.toBe('id');
     await expect(store.listParts('k', 'u')).resolves.toBeUndefined();
     await expect(store.abort('k', 'u')).resolves.toBe(false);
+    await expect(store.storedSize('k')).resolves.toBe(7);
   });
 });

@@ -350,5 +350,6 @@ export function recordingMultipartStore(created: unknown[]): MultipartStore {
     listUploads: async () => [],
     complete: async () => undefined,
     abort: async () => true,
+    storedSize: async () => undefined,
   };
 }

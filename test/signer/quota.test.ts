@@ -55,6 +55,7 @@ const creatingStore: MultipartStore = {
   listUploads: async () => ['upload-1'],
   complete: async () => undefined,
   abort: async () => true,
+  storedSize: async () => undefined,
 };
 
 let tableSeq = 0;

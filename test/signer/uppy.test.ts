@@ -52,6 +52,10 @@ function memoryStore() {
       uploads.delete(uploadId);
       return true;
     },
+    async storedSize(key) {
+      calls.push(`stored ${key}`);
+      return undefined;
+    },
   };
   return { store, uploads, calls };
 }
