@@ -4,7 +4,7 @@
  * duration), the S3 PUT, S3's message to the verification queue, the event source's receive and delete,
  * the verifier Lambda (request + billed duration), every S3 call the verifier makes (counted on the real
  * handler by figure 7), its message to the notification queue — plus one status poll (`POST
- * /uploads/status`: one ListObjectVersions and one GetObjectTagging). Side by side: the typical
+ * /uploads/status`: one GetObjectTagging of the current version while the upload is pending or verified). Side by side: the typical
  * sample (a 128 MB x86 Lambda with SDK `getSignedUrl`, then the PUT; no verification) and GuardDuty
  * Malware Protection for S3's own per-object and per-GB price. Reported; the goal is evaluated, never
  * asserted.
@@ -127,7 +127,7 @@ export function constructBill(i: ModelInputs, prices = LIST_PRICES): Bill {
   const signer = billedMs(256, i.signerMicros);
   // The verifier handles a batch's records in parallel; each waits for its calls one after the other.
   const verifier = billedMs(256, i.verifier.cpuMicrosPerUpload * i.traffic.uploadsPerBatch, i.verifier.sequentialCallsPerUpload * i.s3LatencyMs);
-  const status = billedMs(256, i.signerMicros, 2 * i.s3LatencyMs);
+  const status = billedMs(256, i.signerMicros, i.s3LatencyMs);
   const lines: BillLine[] = [
     { item: 'HTTP API: POST /uploads', perUpload: 1, dollars: prices.httpApiPerMillionRequests },
     { item: 'signer Lambda: request', perUpload: 1, dollars: prices.lambdaPerMillionRequests },
@@ -152,8 +152,7 @@ export function constructBill(i: ModelInputs, prices = LIST_PRICES): Bill {
     lines.push(
       { item: 'status poll: HTTP API', perUpload: 1, dollars: prices.httpApiPerMillionRequests },
       { item: 'status poll: signer Lambda request', perUpload: 1, dollars: prices.lambdaPerMillionRequests },
-      { item: `status poll: signer Lambda duration (2 calls × ${i.s3LatencyMs} ms → ${status.billedMs} ms billed)`, perUpload: 1, dollars: lambdaDollars('arm64', 256, status.billedMs) },
-      { item: 'status poll: S3 ListObjectVersions (LIST, PUT tier)', perUpload: 1, dollars: put },
+      { item: `status poll: signer Lambda duration (1 call × ${i.s3LatencyMs} ms → ${status.billedMs} ms billed)`, perUpload: 1, dollars: lambdaDollars('arm64', 256, status.billedMs) },
       { item: 'status poll: S3 GetObjectTagging', perUpload: 1, dollars: get },
     );
   }

@@ -184,8 +184,8 @@ export interface UploadStatus {
    * then `: ` and its message, shortened to what an S3 tag value holds (256 characters).
    */
   readonly reason?: string;
-  /** The stored object's size in bytes (pending and verified). */
-  readonly size?: number;
+  // No size: the route reads only the version's tags (a HEAD would need read access to every upload, a
+  // LIST costs 12.5 times a GET per poll); the client knows the size it sent, the verified message says it.
   /**
    * The stored object's content type (pending and verified): the allowed type the signer chose the key's
    * extension from, read from the key (no extra S3 request); absent when the extension names no single

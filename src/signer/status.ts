@@ -1,8 +1,9 @@
 /**
  * `POST /uploads/status`: whether one of the caller's uploads is pending, verified or rejected (and why).
- * At most two S3 requests, whatever the answer: ListObjectVersions with the key as prefix (the key's
- * versions and delete markers, newest first), then GetObjectTagging of the newest version, whose tags the
- * verifier alone writes (`direct-upload:*`). A rejected upload's version stays, tagged with the reason and
+ * One S3 request while an upload is pending or verified: GetObjectTagging of the key's current version,
+ * whose tags the verifier alone writes (`direct-upload:*`). Only when there is no current version, two
+ * more: ListObjectVersions with the key as prefix (versions and delete markers, newest first), then the
+ * newest version's tags. A rejected upload's version stays, tagged with the reason and
  * hidden by a delete marker, until the lifecycle rule expires noncurrent versions (see the verifier).
  */
 import type { SignerConfig } from './config';
@@ -41,26 +42,35 @@ export async function statusRoute(
   const notFound = () => reject<UploadStatus>(404, ErrorCodes.UPLOAD_NOT_FOUND,
     'Nothing is stored at this key: the upload has not been sent (or completed) yet, or it was deleted; send it first.');
 
+  const answer = (tags: Record<string, string>): Outcome<UploadStatus> => {
+    if (tags[REJECTED_TAG] !== undefined || tags[VERIFIED_TAG] === 'false') {
+      return accept({ key: key.value, state: 'rejected', reason: tags[REASON_TAG] ?? tags[REJECTED_TAG] ?? 'REJECTED' });
+    }
+    const verified = tags[VERIFIED_TAG] === VERIFIED_VALUE;
+    // The signer chose the key's extension from the signed content type: no HeadObject needed.
+    const contentType = contentTypeOfKey(key.value, config.policy.allowedContentTypes);
+    return accept({
+      key: key.value,
+      state: verified ? 'verified' : 'pending',
+      ...(contentType ? { contentType } : {}),
+      ...(verified ? { publicUrl: `${config.publicBaseUrl}/${key.value}` } : {}),
+    });
+  };
+
+  // One GET-class read while the client waits (pending, verified, or rejected and retained): the current
+  // version's tags. A LIST costs 12.5 times as much, so it is only read when there is no current version.
+  const current = await store.tags(key.value, undefined);
+  if (current) return answer(current);
+  // Nothing stored, or a rejected version the verifier hid behind a delete marker (its tags say why).
   const versions = await store.versions(key.value);
   const newest = versions.find((v) => !v.deleteMarker);
   if (!newest) return notFound();
   const tags = await store.tags(key.value, newest.versionId);
   if (!tags) return notFound();
-  if (tags[REJECTED_TAG] !== undefined || tags[VERIFIED_TAG] === 'false') {
-    return accept({ key: key.value, state: 'rejected', reason: tags[REASON_TAG] ?? tags[REJECTED_TAG] ?? 'REJECTED' });
-  }
+  const outcome = answer(tags);
   // Hidden by a delete marker without the verifier's rejection: deleted by its owner.
-  if (versions[0].deleteMarker) return notFound();
-  const verified = tags[VERIFIED_TAG] === VERIFIED_VALUE;
-  // The signer chose the key's extension from the signed content type: no HeadObject needed.
-  const contentType = contentTypeOfKey(key.value, config.policy.allowedContentTypes);
-  return accept({
-    key: key.value,
-    state: verified ? 'verified' : 'pending',
-    size: newest.size,
-    ...(contentType ? { contentType } : {}),
-    ...(verified ? { publicUrl: `${config.publicBaseUrl}/${key.value}` } : {}),
-  });
+  if (versions[0].deleteMarker && !(outcome.ok && outcome.value.state === 'rejected')) return notFound();
+  return outcome;
 }
 
 /** The SDK-backed store: ListObjectVersions and GetObjectTagging on the upload bucket, each bounded. */

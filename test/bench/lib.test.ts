@@ -84,12 +84,12 @@ describe('cost model', () => {
     expect(line(steady, 'S3: verifier PutObjectTagging')).toBe(5);
   });
 
-  test('a status poll adds an HTTP API request, an invocation, a LIST and a GetObjectTagging', () => {
+  test('a status poll adds an HTTP API request, an invocation and one GetObjectTagging', () => {
     const base = { signerMicros: 10, verifier, traffic: TRAFFIC.trickle, s3LatencyMs: 100 };
     const without = constructBill({ ...base, statusPoll: false });
     const withPoll = constructBill({ ...base, statusPoll: true });
     // 201 ms billed for two S3 calls at 100 ms
-    expect(withPoll.total - without.total).toBeCloseTo(1 + 0.2 + 1e6 * 0.25 * 0.201 * LIST_PRICES.lambdaArm64PerGbSecond + 5 + 0.4, 6);
+    expect(withPoll.total - without.total).toBeCloseTo(1 + 0.2 + 1e6 * 0.25 * 0.101 * LIST_PRICES.lambdaArm64PerGbSecond + 0.4, 6);
   });
 
   test('the typical sample and GuardDuty\'s own price', () => {
