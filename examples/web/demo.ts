@@ -20,7 +20,7 @@ interface DemoConfig {
   readonly identityHeader: string;
 }
 
-interface QueueMessage { readonly body: { Records?: Array<{ s3: { object: { key: string } } }> } }
+interface QueueMessage { readonly body: { Records?: Array<{ eventName?: string; s3: { object: { key: string; size?: number } } }> } }
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 let config: DemoConfig;
@@ -95,6 +95,8 @@ async function upload(original: File): Promise<void> {
   card.dataset.state = 'preparing';
   const thumb = el('img', 'thumb');
   thumb.alt = '';
+  const thumbBox = el('div', 'thumbbox');
+  thumbBox.append(thumb);
   thumb.src = URL.createObjectURL(original);
   thumb.onerror = () => thumb.classList.add('broken');
   const name = el('div', 'name', original.name);
@@ -107,12 +109,18 @@ async function upload(original: File): Promise<void> {
   const prep = el('div', 'prep');
   const served = el('img', 'served');
   served.alt = 'served by the CDN route';
-  served.hidden = true;
+  const servedBox = el('figure', 'servedbox');
+  servedBox.append(served, el('figcaption', '', 'served by the CDN'));
+  servedBox.hidden = true;
+  // The queue message: a one-line summary, the notification itself on demand.
+  const queue = el('details', 'queue');
+  const summary = el('summary', '', 'queue message');
   const message = el('pre', 'message');
-  message.hidden = true;
+  queue.append(summary, message);
+  queue.hidden = true;
   const info = el('div', 'info');
   info.append(name, size, bar, percent, state, prep);
-  card.append(thumb, info, served, message);
+  card.append(thumbBox, info, servedBox, queue);
   $('uploads').append(card);
   const show = (s: string, text: string) => {
     card.dataset.state = s;
@@ -149,19 +157,35 @@ async function upload(original: File): Promise<void> {
     show('verified', `verified: ${result.key}`);
     card.dataset.key = result.key;
     served.src = result.publicUrl;
-    served.hidden = false;
+    servedBox.hidden = false;
     await served.decode().catch(() => undefined);
-    message.textContent = JSON.stringify((await messageFor(result.key)).body, null, 2);
-    message.hidden = false;
+    const { body } = await messageFor(result.key);
+    const record = body.Records?.[0];
+    summary.textContent = `queue message: ${record?.eventName ?? 'S3 event'}, ${humanSize(record?.s3.object.size ?? file.size)} (show the notification)`;
+    message.textContent = JSON.stringify(body, null, 2);
+    queue.hidden = false;
     card.dataset.state = 'done';
   } catch (err) {
     const e = err as UploadError;
     show(e.code === 'UPLOAD_REJECTED' ? 'rejected' : 'error', e.code === 'UPLOAD_REJECTED' ? `rejected: ${e.message}` : `${e.code ?? 'error'}: ${e.message}`);
+  } finally {
+    summarize();
   }
+}
+
+/** The status line: how many files are verified, rejected, failed or still under way. */
+function summarize(): void {
+  const cards = Array.from(document.querySelectorAll<HTMLElement>('#uploads .upload'));
+  const count = (...states: string[]) => cards.filter((c) => states.includes(c.dataset.state ?? '')).length;
+  const parts = [[count('done', 'verified'), 'verified'], [count('rejected'), 'rejected'], [count('error'), 'failed']] as const;
+  const busy = cards.length - parts.reduce((n, [c]) => n + c, 0);
+  const text = parts.filter(([c]) => c > 0).map(([c, label]) => `${c} ${label}`).concat(busy > 0 ? [`${busy} under way`] : []);
+  setStatus('ready', `${cards.length} file${cards.length === 1 ? '' : 's'}: ${text.join(', ')}. Drop more at any time.`);
 }
 
 function uploadAll(files: FileList | null | undefined): void {
   for (const f of Array.from(files ?? [])) void upload(f);
+  summarize();
 }
 
 $<HTMLInputElement>('file').addEventListener('change', (e) => uploadAll((e.target as HTMLInputElement).files));

@@ -57,7 +57,8 @@ export interface UploadFileOptions {
   /** Parts in flight at once. @default 4 */
   readonly concurrency?: number;
   /**
-   * Retries of a failed part or PUT (network error, 5xx, 429, expired URL, which is signed again), and of
+   * Retries of a failed part or PUT (network error, 5xx, 429, expired URL, which is signed again, and
+   * bytes S3 refused as corrupted, `BadDigest`), and of
    * a signer call answered 429 or 503 (nothing was signed), after its `retry-after`. @default 3
    */
   readonly retries?: number;
@@ -77,13 +78,19 @@ export interface UploadFileOptions {
    */
   readonly prepare?: PrepareImageOptions;
   /**
-   * Compute the file's SHA-256 on the device (Web Crypto) and have the signer sign it, so that S3 refuses
-   * bytes corrupted on the way (`BadDigest`). The file then goes up in one PUT whatever its size (at most
-   * 5 GiB; S3 checks a SHA-256 of the whole object only there) and is read into memory once for the digest.
-   * Browsers offer Web Crypto in secure contexts only (https, localhost). Not with `resume`.
+   * Compute SHA-256 checksums on the device (Web Crypto) and have the signer sign them, so that S3 refuses
+   * bytes corrupted on the way (`BadDigest`). Up to `multipartThreshold`, the file goes up in one PUT with
+   * the SHA-256 of the whole file (read into memory once for the digest); above it, in parts, each signed
+   * with its own SHA-256 (read one part at a time) just before it is sent. Browsers offer Web Crypto in
+   * secure contexts only (https, localhost). Not with `resume`.
    * @default false
    */
   readonly checksum?: boolean;
+  /**
+   * With `checksum`: files above this size go up in parts, each with its SHA-256. Match the construct's
+   * `multipartThreshold`. @default 100 MiB
+   */
+  readonly multipartThreshold?: number;
   /** Continue an interrupted multipart upload of the same file. */
   readonly resume?: { readonly key: string; readonly uploadId: string };
   /** The fetch to use. @default - global `fetch` */
@@ -135,7 +142,9 @@ async function storeFile(file: UploadBody, options: UploadFileOptions): Promise<
     size: blob.size,
     ...(typeof filename === 'string' && filename ? { filename } : {}),
     ...(options.metadata ? { metadata: options.metadata } : {}),
-    ...(options.checksum ? { checksumSha256: await sha256Base64(blob), method: 'PUT' as const } : {}),
+    ...(!options.checksum ? {}
+      : blob.size > (options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD) ? { checksumAlgorithm: 'SHA256' as const }
+        : { checksumSha256: await sha256Base64(blob), method: 'PUT' as const }),
   };
   const created = await client.signer<CreateUploadResponse>('/uploads', request);
   if ('uploadId' in created) {
@@ -245,9 +254,23 @@ class Client {
     let partSize = plan?.partSize ?? 0;
     const pending = new Set<number>();
     const uploaded = new Set<number>();
+    // Parts of a checksummed upload are signed one at a time, each with its SHA-256 (computed once).
+    const checksummed = plan?.checksumAlgorithm === 'SHA256';
+    const digests = new Map<number, string>();
+    const digestOf = async (n: number) => {
+      const known = digests.get(n);
+      if (known !== undefined) return known;
+      const start = (n - 1) * partSize;
+      const digest = await sha256Base64(blob.slice(start, Math.min(start + partSize, size)));
+      digests.set(n, digest);
+      return digest;
+    };
 
     const refresh = async (numbers?: number[]) => {
-      const res = await this.signer<SignPartsResponse>('/uploads/multipart/parts', { key, uploadId, size, ...(numbers ? { partNumbers: numbers } : {}) });
+      const checksums = checksummed && numbers ? { checksumsSha256: await Promise.all(numbers.map(digestOf)) } : {};
+      const res = await this.signer<SignPartsResponse>('/uploads/multipart/parts', {
+        key, uploadId, size, ...(numbers ? { partNumbers: numbers } : {}), ...checksums,
+      });
       partCount = res.partCount;
       partSize = res.partSize;
       for (const p of res.uploadedParts) {
@@ -272,7 +295,7 @@ class Client {
           try {
             let part = urls.get(next);
             if (!part) {
-              const batch = missing().filter((n) => !pending.has(n) || n === next).slice(0, 100);
+              const batch = checksummed ? [next] : missing().filter((n) => !pending.has(n) || n === next).slice(0, 100);
               for (const p of await refresh(batch.includes(next) ? batch : [next])) urls.set(p.partNumber, p);
               part = urls.get(next);
               if (!part) continue; // S3 already holds it
@@ -282,6 +305,7 @@ class Client {
             await this.transfer(() => ({
               method: 'PUT',
               url: part!.url,
+              headers: part!.headers,
               body,
               size: part!.size,
               signal: this.options.signal,
@@ -348,7 +372,9 @@ class Client {
       }
       const status = res?.status;
       const expired = status === 403 && resign.applies(res!);
-      const retryable = status === undefined || status >= 500 || status === 429 || expired;
+      // BadDigest: the bytes were corrupted on the way (a signed checksum caught it); send them again.
+      const corrupted = status === 400 && /<Code>BadDigest<\/Code>/.test(res!.text);
+      const retryable = status === undefined || status >= 500 || status === 429 || expired || corrupted;
       if (!retryable || attempt >= this.retries) {
         throw new UploadError(`Upload to S3 failed (${failure}).`, status === undefined ? 'NETWORK_ERROR' : 'S3_ERROR');
       }
@@ -393,7 +419,10 @@ function isExpired(s3Response: string): boolean {
   return /<Code>AccessDenied<\/Code>/.test(s3Response) && /<Message>Request has expired<\/Message>/.test(s3Response);
 }
 
-/** Base64 SHA-256 of the whole Blob, with Web Crypto. */
+/** Files above this size go up in parts with `checksum: true` (the construct's default threshold). */
+const DEFAULT_MULTIPART_THRESHOLD = 100 * 1024 * 1024;
+
+/** Base64 SHA-256 of a Blob (a file or one part of it), with Web Crypto. */
 async function sha256Base64(blob: Blob): Promise<string> {
   const subtle = (globalThis as { crypto?: { subtle?: { digest(algorithm: string, data: ArrayBuffer): Promise<ArrayBuffer> } } }).crypto?.subtle;
   if (!subtle) {

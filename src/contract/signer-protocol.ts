@@ -48,6 +48,13 @@ export interface CreateUploadRequest {
    */
   readonly checksumSha256?: string;
   /**
+   * `'SHA256'`: a multipart upload (at any size; a small file is one part) whose every part carries its
+   * SHA-256: the plan signs no part yet, ask `POST /uploads/multipart/parts` with `checksumsSha256`, and
+   * S3 refuses a part whose bytes have another SHA-256 (`BadDigest`). Not with `method`, `checksum` or
+   * `checksumSha256`.
+   */
+  readonly checksumAlgorithm?: 'SHA256';
+  /**
    * How to send the bytes. `'PUT'`: one presigned PUT (up to 5 GiB). `'POST'`: an HTML-form (POST policy)
    * upload whose policy pins key, type and exact size. Omitted: PUT up to the multipart threshold, a
    * {@link MultipartUploadPlan} above it.
@@ -86,6 +93,11 @@ export interface PresignedPart {
   readonly url: string;
   /** Exact byte length of this part (signed as `content-length`: S3 rejects any other length). */
   readonly size: number;
+  /**
+   * Headers to send exactly as given (signed): the part's `x-amz-checksum-sha256` (and
+   * `x-amz-sdk-checksum-algorithm`) when it was signed with a checksum.
+   */
+  readonly headers?: Record<string, string>;
 }
 
 /** A part S3 already holds. */
@@ -94,6 +106,8 @@ export interface UploadedPart {
   readonly size: number;
   /** Without quotes. */
   readonly etag: string;
+  /** Base64 SHA-256 of the part (uploads created with `checksumAlgorithm: 'SHA256'`). */
+  readonly checksumSha256?: string;
 }
 
 /**
@@ -107,8 +121,13 @@ export interface MultipartUploadPlan {
   /** Size of every part but the last. */
   readonly partSize: number;
   readonly partCount: number;
-  /** The first parts (at most {@link MAX_PARTS_PER_REQUEST}); ask `POST /uploads/multipart/parts` for more. */
+  /**
+   * The first parts (at most {@link MAX_PARTS_PER_REQUEST}); ask `POST /uploads/multipart/parts` for more.
+   * None with `checksumAlgorithm` (a part is signed with its checksum).
+   */
   readonly parts: readonly PresignedPart[];
+  /** `'SHA256'` when the upload was created with `checksumAlgorithm`: every part is signed with its SHA-256. */
+  readonly checksumAlgorithm?: 'SHA256';
   /** Where the object will be served from once completed. */
   readonly publicUrl: string;
   /** When these part URLs stop working (ISO 8601). */
@@ -123,6 +142,11 @@ export interface SignPartsRequest {
   readonly size?: number;
   /** Parts to sign (at most {@link MAX_PARTS_PER_REQUEST}). Omitted: the first parts S3 does not hold yet. */
   readonly partNumbers?: readonly number[];
+  /**
+   * The base64 SHA-256 of each part in `partNumbers`, in the same order (uploads created with
+   * `checksumAlgorithm: 'SHA256'`): each part URL is signed with its `x-amz-checksum-sha256`.
+   */
+  readonly checksumsSha256?: readonly string[];
 }
 
 /** `POST /uploads/multipart/parts` 200 response. */
@@ -276,6 +300,8 @@ export const ErrorCodes = {
    * `/uploads/status`: nothing was ever stored at the key (not uploaded yet, or not completed).
    */
   UPLOAD_NOT_FOUND: 'UPLOAD_NOT_FOUND',
+  /** A checksum that is not the base64 digest it must be (MD5: 16 bytes, SHA-256: 32 bytes), or missing for a part. */
+  INVALID_CHECKSUM: 'INVALID_CHECKSUM',
   /** A part number outside the upload's layout (1 to its part count, at most 10,000). */
   INVALID_PART_NUMBER: 'INVALID_PART_NUMBER',
   /** Completion refused (and the upload aborted): a part of the layout is not in S3. */

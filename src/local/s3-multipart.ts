@@ -8,13 +8,15 @@
  * - part numbers 1 to 10,000;
  * - completion checks: parts in ascending order (`InvalidPartOrder`), each present with its ETag
  *   (`InvalidPart`), every part but the last at least 5 MiB (`EntityTooSmall`), and the total equal to
- *   `x-amz-mp-object-size` when the request sends it.
+ *   `x-amz-mp-object-size` when the request sends it;
+ * - SHA-256 part checksums (the upload's algorithm, each part's, and completion): see s3-part-checksums.ts.
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import S3Error from '@20minutes/s3rver/lib/models/error';
+import { checkCompletionChecksums, checkCreateChecksum, listPartsChecksumXml, partChecksumXml, putPartWithChecksum } from './s3-part-checksums';
 
 /** S3's smallest part but the last. */
 const MIN_PART_BYTES = 5 * 1024 * 1024;
@@ -56,6 +58,7 @@ export function addMultipartEmulation(s3rver: S3rver, currentRequest: () => S3rv
   let initiations = 0;
   const initiateUpload = store.initiateUpload.bind(store);
   store.initiateUpload = async (bucket, key, uploadId, metadata) => {
+    checkCreateChecksum(currentRequest());
     const initiated = { time: new Date().toISOString(), order: ++initiations };
     await initiateUpload(bucket, key, uploadId, metadata);
     await writeFile(path.join(uploadDir(bucket, uploadId), 'initiated'), JSON.stringify(initiated));
@@ -63,13 +66,14 @@ export function addMultipartEmulation(s3rver: S3rver, currentRequest: () => S3rv
 
   const putPart = store.putPart.bind(store);
   store.putPart = async (bucket, uploadId, partNumber, content) => {
-    await uploadOf(bucket, uploadId, currentRequest()?.params.key);
+    const ctx = currentRequest();
+    const dir = await uploadOf(bucket, uploadId, ctx?.params.key);
     const n = Number(partNumber);
     if (!Number.isInteger(n) || n < 1 || n > 10_000 || String(n) !== String(partNumber)) {
       throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive',
         { ArgumentName: 'partNumber', ArgumentValue: String(partNumber) });
     }
-    return putPart(bucket, uploadId, partNumber, content);
+    return putPartWithChecksum(ctx, dir, n, () => putPart(bucket, uploadId, partNumber, content));
   };
 
   const complete = store.putObjectMultipart.bind(store);
@@ -97,6 +101,7 @@ export function addMultipartEmulation(s3rver: S3rver, currentRequest: () => S3rv
     if (expected && Number(expected) !== total) {
       throw new S3Error('InvalidRequest', `The provided 'x-amz-mp-object-size' header value ${expected} does not match what was computed: ${total}`);
     }
+    await checkCompletionChecksums(ctx, dir);
     return complete(bucket, uploadId, parts);
   };
 
@@ -207,12 +212,12 @@ async function listPartsXml(dir: string, bucket: string, key: string, uploadId: 
     const info = await stat(file);
     const md5 = (await readFile(`${file}.md5`)).toString();
     parts.push(`<Part><PartNumber>${n}</PartNumber><LastModified>${info.mtime.toISOString()}</LastModified>`
-      + `<ETag>&quot;${md5}&quot;</ETag><Size>${info.size}</Size></Part>`);
+      + `<ETag>&quot;${md5}&quot;</ETag>${await partChecksumXml(dir, n)}<Size>${info.size}</Size></Part>`);
   }
   return '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
     + `<Bucket>${esc(bucket)}</Bucket><Key>${esc(key)}</Key><UploadId>${uploadId}</UploadId>`
     + `<PartNumberMarker>0</PartNumberMarker><NextPartNumberMarker>${numbers[numbers.length - 1] ?? 0}</NextPartNumberMarker>`
-    + `<MaxParts>10000</MaxParts><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+    + `<MaxParts>10000</MaxParts><IsTruncated>false</IsTruncated>${await listPartsChecksumXml(dir)}${parts.join('')}</ListPartsResult>`;
 }
 
 function noSuchUpload(uploadId: string): S3Error {

@@ -118,7 +118,7 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     if (mode === 'MULTIPART') {
       const layout = partLayout(size, policy);
       return jsonResponse(200, await createMultipartPlan(routes, newKey(caller.value.scope, contentType, layout), contentType, layout,
-        sdkMetadata(metadata)));
+        sdkMetadata(metadata), request.value.checksumAlgorithm));
     }
     const key = newKey(caller.value.scope, contentType);
     if (mode === 'POST') {

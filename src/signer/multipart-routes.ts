@@ -8,6 +8,8 @@ import { SignerConfig } from './config';
 import { readKey, readObject, readPartNumber, readSize, readUploadId, invalid } from './fields';
 import { accept, Outcome, reject } from './http';
 import { CompletionConflictError, layoutOfKey, ListedPart, MultipartStore, PartLayout, partLength } from './multipart';
+import { readPartChecksums } from './part-checksums';
+import { sha256ChecksumHeaders } from './presign';
 import { RequestPresigner } from './request-presigner';
 import {
   AbortedUpload,
@@ -32,14 +34,19 @@ export interface RouteContext {
   readonly log: (line: string) => void;
 }
 
-/** Creates the multipart upload (its key carries `layout`, see {@link layoutKeyName}) and signs its first parts. */
+/**
+ * Creates the multipart upload (its key carries `layout`, see {@link layoutKeyName}) and signs its first
+ * parts; with `checksumAlgorithm`, none (each part is signed with its checksum, on request).
+ */
 export async function createMultipartPlan(
   ctx: RouteContext, key: string, contentType: string, layout: PartLayout, metadata?: Readonly<Record<string, string>>,
+  checksumAlgorithm?: 'SHA256',
 ): Promise<MultipartUploadPlan> {
-  const uploadId = await ctx.store().create(key, contentType, metadata);
-  const numbers = range(1, Math.min(layout.partCount, MAX_PARTS_PER_REQUEST));
+  const uploadId = await ctx.store().create(key, contentType, metadata, checksumAlgorithm);
+  const numbers = checksumAlgorithm ? [] : range(1, Math.min(layout.partCount, MAX_PARTS_PER_REQUEST));
   const { parts, expiresAt } = await signParts(ctx, key, uploadId, layout, numbers);
   return {
+    ...(checksumAlgorithm ? { checksumAlgorithm } : {}),
     key,
     uploadId,
     partSize: layout.partSize,
@@ -52,7 +59,7 @@ export async function createMultipartPlan(
 
 /** `POST /uploads/multipart/parts`: signs the requested (or the next missing) parts; lists what S3 holds. */
 export async function signPartsRoute(ctx: RouteContext, scope: string, body: unknown): Promise<Outcome<SignPartsResponse>> {
-  const fields = readObject(body, ['key', 'uploadId', 'size', 'partNumbers'], '{"key":"...","uploadId":"...","partNumbers":[2,3]}');
+  const fields = readObject(body, ['key', 'uploadId', 'size', 'partNumbers', 'checksumsSha256'], '{"key":"...","uploadId":"...","partNumbers":[2,3]}');
   if (!fields.ok) return fields;
   const ref = readUploadRef(fields.value, ctx, scope);
   if (!ref.ok) return ref;
@@ -72,14 +79,18 @@ export async function signPartsRoute(ctx: RouteContext, scope: string, body: unk
       requested.push(n.value);
     }
   }
+  const checksums = readPartChecksums(fields.value.checksumsSha256, requested);
+  if (!checksums.ok) return checksums;
 
   // The listing proves the upload exists for this key (an unknown id signs nothing).
   const listed = await ctx.store().listParts(key, uploadId);
   if (listed === undefined) return uploadNotFound();
-  const uploaded: UploadedPart[] = listed.map((p) => ({ partNumber: p.partNumber, size: p.size, etag: p.etag }));
+  const uploaded: UploadedPart[] = listed.map((p) => ({
+    partNumber: p.partNumber, size: p.size, etag: p.etag, ...(p.checksumSha256 ? { checksumSha256: p.checksumSha256 } : {}),
+  }));
   const held = new Set(listed.map((p) => p.partNumber));
   const numbers = requested ?? range(1, layout.partCount).filter((n) => !held.has(n)).slice(0, MAX_PARTS_PER_REQUEST);
-  const { parts, expiresAt } = await signParts(ctx, key, uploadId, layout, numbers);
+  const { parts, expiresAt } = await signParts(ctx, key, uploadId, layout, numbers, checksums.value);
   return accept({
     key: key,
     uploadId: uploadId,
@@ -197,20 +208,24 @@ export function uploadNotFound(): Outcome<never> {
     'No multipart upload with this uploadId exists for this key (it was never created, or is already completed or aborted); start a new upload.');
 }
 
-async function signParts(ctx: RouteContext, key: string, uploadId: string, layout: PartLayout, numbers: readonly number[]) {
+/** Signs the parts; `checksums[i]`, when given, is part `numbers[i]`'s SHA-256 (signed, so S3 checks the bytes). */
+async function signParts(
+  ctx: RouteContext, key: string, uploadId: string, layout: PartLayout, numbers: readonly number[], checksums?: readonly string[],
+) {
   const signingDate = ctx.now();
   let expiresAt = new Date(signingDate.getTime() + ctx.config.policy.expiresInSeconds * 1000);
-  const parts: PresignedPart[] = await Promise.all(numbers.map(async (partNumber) => {
+  const parts: PresignedPart[] = await Promise.all(numbers.map(async (partNumber, i) => {
     const size = partLength(layout, partNumber);
+    const checksum = checksums?.[i] !== undefined ? sha256ChecksumHeaders(checksums[i]) : undefined;
     const signed = await ctx.presigner.presign({
       method: 'PUT',
       key,
       query: { partNumber: String(partNumber), uploadId },
-      signedHeaders: { 'content-length': String(size) },
+      signedHeaders: { 'content-length': String(size), ...checksum },
       signingDate,
     });
     expiresAt = signed.expiresAt;
-    return { partNumber, url: signed.url, size };
+    return checksum ? { partNumber, url: signed.url, size, headers: { ...signed.headers } } : { partNumber, url: signed.url, size };
   }));
   return { parts, expiresAt: expiresAt.toISOString() };
 }

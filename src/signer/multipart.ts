@@ -79,12 +79,17 @@ export interface ListedPart {
   readonly size: number;
   /** Without quotes. */
   readonly etag: string;
+  /** Base64 SHA-256 of the part, as S3 computed it (uploads created with the SHA-256 algorithm only). */
+  readonly checksumSha256?: string;
 }
 
 /** The S3 operations multipart needs, on the upload bucket. Injectable for tests. */
 export interface MultipartStore {
-  /** `metadata`: user metadata (names without `x-amz-meta-`), stored with the completed object. */
-  create(key: string, contentType: string, metadata?: Readonly<Record<string, string>>): Promise<string>;
+  /**
+   * `metadata`: user metadata (names without `x-amz-meta-`), stored with the completed object.
+   * `checksumAlgorithm`: every part gets a SHA-256 checksum (composite), checked at UploadPart and completion.
+   */
+  create(key: string, contentType: string, metadata?: Readonly<Record<string, string>>, checksumAlgorithm?: 'SHA256'): Promise<string>;
   /** Every part, in part-number order; undefined when no such upload exists for this key. */
   listParts(key: string, uploadId: string): Promise<ListedPart[] | undefined>;
   /**
@@ -94,7 +99,8 @@ export interface MultipartStore {
   listUploads(key: string): Promise<string[]>;
   /**
    * Completes with exactly these parts; `size` is sent as `x-amz-mp-object-size` (S3 checks it), and
-   * `If-None-Match: *` (write-once: S3 refuses when an object exists at the key).
+   * `If-None-Match: *` (write-once: S3 refuses when an object exists at the key); each part's
+   * `checksumSha256`, when listed, is sent as S3 requires for a checksummed upload.
    */
   complete(key: string, uploadId: string, parts: readonly ListedPart[], size: number): Promise<void>;
   /** False when no such upload exists. */
@@ -157,7 +163,7 @@ export function guardedStore(store: MultipartStore, dependency = 'S3'): Multipar
     }
   };
   return {
-    create: (key, contentType, metadata) => guard(() => store.create(key, contentType, metadata)),
+    create: (key, contentType, metadata, checksumAlgorithm) => guard(() => store.create(key, contentType, metadata, checksumAlgorithm)),
     listParts: (key, uploadId) => guard(() => store.listParts(key, uploadId)),
     listUploads: (key) => guard(() => store.listUploads(key)),
     complete: async (key, uploadId, parts, size) => {
@@ -253,10 +259,15 @@ export const bounded = (budget: number, requestTimeout?: number) =>
 
 function sdkMultipartCalls(s3: () => { client: S3.S3Client; m: S3Module }, Bucket: string): MultipartStore {
   return {
-    async create(key, contentType, metadata) {
+    async create(key, contentType, metadata, checksumAlgorithm) {
       const { client, m } = s3();
       const res = await client.send(new m.CreateMultipartUploadCommand({
-        Bucket, Key: key, ContentType: contentType, ...(metadata ? { Metadata: { ...metadata } } : {}),
+        Bucket,
+        Key: key,
+        ContentType: contentType,
+        ...(metadata ? { Metadata: { ...metadata } } : {}),
+        // SHA-256 checksums of multipart uploads are composite (a checksum of the part checksums).
+        ...(checksumAlgorithm ? { ChecksumAlgorithm: checksumAlgorithm, ChecksumType: 'COMPOSITE' as const } : {}),
       }),
       bounded(S3_SDK_TIMEOUTS.callBudget));
       if (!res.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
@@ -272,7 +283,12 @@ function sdkMultipartCalls(s3: () => { client: S3.S3Client; m: S3Module }, Bucke
           const res = await client.send(new m.ListPartsCommand({ Bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
             bounded(S3_SDK_TIMEOUTS.callBudget));
           for (const p of res.Parts ?? []) {
-            parts.push({ partNumber: p.PartNumber ?? 0, size: p.Size ?? 0, etag: unquote(p.ETag) });
+            parts.push({
+              partNumber: p.PartNumber ?? 0,
+              size: p.Size ?? 0,
+              etag: unquote(p.ETag),
+              ...(p.ChecksumSHA256 ? { checksumSha256: p.ChecksumSHA256 } : {}),
+            });
           }
           if (!res.IsTruncated || res.NextPartNumberMarker === undefined) break;
           marker = String(res.NextPartNumberMarker);
@@ -310,7 +326,11 @@ function sdkMultipartCalls(s3: () => { client: S3.S3Client; m: S3Module }, Bucke
         UploadId: uploadId,
         MpuObjectSize: size,
         IfNoneMatch: '*',
-        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: `"${p.etag}"` })) },
+        MultipartUpload: {
+          Parts: parts.map((p) => ({
+            PartNumber: p.partNumber, ETag: `"${p.etag}"`, ...(p.checksumSha256 ? { ChecksumSHA256: p.checksumSha256 } : {}),
+          })),
+        },
       }), bounded(S3_SDK_TIMEOUTS.completeBudget, S3_SDK_TIMEOUTS.completeRequestTimeout));
     },
 

@@ -11,7 +11,7 @@ import { formatBytes, MAX_FILENAME_LENGTH, MAX_SINGLE_PUT_SIZE, normalizeContent
 export const MAX_REQUEST_BODY_BYTES = 8 * 1024;
 
 /** The fields of {@link CreateUploadRequest}; any other field is refused. */
-const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'metadata', 'checksum', 'checksumSha256', 'method']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set<keyof CreateUploadRequest>(['contentType', 'size', 'filename', 'metadata', 'checksum', 'checksumSha256', 'checksumAlgorithm', 'method']);
 
 /** Base64 of exactly 16 bytes (an MD5 digest): 22 characters and `==`. */
 const MD5_BASE64_RE = /^[A-Za-z0-9+/]{22}==$/;
@@ -29,6 +29,8 @@ export interface ValidUploadRequest {
   readonly checksum?: string;
   /** Base64 SHA-256 of the file (PUT only). */
   readonly checksumSha256?: string;
+  /** Every part carries a SHA-256 checksum (multipart only). */
+  readonly checksumAlgorithm?: 'SHA256';
   /** How the bytes go: one PUT, one POST form, or a multipart upload (above the threshold, no `method`). */
   readonly mode: UploadMode;
 }
@@ -92,7 +94,7 @@ export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy,
   const unknown = Object.keys(fields).filter((name) => !KNOWN_FIELDS.has(name));
   if (unknown.length > 0) {
     const names = unknown.slice(0, 5).map((name) => JSON.stringify(truncate(name, 64))).join(', ');
-    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename, metadata, checksum, checksumSha256 and method.`);
+    return invalid(`Unknown field${unknown.length > 1 ? 's' : ''} ${names}; send only contentType, size, filename, metadata, checksum, checksumSha256, checksumAlgorithm and method.`);
   }
 
   // Shapes first (400), then the policy (415, 413).
@@ -138,14 +140,14 @@ export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy,
   const checksum = fields.checksum;
   if (checksum !== undefined) {
     if (typeof checksum !== 'string' || !isMd5Base64(checksum)) {
-      return invalid('checksum must be the base64 MD5 digest of the file (24 characters ending in "=="); omit it to upload without one.');
+      return invalidChecksum('checksum must be the base64 MD5 digest of the file (24 characters ending in "=="); omit it to upload without one.');
     }
   }
 
   const checksumSha256 = fields.checksumSha256;
   if (checksumSha256 !== undefined) {
-    if (typeof checksumSha256 !== 'string' || !isCanonicalBase64(checksumSha256, SHA256_BASE64_RE)) {
-      return invalid('checksumSha256 must be the base64 SHA-256 digest of the file (44 characters ending in "="); omit it to upload without one.');
+    if (!isSha256Base64(checksumSha256)) {
+      return invalidChecksum('checksumSha256 must be the base64 SHA-256 digest of the file (44 characters ending in "="); omit it to upload without one.');
     }
   }
 
@@ -153,7 +155,17 @@ export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy,
   if (method !== undefined && method !== 'PUT' && method !== 'POST') {
     return invalid('method must be "PUT" (one presigned PUT) or "POST" (an HTML form upload); omit it to let the server choose.');
   }
-  const mode: UploadMode = method ?? (size > policy.multipartThreshold ? 'MULTIPART' : 'PUT');
+  const checksumAlgorithm = fields.checksumAlgorithm;
+  if (checksumAlgorithm !== undefined) {
+    if (checksumAlgorithm !== 'SHA256') {
+      return invalid('checksumAlgorithm must be "SHA256" (a multipart upload whose every part carries its SHA-256); omit it to upload without part checksums.');
+    }
+    if (method !== undefined || checksum !== undefined || checksumSha256 !== undefined) {
+      return invalid('checksumAlgorithm is for multipart uploads, whose parts carry their own SHA-256: omit method, checksum and checksumSha256 with it (for one PUT, send checksumSha256 instead).');
+    }
+  }
+  // Part checksums make the upload multipart at any size (a small file is one part).
+  const mode: UploadMode = method ?? (size > policy.multipartThreshold || checksumAlgorithm !== undefined ? 'MULTIPART' : 'PUT');
   for (const [name, value] of [['checksum', checksum], ['checksumSha256', checksumSha256]] as const) {
     if (value !== undefined && mode !== 'PUT') {
       return invalid(mode === 'POST'
@@ -183,11 +195,21 @@ export function validateCreateUploadRequest(body: unknown, policy: SignerPolicy,
     ...(metadata.value !== undefined ? { metadata: metadata.value } : {}),
     ...(checksum !== undefined ? { checksum } : {}),
     ...(checksumSha256 !== undefined ? { checksumSha256 } : {}),
+    ...(checksumAlgorithm !== undefined ? { checksumAlgorithm } : {}),
   });
 }
 
 function invalid<T>(message: string): Outcome<T> {
   return reject(400, ErrorCodes.INVALID_REQUEST, message);
+}
+
+function invalidChecksum<T>(message: string): Outcome<T> {
+  return reject(400, ErrorCodes.INVALID_CHECKSUM, message);
+}
+
+/** Whether a value is the canonical base64 of exactly 32 bytes (a SHA-256 digest). */
+export function isSha256Base64(value: unknown): value is string {
+  return typeof value === 'string' && isCanonicalBase64(value, SHA256_BASE64_RE);
 }
 
 function invalidJsonMessage(problem: string): string {

@@ -3,8 +3,9 @@
  * run in headless Chromium against the local stack (cross-origin signer and S3 calls, CORS included):
  * a small image as one PUT and a PDF large enough to go multipart, with progress; on a throttled
  * network, byte-level progress events (XHR upload events) for both; with `checksum: true`, a SHA-256
- * from Web Crypto that S3 checks (a byte flipped on the way is refused).
+ * from Web Crypto that S3 checks (a byte flipped on the way is refused), per part for a multipart upload.
  */
+import { createHash } from 'node:crypto';
 import { Server } from 'node:http';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { Browser } from 'playwright-core';
@@ -34,6 +35,7 @@ window.runClient = async ({ signerUrl, user, files }) => {
         },
         signal: controller.signal,
         checksum: f.checksum,
+        multipartThreshold: f.multipartThreshold,
         retries: 0,
       });
       results.push({ name: f.name, key: r.key, progress });
@@ -73,8 +75,13 @@ afterAll(async () => {
  * Runs the page's `runClient` in a fresh context; `uploadThroughput` (bytes/s) throttles the network,
  * `flipByte` inverts byte 100 of every PUT body on its way to S3.
  */
-async function runClient(user: string, files: unknown[], uploadThroughput?: number, flipByte = false): Promise<Result[]> {
+async function runClient(
+  user: string, files: unknown[], uploadThroughput?: number, flipByte = false, puts?: Array<{ url: string; headers: Record<string, string> }>,
+): Promise<Result[]> {
   const context = await browser.newContext();
+  context.on('request', (request) => {
+    if (request.method() === 'PUT' && request.url().startsWith(stack.s3Endpoint)) puts?.push({ url: request.url(), headers: request.headers() });
+  });
   try {
     if (flipByte) {
       await context.route((url) => url.href.startsWith(stack.s3Endpoint), async (route) => {
@@ -151,6 +158,32 @@ test('checksum: true in Chromium: Web Crypto\'s SHA-256 is signed and S3 stores 
   // The control: the same flip without a checksum is stored (same length and type).
   const [unguarded] = await runClient('fay', [{ name: 'plain.pdf', type: 'application/pdf', size: 300_000 }], undefined, true);
   expect(unguarded.error).toBeUndefined();
+  await stack.flush();
+  await drain(stack);
+});
+
+test('checksum: true in Chromium above multipartThreshold: each part carries its Web Crypto SHA-256, signed; S3 stores the file', async () => {
+  const size = 7 * MIB + 3;
+  const file = { name: 'parts.pdf', type: 'application/pdf', size, checksum: true, multipartThreshold: 6 * MIB };
+  const puts: Array<{ url: string; headers: Record<string, string> }> = [];
+  const [good] = await runClient('fay', [file], undefined, false, puts);
+  expect(good.error).toBeUndefined();
+  const bytes = Buffer.alloc(size);
+  bytes.set([37, 80, 68, 70, 45], 0);
+  const sums = [bytes.subarray(0, 5 * MIB), bytes.subarray(5 * MIB)].map((part) => createHash('sha256').update(part).digest('base64'));
+  const sent = puts.map((put) => ({
+    partNumber: Number(new URL(put.url).searchParams.get('partNumber')),
+    signedHeaders: new URL(put.url).searchParams.get('X-Amz-SignedHeaders'),
+    checksum: put.headers['x-amz-checksum-sha256'],
+  })).sort((a, b) => a.partNumber - b.partNumber);
+  expect(sent).toEqual(sums.map((checksum, i) => ({
+    partNumber: i + 1, signedHeaders: 'content-length;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm', checksum,
+  })));
+  const stored = await stack.s3.send(new HeadObjectCommand({ Bucket: stack.bucket, Key: good.key }));
+  expect(stored.ContentLength).toBe(size);
+
+  const [flipped] = await runClient('fay', [file], undefined, true);
+  expect(flipped).toMatchObject({ error: 'S3_ERROR', message: expect.stringContaining('BadDigest') });
   await stack.flush();
   await drain(stack);
 });

@@ -18,6 +18,7 @@ const ENTRY = `
 import Uppy from '@uppy/core';
 import AwsS3 from '@uppy/aws-s3';
 import { prepareImage, uploadFile } from './src/client';
+import { uppyPrepare } from './test/client/readme-snippets';
 
 const toB64 = (blob) => new Promise((resolve) => {
   const reader = new FileReader();
@@ -98,18 +99,7 @@ window.api = {
         return res.json();
       },
     });
-    // The README's preprocessor:
-    uppy.addPreProcessor(async (fileIDs) => {
-      for (const id of fileIDs) {
-        const file = uppy.getFile(id);
-        if (!file.type?.startsWith('image/')) continue;
-        const prepared = await prepareImage(file.data, { maxWidth: 2048, maxHeight: 2048, type: 'image/webp' });
-        uppy.setFileState(id, {
-          data: prepared, size: prepared.size, type: prepared.type, name: prepared.name, extension: 'webp',
-          meta: { ...file.meta, name: prepared.name, type: prepared.type },
-        });
-      }
-    });
+    uppyPrepare(uppy); // the README's preprocessor ("Preparing images on the device")
     uppy.addFile({ name, type, data: fromB64(b64, type, name) });
     const result = await uppy.upload();
     return { keys: (result?.successful ?? []).map((f) => f.response?.body?.key), failed: (result?.failed ?? []).map((f) => String(f.error)) };

@@ -4,7 +4,7 @@
  * signer's refusals, its 429/503 retried after `retry-after`, and expired URLs signed again.
  */
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { uploadFile, UploadError, UploadProgress } from '../../src/client';
 import { encodeFilename } from '../../src/contract/filename';
 import { encodeMetadataValue } from '../../src/contract/metadata';
@@ -244,8 +244,8 @@ describe('expired URLs', () => {
   });
 });
 
-/** A fetch that records the PUTs to S3 and, with `flip`, inverts one byte of the body on the way. */
-function corruptingFetch(flip: boolean) {
+/** A fetch that records the PUTs to S3 and, with `flip` (for every PUT, or the nth ones), inverts one byte of the body on the way. */
+function corruptingFetch(flip: boolean | ((n: number) => boolean)) {
   const puts: Array<{ key: string; signedHeaders: string; headers: Record<string, string> }> = [];
   const wrapped: typeof fetch = async (input, init) => {
     const url = new URL(String(input));
@@ -255,7 +255,7 @@ function corruptingFetch(flip: boolean) {
       signedHeaders: url.searchParams.get('X-Amz-SignedHeaders') ?? '',
       headers: init.headers as Record<string, string>,
     });
-    if (!flip) return fetch(input, init);
+    if (!(typeof flip === 'function' ? flip(puts.length - 1) : flip)) return fetch(input, init);
     let done = false;
     const body = (init.body as ReadableStream<Uint8Array>).pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
@@ -297,10 +297,25 @@ describe('integrity: checksum: true', () => {
     expect(await objectExists(stack, stored.key)).toBe(true); // same length, same type: only the checksum catches it
   });
 
-  test('a file above the multipart threshold goes up in one checksummed PUT', async () => {
+  test('above multipartThreshold it goes up in parts, each signed with its own SHA-256; the signer completes with them', async () => {
+    const file = pdf(7 * MIB);
+    const bytes = Buffer.from(await file.arrayBuffer());
     const { fetch: recording, puts } = corruptingFetch(false);
-    const result = await uploadFile(pdf(7 * MIB), { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, fetch: recording });
-    expect(puts.map((p) => p.signedHeaders)).toEqual(['content-length;content-type;host;if-none-match;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm']);
+    const options = { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, multipartThreshold: 6 * MIB };
+    const result = await uploadFile(file, { ...options, fetch: recording });
+    const sums = [bytes.subarray(0, 5 * MIB), bytes.subarray(5 * MIB)].map((part) => createHash('sha256').update(part).digest('base64'));
+    expect(puts.map((p) => [p.signedHeaders, p.headers['x-amz-checksum-sha256']]).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual(
+      sums.map((sum) => ['content-length;host;x-amz-checksum-sha256;x-amz-sdk-checksum-algorithm', sum]).sort((a, b) => a[1].localeCompare(b[1])));
     expect(await head(result.key)).toEqual([7 * MIB, 'application/pdf']);
+  });
+
+  test('a part corrupted on the way is refused (BadDigest) and sent again; the upload completes with the exact bytes', async () => {
+    const file = pdf(7 * MIB);
+    const guarded = corruptingFetch((n) => n === 0);
+    const options = { signerUrl: stack.signerUrl, getAuthHeaders: auth, checksum: true, multipartThreshold: 6 * MIB, concurrency: 1 };
+    const result = await uploadFile(file, { ...options, fetch: guarded.fetch });
+    expect(guarded.puts).toHaveLength(3); // part 1 twice (flipped, then intact), part 2 once
+    const stored = await stack.s3.send(new GetObjectCommand({ Bucket: stack.bucket, Key: result.key }));
+    expect(Buffer.from(await stored.Body!.transformToByteArray()).equals(Buffer.from(await file.arrayBuffer()))).toBe(true);
   });
 });

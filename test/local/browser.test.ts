@@ -133,6 +133,10 @@ test('several files dropped at once: each shows thumbnail, size, progress, then 
   // The HTML renamed .png: stored, then rejected by the verifier, with its reason from the status route.
   expect(fake).toMatchObject({ state: 'rejected', percent: '100%', stateText: expect.stringMatching(/^rejected: ACTIVE_CONTENT: /) });
   expect(await fake.card.locator('.served').isHidden()).toBe(true);
+  // What a user reads: a placeholder where no preview can be drawn, a one-line queue summary, the tally.
+  expect(await fake.card.locator('.thumbbox').evaluate((box) => getComputedStyle(box, '::after').content)).toBe('"no preview"');
+  expect(await red.card.locator('.queue summary').textContent()).toBe(`queue message: ObjectCreated:Put, ${PNG.length} B (show the notification)`);
+  expect((await status(page)).text).toBe('3 files: 2 verified, 1 rejected. Drop more at any time.');
 
   mkdirSync(OUTPUT, { recursive: true });
   await page.setViewportSize({ width: 1000, height: 900 });

@@ -24,6 +24,7 @@ describe('parseDemoArgs', () => {
     expect(() => parseDemoArgs(['--quota', '10'])).toThrow(/--quota must be <uploads>\/<seconds>, e\.g\. 10\/3600/);
     expect(() => parseDemoArgs(['--quota', '0/60'])).toThrow(/--quota must be/);
   });
+  // The README's "Local development" `-- --quota 10/3600`.
   test('--quota enables the per-caller upload quota', () => {
     expect(parseDemoArgs(['--quota', '10/3600']).quota).toEqual({ maxUploads: 10, windowSeconds: 3600 });
     expect(parseDemoArgs([]).quota).toBeUndefined();
@@ -55,6 +56,7 @@ function isListening(port: number): Promise<boolean> {
   });
 }
 
+// Mirrors the README's "Local development" section: `npm run demo -- --port … --s3-port 0`, the endpoints it prints.
 test('npm run demo: starts, prints the URLs, serves the page, and stops every service on SIGTERM', async () => {
   const cli = path.join(__dirname, '..', '..', 'src', 'local', 'cli.ts');
   const child = spawn(process.execPath, ['--import', 'tsx', cli, '--port', '0', '--s3-port', '0', '--sqs-port', '0', '--signer-port', '0', '--cdn-port', '0'], {

@@ -8,7 +8,7 @@ import { createServer, Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
 import { Browser, chromium } from 'playwright-core';
@@ -186,4 +186,15 @@ export async function startTestS3(bucket: string, options: Partial<LocalS3Option
       await rm(directory, { recursive: true, force: true });
     },
   };
+}
+
+/** The S3 error a command ends with (code and HTTP status), or 'ok'. */
+export async function outcome(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof S3ServiceException) return `${err.$metadata.httpStatusCode} ${err.name}`;
+    throw err;
+  }
 }

@@ -33,7 +33,7 @@ function racingStore(): MultipartStore {
   let inner: MultipartStore | undefined;
   const sdk = () => (inner ??= sdkMultipartStore(loadSignerConfig(stack.signerEnvironment)));
   return {
-    create: (key, type) => sdk().create(key, type),
+    create: (key, type, metadata, checksumAlgorithm) => sdk().create(key, type, metadata, checksumAlgorithm),
     listParts: (key, id) => sdk().listParts(key, id),
     listUploads: (key) => sdk().listUploads(key),
     abort: (key, id) => sdk().abort(key, id),

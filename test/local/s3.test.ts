@@ -14,10 +14,9 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   PutObjectTaggingCommand,
-  S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { startTestS3 } from './helpers';
+import { outcome, startTestS3 } from './helpers';
 import type { LocalS3 } from '../../src/local/s3';
 import type { ObjectCreated } from '../../src/local/s3-events';
 
@@ -101,17 +100,6 @@ describe('ListMultipartUploads paging', () => {
     expect(afterKey.Uploads?.map((u) => u.UploadId)).toEqual([ids[2]]);
   });
 });
-
-/** The S3 error a command ends with (code and HTTP status), or 'ok'. */
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (err) {
-    if (err instanceof S3ServiceException) return `${err.$metadata.httpStatusCode} ${err.name}`;
-    throw err;
-  }
-}
 
 async function body(Key: string, VersionId?: string): Promise<string> {
   const res = await s3.client.send(new GetObjectCommand({ Bucket, Key, VersionId }));

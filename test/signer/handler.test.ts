@@ -237,7 +237,7 @@ describe('bad input: the right 4xx, never a 5xx, never a URL', () => {
     ['filename not a string', { body: uploadBody({ filename: {} }) }, 400, ErrorCodes.INVALID_REQUEST],
     ['filename too long', { body: uploadBody({ filename: 'x'.repeat(256) }) }, 400, ErrorCodes.INVALID_REQUEST],
     ['filename with a control character', { body: uploadBody({ filename: 'a\r\nb' }) }, 400, ErrorCodes.INVALID_REQUEST],
-    ['checksum malformed', { body: uploadBody({ checksum: 'abc' }) }, 400, ErrorCodes.INVALID_REQUEST],
+    ['checksum malformed', { body: uploadBody({ checksum: 'abc' }) }, 400, ErrorCodes.INVALID_CHECKSUM],
   ])('%s → %d %s', async (_name, options, status, code) => {
     expectError(await call(handler, post(options)), status, code);
   });

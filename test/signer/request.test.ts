@@ -142,6 +142,17 @@ describe('validateCreateUploadRequest', () => {
     ['filename with NUL', { filename: 'a\u0000.png' }, /control characters/],
     ['filename with newline', { filename: 'a\n.png' }, /control characters/],
     ['filename with DEL', { filename: 'a\u007f.png' }, /control characters/],
+  ])('400 INVALID_REQUEST: %s', (_name, overrides, message) => {
+    const body = uploadBody(overrides);
+    for (const [name, value] of Object.entries(overrides)) {
+      if (value === undefined) delete body[name];
+    }
+    const rejection = rejectionOf(validateCreateUploadRequest(body, policy));
+    expect(rejection).toMatchObject({ status: 400, code: ErrorCodes.INVALID_REQUEST });
+    expect(rejection.message).toMatch(message);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
     ['checksum hex', { checksum: '5eb63bbbe01eeed093cb22bb8f5acdc3' }, /base64 MD5/],
     ['checksum without padding', { checksum: HELLO_MD5.slice(0, 22) }, /base64 MD5/],
     ['checksum of 32 bytes', { checksum: Buffer.alloc(32).toString('base64') }, /base64 MD5/],
@@ -153,14 +164,25 @@ describe('validateCreateUploadRequest', () => {
     ['checksumSha256 without padding', { checksumSha256: HELLO_SHA256.slice(0, 43) }, /base64 SHA-256/],
     ['checksumSha256 with non-zero padding bits', { checksumSha256: `${'A'.repeat(42)}B=` }, /base64 SHA-256/],
     ['checksumSha256 a number', { checksumSha256: 1 }, /base64 SHA-256/],
+  ])('400 INVALID_CHECKSUM: %s', (_name, overrides, message) => {
+    const rejection = rejectionOf(validateCreateUploadRequest(uploadBody(overrides), policy));
+    expect(rejection).toMatchObject({ status: 400, code: ErrorCodes.INVALID_CHECKSUM });
+    expect(rejection.message).toMatch(message);
+  });
+
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['checksumAlgorithm MD5', { checksumAlgorithm: 'MD5' }, /must be "SHA256"/],
+    ['checksumAlgorithm with method PUT', { checksumAlgorithm: 'SHA256', method: 'PUT' }, /omit method/],
+    ['checksumAlgorithm with checksumSha256', { checksumAlgorithm: 'SHA256', checksumSha256: HELLO_SHA256 }, /omit method, checksum and checksumSha256/],
   ])('400 INVALID_REQUEST: %s', (_name, overrides, message) => {
-    const body = uploadBody(overrides);
-    for (const [name, value] of Object.entries(overrides)) {
-      if (value === undefined) delete body[name];
-    }
-    const rejection = rejectionOf(validateCreateUploadRequest(body, policy));
+    const rejection = rejectionOf(validateCreateUploadRequest(uploadBody(overrides), policy));
     expect(rejection).toMatchObject({ status: 400, code: ErrorCodes.INVALID_REQUEST });
     expect(rejection.message).toMatch(message);
+  });
+
+  test('checksumAlgorithm SHA256 makes the upload multipart at any size (a small file is one part)', () => {
+    expect(valueOf(validateCreateUploadRequest(uploadBody({ size: 1000, checksumAlgorithm: 'SHA256' }), policy)))
+      .toEqual<ValidUploadRequest>({ contentType: 'image/png', size: 1000, checksumAlgorithm: 'SHA256', mode: 'MULTIPART' });
   });
 
   test('415 CONTENT_TYPE_NOT_ALLOWED listing the allowed types', () => {
