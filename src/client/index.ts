@@ -9,12 +9,14 @@
  * Not part of the construct's jsii API: import it from `cdk-direct-upload/client`. No DOM types or
  * globals at module scope.
  */
+import { uploadBatch, UploadFileOutcome, UploadFilesEntry, UploadFilesOptions } from './batch';
 import { signerRefusal, UploadError } from './errors';
 import { prepareImage, PrepareImageOptions } from './prepare-image';
 import { chooseSend, Send, SendRequest, SendResponse } from './transport';
 import { waitUntilVerified } from './wait';
 import type {
   CompletedUpload,
+  CreateUploadRequest,
   CreateUploadResponse,
   MultipartUploadPlan,
   PresignedPart,
@@ -103,7 +105,22 @@ export interface UploadResult {
  * verifier has accepted it).
  */
 export async function uploadFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
-  const stored = await storeFile(file, options);
+  return uploadSigned(file, options);
+}
+
+/**
+ * Uploads several files, signing them together (one `POST /uploads` per 100 files), then sending each as
+ * {@link uploadFile} does, `fileConcurrency` at a time. Resolves once every file has succeeded or failed,
+ * with one outcome per file, in order; it never rejects.
+ */
+export function uploadFiles(files: readonly UploadFilesEntry[], options: UploadFilesOptions): Promise<UploadFileOutcome[]> {
+  return uploadBatch(files, options, uploadSigned);
+}
+
+async function uploadSigned(
+  file: UploadBody, options: UploadFileOptions, sign?: (request: CreateUploadRequest) => Promise<CreateUploadResponse>,
+): Promise<UploadResult> {
+  const stored = await storeFile(file, options, sign);
   if (!options.waitUntilVerified) return stored;
   const client = new Client(options, 0);
   await waitUntilVerified((path, body) => client.signer<UploadStatus>(path, body), stored.key, {
@@ -112,7 +129,9 @@ export async function uploadFile(file: UploadBody, options: UploadFileOptions): 
   return stored;
 }
 
-async function storeFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
+async function storeFile(
+  file: UploadBody, options: UploadFileOptions, sign?: (request: CreateUploadRequest) => Promise<CreateUploadResponse>,
+): Promise<UploadResult> {
   const given = toBlob(file, options.contentType);
   const blob = options.prepare && !options.resume && isPreparable(given.type) ? await prepareImage(given, options.prepare) : given;
   const contentType = blob === given ? options.contentType ?? blob.type : blob.type;
@@ -130,7 +149,7 @@ async function storeFile(file: UploadBody, options: UploadFileOptions): Promise<
     ...(typeof filename === 'string' && filename ? { filename } : {}),
     ...(options.checksum ? { checksumSha256: await sha256Base64(blob), method: 'PUT' as const } : {}),
   };
-  const created = await client.signer<CreateUploadResponse>('/uploads', request);
+  const created = await (sign ? sign(request) : client.signer<CreateUploadResponse>('/uploads', request));
   if ('uploadId' in created) {
     return client.multipart(blob, created.key, created.uploadId, created);
   }
@@ -430,6 +449,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 export { UploadError } from './errors';
+export type { UploadFileOutcome, UploadFilesEntry, UploadFilesOptions } from './batch';
 export { prepareImage } from './prepare-image';
 export type { PrepareImageOptions } from './prepare-image';
 
