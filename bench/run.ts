@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { runAlbum } from './figures/album';
 import { runColdStart } from './figures/cold-start';
 import { runCostModel } from './figures/cost-model';
 import { runLoadFigure } from './figures/load';
@@ -27,6 +28,7 @@ export const FIGURES: Readonly<Record<number, Figure>> = {
   4: (o) => runLoadFigure(o),
   5: (o) => runSynth(o),
   6: (o, previous) => runCostModel(o, previous),
+  7: (o) => runAlbum(o),
 };
 
 export interface RunArgs {
