@@ -48,7 +48,7 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     } else if (arg === '--only') {
       only = (argv[++i] ?? '').split(',').map(Number);
       const unknown = only.filter((n) => !(n in FIGURES));
-      if (unknown.length > 0 || only.length === 0) throw new Error(`--only takes figure numbers 1-6 separated by commas (got "${argv[i]}")`);
+      if (unknown.length > 0 || only.length === 0) throw new Error(`--only takes figure numbers ${Object.keys(FIGURES).join(',')} separated by commas (got "${argv[i]}")`);
     } else if (arg === '--out') {
       out = path.resolve(argv[++i] ?? '');
     } else {
