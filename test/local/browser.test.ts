@@ -106,6 +106,11 @@ test('several files dropped at once: each shows thumbnail, size, progress, then 
   const page = await openDemo(allowed.url);
   expect((await status(page)).state).toBe('ready');
   const big = makePng(320, 200, [22, 163, 74]);
+  // The files dropped together are signed in one batch request.
+  const signed: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/uploads') signed.push(r.postData() ?? '');
+  });
   await dropFiles(page, [
     { name: 'my photo+1 ü.png', type: 'image/png', bytes: PNG },
     { name: 'green.png', type: 'image/png', bytes: big },
@@ -133,6 +138,7 @@ test('several files dropped at once: each shows thumbnail, size, progress, then 
   // The HTML renamed .png: stored, then rejected by the verifier, with its reason from the status route.
   expect(fake).toMatchObject({ state: 'rejected', percent: '100%', stateText: expect.stringMatching(/^rejected: ACTIVE_CONTENT: /) });
   expect(await fake.card.locator('.served').isHidden()).toBe(true);
+  expect(signed.map((body) => (JSON.parse(body) as { files?: unknown[] }).files?.length)).toEqual([3]);
 
   mkdirSync(OUTPUT, { recursive: true });
   await page.setViewportSize({ width: 1000, height: 900 });
