@@ -334,6 +334,11 @@ export const ErrorCodes = {
   OBJECT_NOT_FOUND: 'OBJECT_NOT_FOUND',
   /** `POST /downloads`: the object is not verified (yet, or it was rejected); nothing is signed. */
   NOT_VERIFIED: 'NOT_VERIFIED',
+  /**
+   * A batch entry that was not tried because the batch's answer reached its size budget (many multipart
+   * plans, each with up to 100 part URLs): nothing was signed or counted for it; send it in another batch.
+   */
+  BATCH_ANSWER_FULL: 'BATCH_ANSWER_FULL',
   /** The signer is misconfigured (a deployment fault, not the caller's). */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;

@@ -4,6 +4,9 @@
  * caller's scope, presigning), so every guarantee of a single request holds per entry, and each entry's
  * answer is what that request alone would have been answered. Entries are signed in order, one at a time.
  *
+ * The answer is bounded too: once it holds {@link MAX_BATCH_ANSWER_BYTES}, the remaining entries are answered
+ * `BATCH_ANSWER_FULL` untried (nothing signed or counted), so that it never exceeds Lambda's response limit.
+ *
  * Once an entry is answered 429 (quota spent) or 503 (a dependency failed), the rest are answered the same
  * without being tried: the quota would refuse them too, and a failing DynamoDB or S3 is not called up to
  * 100 times (each call may take seconds) within one function timeout. So a batch larger than the remaining
@@ -19,6 +22,13 @@ import { BatchUploadRefused, BatchUploadResponse, BatchUploadResult, ErrorCodes,
  * 100 bytes, the largest valid one without metadata about 500). Far below the 6 MB Lambda payload limit.
  */
 export const MAX_BATCH_BODY_BYTES = 256 * 1024;
+
+/**
+ * Answer bytes after which no further entry is tried: 4 MB, so that with the last entry (a multipart plan with
+ * 100 part URLs is up to ~250 KB) and the JSON escaping of the body inside the Lambda response, the answer stays
+ * below Lambda's 6 MB response limit. Only multipart plans get there: 100 POST forms answer ~140 KB.
+ */
+export const MAX_BATCH_ANSWER_BYTES = 4_000_000;
 
 /** Statuses after which the remaining entries are not tried (see the module comment). */
 const STOPPING_STATUSES: ReadonlySet<number> = new Set([429, 503]);
@@ -50,12 +60,15 @@ export async function signBatch(
   if (!envelope.ok) return rejectionResponse(envelope.rejection);
   const files: BatchUploadResult[] = [];
   let stop: BatchUploadRefused | undefined;
+  let bytes = 0;
   for (const entry of envelope.value) {
+    if (!stop && bytes > MAX_BATCH_ANSWER_BYTES) stop = ANSWER_FULL;
     if (stop) {
       files.push(stop);
       continue;
     }
     const response = await signOne(entry);
+    bytes += (response.body ?? '').length;
     const result = resultOf(response);
     files.push(result);
     if (!result.ok && STOPPING_STATUSES.has(result.status)) stop = result;
@@ -63,6 +76,15 @@ export async function signBatch(
   const answer: BatchUploadResponse = { files };
   return jsonResponse(200, answer);
 }
+
+const ANSWER_FULL: BatchUploadRefused = {
+  ok: false,
+  status: 413,
+  error: {
+    code: ErrorCodes.BATCH_ANSWER_FULL,
+    message: 'The batch answer is full (its multipart plans carry many part URLs); nothing was signed for this file: send it in another batch.',
+  },
+};
 
 function checkEnvelope(body: { readonly files: unknown }): Outcome<readonly unknown[]> {
   const others = Object.keys(body).filter((name) => name !== 'files');

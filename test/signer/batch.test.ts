@@ -194,6 +194,28 @@ describe('per entry, every single-upload guarantee', () => {
   });
 });
 
+test('100 multipart entries of 100 part URLs each: the answer stays within its budget, the rest are answered BATCH_ANSWER_FULL untried', async () => {
+  // 5 GiB files in 16 MiB parts: each plan signs its first 100 part URLs (~1 KB each with a session token).
+  const store = creatingStore();
+  const big = createSignerHandler(testConfig({}, { ...POLICY, maxFileSize: 5 * 1024 * MIB, multipartThreshold: 100 * MIB, partSize: 16 * MIB }), {
+    now: () => TEST_NOW, log: () => undefined, multipartStore: store,
+  });
+  const files5GiB = Array.from({ length: MAX_BATCH_FILES }, () => ({ contentType: 'application/pdf', size: 5 * 1024 * MIB }));
+  const res = await call(big, makeEvent({ body: { files: files5GiB }, authorizer: jwtAuthorizer({ sub: 'ivy' }) }));
+  expect(res.status).toBe(200);
+  // The whole Lambda response (the body JSON-escaped inside it) fits the 6 MB limit.
+  expect(Buffer.byteLength(JSON.stringify({ statusCode: res.status, headers: res.headers, body: res.rawBody }))).toBeLessThan(6 * 1000 * 1000);
+  const files = filesOf(res.body);
+  expect(files).toHaveLength(MAX_BATCH_FILES);
+  const signedCount = files.filter((f) => f.ok).length;
+  expect(signedCount).toBeGreaterThan(10);
+  expect(signedCount).toBeLessThan(MAX_BATCH_FILES);
+  // Signed first, then only refusals: S3 was asked exactly once per signed entry.
+  expect(files.slice(0, signedCount).every((f) => f.ok)).toBe(true);
+  expect(store.created).toHaveLength(signedCount);
+  for (const f of files.slice(signedCount)) expect(refused(f)).toMatchObject({ status: 413, error: { code: 'BATCH_ANSWER_FULL' } });
+});
+
 describe('quota: one unit per entry (DynamoDB on dynalite)', () => {
   let db: LocalDynamoDb;
   beforeAll(async () => {
