@@ -5,8 +5,8 @@
  * multipart parts), a few files at a time. Progress and errors are per file: one refused or failed file
  * does not stop the others. Entries the signer refused for now (quota, an unavailable dependency) are
  * asked again in one later batch after their `retryAfter`, within the same `retries` and `maxRetryDelayMs`
- * as single signer calls; entries left untried because the batch answer was full (`BATCH_ANSWER_FULL`, many
- * multipart plans) are asked again at once.
+ * as single signer calls; entries left untried because the batch reached its size or time budget
+ * (`BATCH_INCOMPLETE`: many multipart plans, slow S3) are asked again at once.
  */
 import { signerRefusal, UploadError } from './errors';
 import type { UploadBody, UploadFileOptions, UploadProgress, UploadResult } from './index';
@@ -137,8 +137,8 @@ class BatchSigner {
           } else if (result.ok) {
             const { ok, ...signed } = result;
             w.resolve(signed as CreateUploadResponse);
-          } else if (result.error.code === 'BATCH_ANSWER_FULL') {
-            // Not tried (the answer was full): ask again at once. Every round signs at least one entry.
+          } else if (result.error.code === 'BATCH_INCOMPLETE') {
+            // Not tried (the batch reached its budget): ask again at once. Every round signs at least one entry.
             later.push([index, w]);
           } else {
             const delay = (result.retryAfter ?? 0) * 1000 || (this.options.retryDelayMs ?? 500) * 2 ** attempt;

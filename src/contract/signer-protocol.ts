@@ -335,10 +335,11 @@ export const ErrorCodes = {
   /** `POST /downloads`: the object is not verified (yet, or it was rejected); nothing is signed. */
   NOT_VERIFIED: 'NOT_VERIFIED',
   /**
-   * A batch entry that was not tried because the batch's answer reached its size budget (many multipart
-   * plans, each with up to 100 part URLs): nothing was signed or counted for it; send it in another batch.
+   * A batch entry that was not tried because the batch reached its answer-size budget (many multipart plans,
+   * each with up to 100 part URLs) or its time budget (slow S3 calls): nothing was signed or counted for it;
+   * send it in another batch.
    */
-  BATCH_ANSWER_FULL: 'BATCH_ANSWER_FULL',
+  BATCH_INCOMPLETE: 'BATCH_INCOMPLETE',
   /** The signer is misconfigured (a deployment fault, not the caller's). */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;

@@ -4,8 +4,9 @@
  * caller's scope, presigning), so every guarantee of a single request holds per entry, and each entry's
  * answer is what that request alone would have been answered. Entries are signed in order, one at a time.
  *
- * The answer is bounded too: once it holds {@link MAX_BATCH_ANSWER_BYTES}, the remaining entries are answered
- * `BATCH_ANSWER_FULL` untried (nothing signed or counted), so that it never exceeds Lambda's response limit.
+ * The answer is bounded in size and time: once it holds {@link MAX_BATCH_ANSWER_BYTES}, or signing has taken
+ * {@link MAX_BATCH_SIGNING_MS}, the remaining entries are answered `BATCH_INCOMPLETE` untried (nothing signed
+ * or counted), so that it never exceeds Lambda's response limit nor the function's timeout (slow S3 calls).
  *
  * Once an entry is answered 429 (quota spent) or 503 (a dependency failed), the rest are answered the same
  * without being tried: the quota would refuse them too, and a failing DynamoDB or S3 is not called up to
@@ -29,6 +30,12 @@ export const MAX_BATCH_BODY_BYTES = 256 * 1024;
  * below Lambda's 6 MB response limit. Only multipart plans get there: 100 POST forms answer ~140 KB.
  */
 export const MAX_BATCH_ANSWER_BYTES = 4_000_000;
+
+/**
+ * Signing time after which no further entry is tried: 8 s, against the function's 20 s timeout (one more
+ * multipart creation takes at most S3's bounded call time, a few seconds).
+ */
+export const MAX_BATCH_SIGNING_MS = 8_000;
 
 /** Statuses after which the remaining entries are not tried (see the module comment). */
 const STOPPING_STATUSES: ReadonlySet<number> = new Set([429, 503]);
@@ -54,15 +61,16 @@ export function isBatchRequest(body: unknown): body is { readonly files: unknown
  * 200 `{ files: [...] }` in request order, or 400 for a malformed envelope.
  */
 export async function signBatch(
-  body: { readonly files: unknown }, signOne: (entry: unknown) => Promise<SignerResponse>,
+  body: { readonly files: unknown }, signOne: (entry: unknown) => Promise<SignerResponse>, clock: () => number = Date.now,
 ): Promise<SignerResponse> {
   const envelope = checkEnvelope(body);
   if (!envelope.ok) return rejectionResponse(envelope.rejection);
   const files: BatchUploadResult[] = [];
   let stop: BatchUploadRefused | undefined;
   let bytes = 0;
+  const started = clock();
   for (const entry of envelope.value) {
-    if (!stop && bytes > MAX_BATCH_ANSWER_BYTES) stop = ANSWER_FULL;
+    if (!stop && (bytes > MAX_BATCH_ANSWER_BYTES || clock() - started > MAX_BATCH_SIGNING_MS)) stop = INCOMPLETE;
     if (stop) {
       files.push(stop);
       continue;
@@ -77,12 +85,12 @@ export async function signBatch(
   return jsonResponse(200, answer);
 }
 
-const ANSWER_FULL: BatchUploadRefused = {
+const INCOMPLETE: BatchUploadRefused = {
   ok: false,
   status: 413,
   error: {
-    code: ErrorCodes.BATCH_ANSWER_FULL,
-    message: 'The batch answer is full (its multipart plans carry many part URLs); nothing was signed for this file: send it in another batch.',
+    code: ErrorCodes.BATCH_INCOMPLETE,
+    message: 'The batch reached its size or time budget before this file (many multipart plans, or slow S3 calls); nothing was signed for it: send it in another batch.',
   },
 };
 

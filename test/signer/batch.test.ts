@@ -23,8 +23,9 @@ import {
 import type { BatchUploadRefused, BatchUploadResponse, BatchUploadResult, MultipartUploadPlan, PresignedUpload } from '../../src/contract/signer-protocol';
 import { MAX_BATCH_FILES } from '../../src/contract/signer-protocol';
 import { LocalDynamoDb, startLocalDynamoDb } from '../../src/local/dynamodb';
-import { MAX_BATCH_BODY_BYTES } from '../../src/signer/batch';
+import { MAX_BATCH_BODY_BYTES, MAX_BATCH_SIGNING_MS, signBatch } from '../../src/signer/batch';
 import { createSignerHandler, SignerHandlerOptions } from '../../src/signer/handler';
+import { jsonResponse } from '../../src/signer/http';
 import { scopeForIdentity } from '../../src/signer/identity';
 import { MultipartStore } from '../../src/signer/multipart';
 import { QuotaStore } from '../../src/signer/quota';
@@ -194,7 +195,7 @@ describe('per entry, every single-upload guarantee', () => {
   });
 });
 
-test('100 multipart entries of 100 part URLs each: the answer stays within its budget, the rest are answered BATCH_ANSWER_FULL untried', async () => {
+test('100 multipart entries of 100 part URLs each: the answer stays within its budget, the rest are answered BATCH_INCOMPLETE untried', async () => {
   // 5 GiB files in 16 MiB parts: each plan signs its first 100 part URLs (~1 KB each with a session token).
   const store = creatingStore();
   const big = createSignerHandler(testConfig({}, { ...POLICY, maxFileSize: 5 * 1024 * MIB, multipartThreshold: 100 * MIB, partSize: 16 * MIB }), {
@@ -213,7 +214,22 @@ test('100 multipart entries of 100 part URLs each: the answer stays within its b
   // Signed first, then only refusals: S3 was asked exactly once per signed entry.
   expect(files.slice(0, signedCount).every((f) => f.ok)).toBe(true);
   expect(store.created).toHaveLength(signedCount);
-  for (const f of files.slice(signedCount)) expect(refused(f)).toMatchObject({ status: 413, error: { code: 'BATCH_ANSWER_FULL' } });
+  for (const f of files.slice(signedCount)) expect(refused(f)).toMatchObject({ status: 413, error: { code: 'BATCH_INCOMPLETE' } });
+});
+
+test('slow entries: after the time budget the rest are answered BATCH_INCOMPLETE untried, within the function timeout', async () => {
+  let now = 0;
+  const tried: unknown[] = [];
+  // Each entry takes 3 s (a slow S3): the budget is passed after the third.
+  const res = await signBatch({ files: [1, 2, 3, 4, 5] }, async (entry) => {
+    tried.push(entry);
+    now += 3000;
+    return jsonResponse(200, { key: `k${String(entry)}` });
+  }, () => now);
+  expect(MAX_BATCH_SIGNING_MS).toBeLessThan(20_000 / 2);
+  const files = filesOf(JSON.parse(res.body ?? '{}') as Record<string, unknown>);
+  expect(tried).toEqual([1, 2, 3]);
+  expect(files.map((f) => (f.ok ? 'ok' : refused(f).error.code))).toEqual(['ok', 'ok', 'ok', 'BATCH_INCOMPLETE', 'BATCH_INCOMPLETE']);
 });
 
 describe('quota: one unit per entry (DynamoDB on dynalite)', () => {
