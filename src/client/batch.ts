@@ -9,56 +9,40 @@
  * (`BATCH_INCOMPLETE`: many multipart plans, slow S3) are asked again at once.
  */
 import { signerRefusal, UploadError } from './errors';
-import type { UploadBody, UploadFileOptions, UploadProgress, UploadResult } from './index';
 import { pause } from './wait';
 import type { BatchUploadResponse, CreateUploadRequest, CreateUploadResponse } from '../contract/signer-protocol';
 import { MAX_BATCH_FILES, UPLOADS_PATH } from '../contract/signer-protocol';
 
-/** One file of {@link uploadFiles}: the bytes, or the bytes with their type and name. */
-export type UploadFilesEntry = UploadBody | {
-  readonly file: UploadBody;
-  /** MIME type. @default - the Blob's `type` */
-  readonly contentType?: string;
-  /** Original name, for your records. @default - the File's `name` */
-  readonly filename?: string;
-};
-
-export interface UploadFilesOptions extends Omit<UploadFileOptions, 'contentType' | 'filename' | 'resume' | 'onProgress'> {
-  /** Byte-level progress of file `index` (its position in `files`). */
-  readonly onProgress?: (index: number, progress: UploadProgress) => void;
-  /** Files sent at once (each with up to `concurrency` parts in flight). @default 4 */
+/** What the batch signer needs of `UploadFilesOptions`. */
+export interface BatchSignerOptions {
+  readonly signerUrl: string;
+  readonly getAuthHeaders?: () => Record<string, string> | Promise<Record<string, string>>;
+  readonly fetch?: typeof fetch;
+  readonly signal?: AbortSignal;
+  readonly retries?: number;
+  readonly retryDelayMs?: number;
+  readonly maxRetryDelayMs?: number;
+  /** Files sent at once. @default 4 */
   readonly fileConcurrency?: number;
 }
 
-/** What became of one file: its result, or why it failed. */
-export type UploadFileOutcome =
-  | { readonly ok: true; readonly result: UploadResult }
-  | { readonly ok: false; readonly error: UploadError };
+/** Uploads file `index` of the call like `uploadFile`, asking `sign` instead of `POST /uploads` for its first signature. */
+export type SignedUpload<R> = (index: number, sign: (request: CreateUploadRequest) => Promise<CreateUploadResponse>) => Promise<R>;
 
-/** Uploads one file like `uploadFile`, asking `sign` instead of `POST /uploads` for its first signature. */
-export type SignedUpload = (
-  file: UploadBody, options: UploadFileOptions, sign: (request: CreateUploadRequest) => Promise<CreateUploadResponse>,
-) => Promise<UploadResult>;
+/** What became of one file: its result, or why it failed. */
+export type Settled<R> = { readonly ok: true; readonly result: R } | { readonly ok: false; readonly error: UploadError };
 
 /** Largest batch body the client sends (the signer accepts 256 KiB). */
 const MAX_BATCH_BODY_CHARS = 192 * 1024;
 
-/** {@link uploadFiles} over the single-file upload `upload`. */
-export async function uploadBatch(
-  files: readonly UploadFilesEntry[], options: UploadFilesOptions, upload: SignedUpload,
-): Promise<UploadFileOutcome[]> {
-  const signer = new BatchSigner(files.length, options);
+/** `uploadFiles` over the single-file upload `upload`, for `count` files. */
+export async function uploadBatch<R>(count: number, options: BatchSignerOptions, upload: SignedUpload<R>): Promise<Array<Settled<R>>> {
+  const signer = new BatchSigner(count, options);
   const slots = new Slots(Math.max(1, Math.floor(options.fileConcurrency ?? 4)));
-  return Promise.all(files.map(async (entry, index): Promise<UploadFileOutcome> => {
-    const { file, contentType, filename } = isEntryObject(entry) ? entry : { file: entry, contentType: undefined, filename: undefined };
+  return Promise.all(Array.from({ length: count }, async (_, index): Promise<Settled<R>> => {
     let slot = false;
     try {
-      const result = await upload(file, {
-        ...options,
-        ...(contentType !== undefined ? { contentType } : {}),
-        ...(filename !== undefined ? { filename } : {}),
-        onProgress: options.onProgress && ((p) => options.onProgress!(index, p)),
-      }, async (request) => {
+      const result = await upload(index, async (request) => {
         const signed = await signer.sign(index, request);
         await slots.acquire();
         slot = true;
@@ -74,10 +58,6 @@ export async function uploadBatch(
   }));
 }
 
-function isEntryObject(entry: UploadFilesEntry): entry is Exclude<UploadFilesEntry, UploadBody> {
-  return !(entry instanceof Blob) && !(entry instanceof Uint8Array) && !(entry instanceof ArrayBuffer);
-}
-
 interface Waiting {
   readonly request: CreateUploadRequest;
   readonly resolve: (signed: CreateUploadResponse) => void;
@@ -89,7 +69,7 @@ class BatchSigner {
   private readonly waiting = new Map<number, Waiting>();
   private readonly settled = new Set<number>();
 
-  constructor(private readonly count: number, private readonly options: UploadFilesOptions) {}
+  constructor(private readonly count: number, private readonly options: BatchSignerOptions) {}
 
   sign(index: number, request: CreateUploadRequest): Promise<CreateUploadResponse> {
     return new Promise((resolve, reject) => {

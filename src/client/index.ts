@@ -9,7 +9,7 @@
  * Not part of the construct's jsii API: import it from `cdk-direct-upload/client`. No DOM types or
  * globals at module scope.
  */
-import { uploadBatch, UploadFileOutcome, UploadFilesEntry, UploadFilesOptions } from './batch';
+import { Settled, uploadBatch } from './batch';
 import { signerRefusal, UploadError } from './errors';
 import { prepareImage, PrepareImageOptions } from './prepare-image';
 import { chooseSend, Send, SendRequest, SendResponse } from './transport';
@@ -108,13 +108,46 @@ export async function uploadFile(file: UploadBody, options: UploadFileOptions): 
   return uploadSigned(file, options);
 }
 
+/** One file of {@link uploadFiles}: the bytes, or the bytes with their type and name. */
+export type UploadFilesEntry = UploadBody | {
+  readonly file: UploadBody;
+  /** MIME type. @default - the Blob's `type` */
+  readonly contentType?: string;
+  /** Original name, for your records. @default - the File's `name` */
+  readonly filename?: string;
+};
+
+export interface UploadFilesOptions extends Omit<UploadFileOptions, 'contentType' | 'filename' | 'resume' | 'onProgress'> {
+  /** Byte-level progress of file `index` (its position in `files`). */
+  readonly onProgress?: (index: number, progress: UploadProgress) => void;
+  /** Files sent at once (each with up to `concurrency` parts in flight). @default 4 */
+  readonly fileConcurrency?: number;
+}
+
+/** What became of one file of {@link uploadFiles}: its result, or why it failed. */
+export type UploadFileOutcome = Settled<UploadResult>;
+
 /**
  * Uploads several files, signing them together (one `POST /uploads` per 100 files), then sending each as
  * {@link uploadFile} does, `fileConcurrency` at a time. Resolves once every file has succeeded or failed,
  * with one outcome per file, in order; it never rejects.
  */
 export function uploadFiles(files: readonly UploadFilesEntry[], options: UploadFilesOptions): Promise<UploadFileOutcome[]> {
-  return uploadBatch(files, options, uploadSigned);
+  return uploadBatch(files.length, options, (index, sign) => {
+    const entry = files[index];
+    const described: { file: UploadBody; contentType?: string; filename?: string } = isUploadBody(entry) ? { file: entry } : entry;
+    const { file, contentType, filename } = described;
+    return uploadSigned(file, {
+      ...options,
+      ...(contentType !== undefined ? { contentType } : {}),
+      ...(filename !== undefined ? { filename } : {}),
+      onProgress: options.onProgress && ((p) => options.onProgress!(index, p)),
+    }, sign);
+  });
+}
+
+function isUploadBody(entry: UploadFilesEntry): entry is UploadBody {
+  return entry instanceof Blob || entry instanceof Uint8Array || entry instanceof ArrayBuffer;
 }
 
 async function uploadSigned(
@@ -449,7 +482,6 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 export { UploadError } from './errors';
-export type { UploadFileOutcome, UploadFilesEntry, UploadFilesOptions } from './batch';
 export { prepareImage } from './prepare-image';
 export type { PrepareImageOptions } from './prepare-image';
 
