@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { runAlbum } from './figures/album';
 import { runColdStart } from './figures/cold-start';
 import { runCostModel } from './figures/cost-model';
 import { runLargeFile } from './figures/large-file';
@@ -31,10 +32,11 @@ export const FIGURES: Readonly<Record<number, Figure>> = {
   6: (o, previous) => runCostModel(o, previous),
   7: (o) => runTimeToReady(o),
   8: (o) => runLargeFile(o),
+  9: (o) => runAlbum(o),
 };
 
 /** The order of a full run: figure 7 before figure 6, which prices its verifier measurement. */
-export const DEFAULT_ORDER: readonly number[] = [1, 2, 3, 4, 5, 7, 6, 8];
+export const DEFAULT_ORDER: readonly number[] = [1, 2, 3, 4, 5, 7, 6, 8, 9];
 
 export interface RunArgs {
   readonly quick: boolean;
@@ -53,7 +55,7 @@ export function parseArgs(argv: readonly string[]): RunArgs {
     } else if (arg === '--only') {
       only = (argv[++i] ?? '').split(',').map(Number);
       const unknown = only.filter((n) => !(n in FIGURES));
-      if (unknown.length > 0 || only.length === 0) throw new Error(`--only takes figure numbers 1-8 separated by commas (got "${argv[i]}")`);
+      if (unknown.length > 0 || only.length === 0) throw new Error(`--only takes figure numbers ${Object.keys(FIGURES).join(',')} separated by commas (got "${argv[i]}")`);
     } else if (arg === '--out') {
       out = path.resolve(argv[++i] ?? '');
     } else {

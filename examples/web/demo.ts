@@ -1,11 +1,12 @@
 /**
  * The demo page's script, bundled by the demo server (src/local/demo-bundle.ts) with the typed client: the
- * page has no upload code of its own. Several files at once, each with a thumbnail, its size, its progress,
+ * page has no upload code of its own. Several files at once, signed together in one batch request (`uploadFiles`),
+ * each with a thumbnail, its size, its progress,
  * then the verifier's verdict from `POST /uploads/status` (through `waitUntilVerified`), the image from the
  * CDN and its queue message. The "prepare" toggle runs `prepareImage` first and shows what it removed.
  */
-import { prepareImage, uploadFile, UploadError } from '../../src/client';
 import { exifSummary, humanSize } from './exif';
+import { prepareImage, UploadError, UploadFileOutcome, uploadFiles, UploadProgress } from '../../src/client';
 
 interface DemoConfig {
   readonly signerUrl: string;
@@ -90,7 +91,15 @@ async function loadConfig(): Promise<void> {
   setStatus('ready', 'Ready: pick or drop images.');
 }
 
-async function upload(original: File): Promise<void> {
+/** A file's card once it is prepared: what to upload, and how the card follows it. */
+interface Card {
+  /** Undefined when preparing it failed (the card shows why; nothing is uploaded). */
+  readonly file?: File;
+  readonly onProgress: (progress: UploadProgress) => void;
+  readonly done: (outcome: UploadFileOutcome) => Promise<void>;
+}
+
+async function prepareCard(original: File): Promise<Card> {
   const card = el('li', 'upload');
   card.dataset.state = 'preparing';
   const thumb = el('img', 'thumb');
@@ -143,33 +152,41 @@ async function upload(original: File): Promise<void> {
       }
     }
     show('uploading', 'uploading');
-    const result = await uploadFile(file, {
-      signerUrl: config.signerUrl,
-      getAuthHeaders: () => ({ [config.identityHeader]: $<HTMLInputElement>('user').value }),
-      onProgress: ({ uploadedBytes, totalBytes }) => {
-        const p = totalBytes ? Math.floor((uploadedBytes / totalBytes) * 100) : 100;
-        bar.value = p;
-        percent.textContent = `${p}%`;
-        if (uploadedBytes === totalBytes) show('verifying', 'stored; waiting for the verifier…');
-      },
-      waitUntilVerified: true,
-    });
+    return { file, onProgress, done };
+  } catch (err) {
+    showError(err as UploadError);
+    return { onProgress, done: async () => undefined };
+  }
+
+  function onProgress({ uploadedBytes, totalBytes }: UploadProgress): void {
+    const p = totalBytes ? Math.floor((uploadedBytes / totalBytes) * 100) : 100;
+    bar.value = p;
+    percent.textContent = `${p}%`;
+    if (uploadedBytes === totalBytes) show('verifying', 'stored; waiting for the verifier…');
+  }
+
+  function showError(e: Partial<UploadError>): void {
+    show(e.code === 'UPLOAD_REJECTED' ? 'rejected' : 'error', e.code === 'UPLOAD_REJECTED' ? `rejected: ${e.message}` : `${e.code ?? 'error'}: ${e.message}`);
+  }
+
+  async function done(outcome: UploadFileOutcome): Promise<void> {
+    if (!outcome.ok) return showError(outcome.error);
+    const result = outcome.result;
     show('verified', `verified: ${result.key}`);
     card.dataset.key = result.key;
     served.src = result.publicUrl;
     servedBox.hidden = false;
     await served.decode().catch(() => undefined);
-    const { body } = await messageFor(result.key);
-    const record = body.Records?.[0];
-    summary.textContent = `queue message: ${record?.eventName ?? 'S3 event'}, ${humanSize(record?.s3.object.size ?? file.size)} (show the notification)`;
-    message.textContent = JSON.stringify(body, null, 2);
-    queue.hidden = false;
-    card.dataset.state = 'done';
-  } catch (err) {
-    const e = err as UploadError;
-    show(e.code === 'UPLOAD_REJECTED' ? 'rejected' : 'error', e.code === 'UPLOAD_REJECTED' ? `rejected: ${e.message}` : `${e.code ?? 'error'}: ${e.message}`);
-  } finally {
-    summarize();
+    try {
+      const { body } = await messageFor(result.key);
+      const record = body.Records?.[0];
+      summary.textContent = `queue message: ${record?.eventName ?? 'S3 event'}, ${humanSize(record?.s3.object.size ?? 0)} (show the notification)`;
+      message.textContent = JSON.stringify(body, null, 2);
+      queue.hidden = false;
+      card.dataset.state = 'done';
+    } catch (err) {
+      showError(err as Error);
+    }
   }
 }
 
@@ -183,12 +200,21 @@ function summarize(): void {
   setStatus('ready', `${cards.length} file${cards.length === 1 ? '' : 's'}: ${text.join(', ')}. Drop more at any time.`);
 }
 
-function uploadAll(files: FileList | null | undefined): void {
-  for (const f of Array.from(files ?? [])) void upload(f);
+/** Prepares every card, signs all files in one batch request, then each card follows its file. */
+async function uploadAll(files: FileList | null | undefined): Promise<void> {
+  const cards = (await Promise.all(Array.from(files ?? []).map(prepareCard))).filter((c) => c.file !== undefined);
   summarize();
+  if (cards.length === 0) return;
+  const outcomes = await uploadFiles(cards.map((c) => c.file!), {
+    signerUrl: config.signerUrl,
+    getAuthHeaders: () => ({ [config.identityHeader]: $<HTMLInputElement>('user').value }),
+    onProgress: (index, progress) => cards[index].onProgress(progress),
+    waitUntilVerified: true,
+  });
+  await Promise.all(outcomes.map((outcome, i) => cards[i].done(outcome).finally(summarize)));
 }
 
-$<HTMLInputElement>('file').addEventListener('change', (e) => uploadAll((e.target as HTMLInputElement).files));
+$<HTMLInputElement>('file').addEventListener('change', (e) => void uploadAll((e.target as HTMLInputElement).files));
 const drop = $('drop');
 drop.addEventListener('dragover', (e) => {
   e.preventDefault();
@@ -198,7 +224,7 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  uploadAll(e.dataTransfer?.files);
+  void uploadAll(e.dataTransfer?.files);
 });
 
 loadConfig().then(() => void pollQueue(), (err: Error) => setStatus('error', err.message));

@@ -9,12 +9,14 @@
  * Not part of the construct's jsii API: import it from `cdk-direct-upload/client`. No DOM types or
  * globals at module scope.
  */
+import { Settled, uploadBatch } from './batch';
 import { signerRefusal, UploadError } from './errors';
 import { prepareImage, PrepareImageOptions } from './prepare-image';
 import { chooseSend, Send, SendRequest, SendResponse } from './transport';
 import { waitUntilVerified } from './wait';
 import type {
   CompletedUpload,
+  CreateUploadRequest,
   CreateUploadResponse,
   MultipartUploadPlan,
   PresignedPart,
@@ -116,7 +118,55 @@ export interface UploadResult {
  * verifier has accepted it).
  */
 export async function uploadFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
-  const stored = await storeFile(file, options);
+  return uploadSigned(file, options);
+}
+
+/** One file of {@link uploadFiles}: the bytes, or the bytes with their type and name. */
+export type UploadFilesEntry = UploadBody | {
+  readonly file: UploadBody;
+  /** MIME type. @default - the Blob's `type` */
+  readonly contentType?: string;
+  /** Original name, for your records. @default - the File's `name` */
+  readonly filename?: string;
+};
+
+export interface UploadFilesOptions extends Omit<UploadFileOptions, 'contentType' | 'filename' | 'resume' | 'onProgress'> {
+  /** Byte-level progress of file `index` (its position in `files`). */
+  readonly onProgress?: (index: number, progress: UploadProgress) => void;
+  /** Files sent at once (each with up to `concurrency` parts in flight). @default 4 */
+  readonly fileConcurrency?: number;
+}
+
+/** What became of one file of {@link uploadFiles}: its result, or why it failed. */
+export type UploadFileOutcome = Settled<UploadResult>;
+
+/**
+ * Uploads several files, signing them together (one `POST /uploads` per 100 files), then sending each as
+ * {@link uploadFile} does, `fileConcurrency` at a time. Resolves once every file has succeeded or failed,
+ * with one outcome per file, in order; it never rejects.
+ */
+export function uploadFiles(files: readonly UploadFilesEntry[], options: UploadFilesOptions): Promise<UploadFileOutcome[]> {
+  return uploadBatch(files.length, options, (index, sign) => {
+    const entry = files[index];
+    const described: { file: UploadBody; contentType?: string; filename?: string } = isUploadBody(entry) ? { file: entry } : entry;
+    const { file, contentType, filename } = described;
+    return uploadSigned(file, {
+      ...options,
+      ...(contentType !== undefined ? { contentType } : {}),
+      ...(filename !== undefined ? { filename } : {}),
+      onProgress: options.onProgress && ((p) => options.onProgress!(index, p)),
+    }, sign);
+  });
+}
+
+function isUploadBody(entry: UploadFilesEntry): entry is UploadBody {
+  return entry instanceof Blob || entry instanceof Uint8Array || entry instanceof ArrayBuffer;
+}
+
+async function uploadSigned(
+  file: UploadBody, options: UploadFileOptions, sign?: (request: CreateUploadRequest) => Promise<CreateUploadResponse>,
+): Promise<UploadResult> {
+  const stored = await storeFile(file, options, sign);
   if (!options.waitUntilVerified) return stored;
   const client = new Client(options, 0);
   await waitUntilVerified((path, body) => client.signer<UploadStatus>(path, body), stored.key, {
@@ -125,7 +175,9 @@ export async function uploadFile(file: UploadBody, options: UploadFileOptions): 
   return stored;
 }
 
-async function storeFile(file: UploadBody, options: UploadFileOptions): Promise<UploadResult> {
+async function storeFile(
+  file: UploadBody, options: UploadFileOptions, sign?: (request: CreateUploadRequest) => Promise<CreateUploadResponse>,
+): Promise<UploadResult> {
   const given = toBlob(file, options.contentType);
   const blob = options.prepare && !options.resume && isPreparable(given.type) ? await prepareImage(given, options.prepare) : given;
   const contentType = blob === given ? options.contentType ?? blob.type : blob.type;
@@ -146,7 +198,7 @@ async function storeFile(file: UploadBody, options: UploadFileOptions): Promise<
       : blob.size > (options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD) ? { checksumAlgorithm: 'SHA256' as const }
         : { checksumSha256: await sha256Base64(blob), method: 'PUT' as const }),
   };
-  const created = await client.signer<CreateUploadResponse>('/uploads', request);
+  const created = await (sign ? sign(request) : client.signer<CreateUploadResponse>('/uploads', request));
   if ('uploadId' in created) {
     return client.multipart(blob, created.key, created.uploadId, created);
   }

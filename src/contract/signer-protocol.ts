@@ -86,6 +86,42 @@ export interface PresignedUpload {
   readonly expiresAt: string;
 }
 
+/** Most files one batch request (`POST /uploads` with `files`) may carry. */
+export const MAX_BATCH_FILES = 100;
+
+/**
+ * `POST /uploads` batch body: 1 to {@link MAX_BATCH_FILES} single-upload requests, signed in one call. The
+ * body then has no other field. Each entry is checked, counted (one quota unit) and signed exactly as the
+ * same body sent alone would be; one bad entry does not fail the others.
+ */
+export interface BatchUploadRequest {
+  readonly files: readonly CreateUploadRequest[];
+}
+
+/** One entry of a batch answer that was signed: `ok` and exactly the single request's 200 answer. */
+export type BatchUploadSigned = { readonly ok: true } & CreateUploadResponse;
+
+/** One entry of a batch answer that was refused: what the same request alone would have been answered. */
+export interface BatchUploadRefused {
+  readonly ok: false;
+  /** The HTTP status the request alone would have got (4xx; 503 when a dependency failed). */
+  readonly status: number;
+  readonly error: ErrorResponse['error'];
+  /** Seconds to wait before asking again (`QUOTA_EXCEEDED`, `SERVICE_UNAVAILABLE`): the single answer's `retry-after`. */
+  readonly retryAfter?: number;
+}
+
+/** One entry of a batch answer. */
+export type BatchUploadResult = BatchUploadSigned | BatchUploadRefused;
+
+/**
+ * `POST /uploads` batch 200 response: one result per request entry, in request order. A malformed
+ * envelope (no array, empty, more than {@link MAX_BATCH_FILES}, other fields beside `files`) is a 400 instead.
+ */
+export interface BatchUploadResponse {
+  readonly files: readonly BatchUploadResult[];
+}
+
 /** One presigned `UploadPart` request. */
 export interface PresignedPart {
   readonly partNumber: number;
@@ -345,6 +381,12 @@ export const ErrorCodes = {
   METADATA_NOT_ALLOWED: 'METADATA_NOT_ALLOWED',
   /** `metadata` is longer than S3's user-metadata budget leaves for it (one value, or all together). */
   METADATA_TOO_LARGE: 'METADATA_TOO_LARGE',
+  /**
+   * A batch entry that was not tried because the batch reached its answer-size budget (many multipart plans,
+   * each with up to 100 part URLs) or its time budget (slow S3 calls): nothing was signed or counted for it;
+   * send it in another batch.
+   */
+  BATCH_INCOMPLETE: 'BATCH_INCOMPLETE',
   /** The signer is misconfigured (a deployment fault, not the caller's). */
   INTERNAL_ERROR: 'INTERNAL_ERROR',
 } as const;

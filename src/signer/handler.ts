@@ -6,10 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { isBatchRequest, readUploadsBody, signBatch } from './batch';
 import { loadSignerConfig, SignerConfig } from './config';
 import { DownloadStore, downloadRoute, sdkDownloadStore } from './downloads';
 import { errorResponse, jsonResponse, Rejection, rejectionResponse, SignerResponse } from './http';
-import { resolveCaller } from './identity';
+import { Caller, resolveCaller } from './identity';
 import { sdkMetadata, userMetadata } from './metadata';
 import { DependencyUnavailableError, guardedStore, layoutKeyName, MultipartStore, PartLayout, partLayout, sdkMultipartStore } from './multipart';
 import { abortRoute, completeRoute, createMultipartPlan, RouteContext, signPartsRoute } from './multipart-routes';
@@ -100,9 +101,18 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     const caller = resolveCaller(event.requestContext, policy);
     if (!caller.ok) return rejectionResponse(caller.rejection);
 
-    const body = readJsonBody(event);
+    const body = readUploadsBody(event);
     if (!body.ok) return rejectionResponse(body.rejection);
+    if (isBatchRequest(body.value)) {
+      return signBatch(body.value, (entry) => signUpload(caller, { value: entry }, event).catch((err) => dependencyFailure(err, event)));
+    }
+    return signUpload(caller, body, event);
+  }
 
+  /** One single-upload request (alone, or an entry of a batch): check, count, sign. */
+  async function signUpload(
+    caller: { readonly value: Caller }, body: { readonly value: unknown }, event: APIGatewayProxyEventV2,
+  ): Promise<SignerResponse> {
     const request = validateCreateUploadRequest(body.value, policy, config.metadataKeys);
     if (!request.ok) return rejectionResponse(request.rejection);
 
@@ -173,15 +183,19 @@ export function createSignerHandler(config: SignerConfig, options: SignerHandler
     return outcome.ok ? jsonResponse(200, outcome.value) : rejectionResponse(outcome.rejection);
   }
 
+  /** The 503 for a failed dependency (logged); any other error is rethrown. */
+  function dependencyFailure(err: unknown, event: APIGatewayProxyEventV2): SignerResponse {
+    if (!(err instanceof DependencyUnavailableError)) throw err;
+    log(`${LOG_PREFIX} ${err.dependency} unavailable (request ${requestIdOf(event)}): ${describeError(err.cause)}`);
+    return rejectionResponse(serviceUnavailable(err.dependency));
+  }
+
   return async (event) => {
     try {
       return await handle(event);
     } catch (err) {
       const requestId = requestIdOf(event);
-      if (err instanceof DependencyUnavailableError) {
-        log(`${LOG_PREFIX} ${err.dependency} unavailable (request ${requestId}): ${describeError(err.cause)}`);
-        return rejectionResponse(serviceUnavailable(err.dependency));
-      }
+      if (err instanceof DependencyUnavailableError) return dependencyFailure(err, event);
       // Only genuine faults land here: every bad input is answered above with a 4xx.
       log(`${LOG_PREFIX} internal error (request ${requestId}): ${describeError(err)}`);
       return errorResponse(500, ErrorCodes.INTERNAL_ERROR,

@@ -46,27 +46,27 @@ export interface RequestBodySource {
 }
 
 /**
- * The parsed JSON body. Checks, in order: body size (413, before decoding or parsing), the request's
- * Content-Type (415 unless JSON), then JSON syntax (400 INVALID_JSON).
+ * The parsed JSON body. Checks, in order: body size (413 above `maxBytes`, before decoding or parsing), the
+ * request's Content-Type (415 unless JSON), then JSON syntax (400 INVALID_JSON).
  */
-export function readJsonBody(event: RequestBodySource): Outcome<unknown> {
+export function readJsonBody(event: RequestBodySource, maxBytes = MAX_REQUEST_BODY_BYTES): Outcome<unknown> {
   const raw = event.body ?? '';
   const tooLarge = (): Outcome<unknown> =>
-    reject(413, ErrorCodes.REQUEST_TOO_LARGE, `The request body must be at most ${MAX_REQUEST_BODY_BYTES} bytes; send only the file's metadata as JSON, not the file.`);
+    reject(413, ErrorCodes.REQUEST_TOO_LARGE, `The request body must be at most ${maxBytes} bytes; send only the file's metadata as JSON, not the file.`);
 
   let text: string;
   if (event.isBase64Encoded) {
     // Base64 inflates by 4/3: refuse obviously large bodies before decoding them.
-    if (raw.length > Math.ceil(MAX_REQUEST_BODY_BYTES / 3) * 4 + 4) {
+    if (raw.length > Math.ceil(maxBytes / 3) * 4 + 4) {
       return tooLarge();
     }
     const bytes = Buffer.from(raw, 'base64');
-    if (bytes.length > MAX_REQUEST_BODY_BYTES) {
+    if (bytes.length > maxBytes) {
       return tooLarge();
     }
     text = bytes.toString('utf8');
   } else {
-    if (raw.length > MAX_REQUEST_BODY_BYTES || Buffer.byteLength(raw, 'utf8') > MAX_REQUEST_BODY_BYTES) {
+    if (raw.length > maxBytes || Buffer.byteLength(raw, 'utf8') > maxBytes) {
       return tooLarge();
     }
     text = raw;

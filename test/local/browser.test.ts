@@ -106,6 +106,11 @@ test('several files dropped at once: each shows thumbnail, size, progress, then 
   const page = await openDemo(allowed.url);
   expect((await status(page)).state).toBe('ready');
   const big = makePng(320, 200, [22, 163, 74]);
+  // The files dropped together are signed in one batch request.
+  const signed: string[] = [];
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === '/uploads') signed.push(r.postData() ?? '');
+  });
   await dropFiles(page, [
     { name: 'my photo+1 ü.png', type: 'image/png', bytes: PNG },
     { name: 'green.png', type: 'image/png', bytes: big },
@@ -137,6 +142,7 @@ test('several files dropped at once: each shows thumbnail, size, progress, then 
   expect(await fake.card.locator('.thumbbox').evaluate((box) => getComputedStyle(box, '::after').content)).toBe('"no preview"');
   expect(await red.card.locator('.queue summary').textContent()).toBe(`queue message: ObjectCreated:Put, ${PNG.length} B (show the notification)`);
   expect((await status(page)).text).toBe('3 files: 2 verified, 1 rejected. Drop more at any time.');
+  expect(signed.map((body) => (JSON.parse(body) as { files?: unknown[] }).files?.length)).toEqual([3]);
 
   mkdirSync(OUTPUT, { recursive: true });
   await page.setViewportSize({ width: 1000, height: 900 });

@@ -184,6 +184,31 @@ describe('fuzzed caller isolation', () => {
   });
 });
 
+describe('fuzzed batches', () => {
+  const jwtHandler = createSignerHandler(jwtConfig);
+  const entry = fc.oneof(
+    { weight: 6, arbitrary: uploadRequest },
+    { weight: 1, arbitrary: fc.jsonValue() },
+    { weight: 1, arbitrary: fc.record({ files: fc.array(uploadRequest, { maxLength: 2 }) }) },
+  );
+
+  test('1,000 hostile batches of 1 to 100 entries: every entry is answered as a single request would be, in the caller\'s scope', async () => {
+    let signed = 0;
+    await fc.assert(fc.asyncProperty(identity.filter((sub) => sub !== ''), fc.array(entry, { minLength: 1, maxLength: 100 }), async (sub, files) => {
+      const result = await jwtHandler(makeEvent({ body: { files }, authorizer: jwtAuthorizer({ sub }) }));
+      expect(result.statusCode).toBe(200);
+      const answers = (JSON.parse(result.body ?? '{}') as { files: Array<Record<string, unknown>> }).files;
+      expect(answers).toHaveLength(files.length);
+      answers.forEach(({ ok, status, error, ...rest }, i) => {
+        const single = ok ? { statusCode: 200, body: JSON.stringify(rest) } : { statusCode: Number(status), body: JSON.stringify({ error }) };
+        check(single, scopeForIdentity(sub), (files[i] as { contentType?: unknown } | null)?.contentType);
+        if (ok) signed++;
+      });
+    }), { numRuns: 1000, seed: 15 });
+    expect(signed).toBeGreaterThan(500);
+  });
+});
+
 function safeField(raw: string, field: string): unknown {
   try {
     const parsed: unknown = JSON.parse(raw);
