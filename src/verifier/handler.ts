@@ -312,7 +312,9 @@ export function createVerifierHandler(config: VerifierConfig, deps: VerifierDepe
     };
     if (config.rejectedObjects === 'retain') {
       await store.putTags(object, rejectedTags);
-    } else if (object.versionId === undefined) {
+    } else if (object.versionId === undefined || reason.code === 'MALWARE_FOUND') {
+      // Unversioned, or malware: delete exactly this version. Malicious bytes are not kept for the status
+      // route's sake (it then answers 404, which waitUntilVerified reports as rejected); the record says why.
       await store.delete(object);
     } else {
       // Versioned: tag the rejected version, then hide it behind a delete marker (never served: the key has

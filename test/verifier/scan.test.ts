@@ -116,6 +116,27 @@ describe('verdicts other than NO_THREATS_FOUND are never served nor announced', 
     expect(t.logged.find((l) => l.outcome === 'rejected')).toMatchObject({ scan: verdict, code: codes[verdict] });
   });
 
+  test('a threat leaves no bytes behind in a versioned bucket: its exact version is deleted, no delete marker keeps it for a day', async () => {
+    for (const order of ['bytes first', 'scan first']) {
+      const t = scanning();
+      if (order === 'bytes first') await t.deliver(t.eventFor(KEY));
+      t.guardDutyTags('THREATS_FOUND');
+      await t.deliver(t.scanEvent('THREATS_FOUND'));
+      if (order === 'scan first') await t.deliver(t.eventFor(KEY));
+      expect([order, t.objects.versions(KEY)]).toEqual([order, []]);
+      expect(t.calls).toContain(`delete ${KEY}@${t.versionId}`);
+      expect(rejections(t.sent)).toMatchObject([{ rejection: { code: 'MALWARE_FOUND' }, action: 'deleted' }]);
+    }
+    // Other verdicts say nothing about the bytes: the version stays, tagged with the reason, behind a delete marker.
+    const t = scanning();
+    await t.deliver(t.eventFor(KEY));
+    t.guardDutyTags('UNSUPPORTED');
+    await t.deliver(t.scanEvent('UNSUPPORTED'));
+    expect(t.objects.has(KEY)).toBe(false);
+    expect(t.objects.versions(KEY).map((v) => [v.versionId, v.deleteMarker === true, v.tags[REJECTED_TAG]]))
+      .toEqual([[t.versionId, false, 'MALWARE_SCAN_UNSUPPORTED'], [expect.stringMatching(/^marker/), true, undefined]]);
+  });
+
   test('with retention a threat is quarantined in place: tagged verified=false with the reason and the verdict', async () => {
     const t = scanning({ rejectedObjects: 'retain' });
     await t.deliver(t.eventFor(KEY));
