@@ -13,7 +13,7 @@ import { Settled, uploadBatch } from './batch';
 import { signerRefusal, UploadError } from './errors';
 import { prepareImage, PrepareImageOptions } from './prepare-image';
 import { chooseSend, Send, SendRequest, SendResponse } from './transport';
-import { waitUntilVerified } from './wait';
+import { pause, waitUntilVerified } from './wait';
 import type {
   CompletedUpload,
   CreateUploadRequest,
@@ -270,7 +270,7 @@ class Client {
         const { code, message } = signerRefusal(res.status, json);
         throw new UploadError(message, code, res.status);
       }
-      await sleep(wait, this.options.signal);
+      await pause(wait, this.options.signal);
       this.checkAborted();
     }
   }
@@ -431,7 +431,7 @@ class Client {
         throw new UploadError(`Upload to S3 failed (${failure}).`, status === undefined ? 'NETWORK_ERROR' : 'S3_ERROR');
       }
       if (expired) await resign.run();
-      else await sleep(this.delay * 2 ** attempt, this.options.signal);
+      else await pause(this.delay * 2 ** attempt, this.options.signal);
       this.checkAborted();
     }
   }
@@ -503,18 +503,6 @@ function s3Code(text: string): string {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 export { UploadError } from './errors';
